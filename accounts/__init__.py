@@ -1,0 +1,1 @@
+"""Accounts: the User model (email is the login), registration and JWT endpoints."""

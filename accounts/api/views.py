@@ -1,0 +1,37 @@
+from rest_framework import generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from .serializers import RegistrationSerializer, UserSerializer
+
+
+class RegisterView(generics.CreateAPIView):
+    serializer_class = RegistrationSerializer
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+
+class MeView(generics.RetrieveAPIView):
+    serializer_class = UserSerializer
+
+    def get_object(self):
+        return self.request.user
+
+
+class LogoutView(APIView):
+    """Blacklist a refresh token so it can mint no more access tokens."""
+
+    def post(self, request):
+        token = request.data.get("refresh") if isinstance(request.data, dict) else None
+        if not token:
+            return Response({"refresh": ["This field is required."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            refresh = RefreshToken(token)
+            if str(refresh.payload.get("user_id")) != str(request.user.pk):
+                raise TokenError("token belongs to another user")
+            refresh.blacklist()
+        except TokenError:
+            return Response({"refresh": ["Token is invalid or expired."]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(status=status.HTTP_205_RESET_CONTENT)

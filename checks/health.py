@@ -1,0 +1,75 @@
+"""The system's own health: database, broker, and per region its queue and its workers."""
+
+import time
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from monitors.models import Region
+
+from .heartbeat import heartbeat_key
+
+# A worker that has not beaten for this many heartbeat periods is counted as gone.
+MISSED_HEARTBEATS_FOR_DEAD = 3
+# Heartbeats of workers gone for a day are dropped from the report (and from Redis).
+FORGET_WORKER_AFTER_SECONDS = 24 * 60 * 60
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True, ""
+    except DatabaseError as exc:
+        return False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
+    alive_after = now - MISSED_HEARTBEATS_FOR_DEAD * settings.CELERY_WORKER_HEARTBEAT_SECONDS
+    with client.pipeline(transaction=False) as pipe:
+        for slug in slugs:
+            pipe.llen(slug)
+            pipe.hgetall(heartbeat_key(slug))
+        replies = pipe.execute()
+    report = {}
+    for index, slug in enumerate(slugs):
+        depth, beats = replies[2 * index], replies[2 * index + 1]
+        seen = {name.decode(): float(value) for name, value in beats.items()}
+        stale = [name for name, at in seen.items() if at < now - FORGET_WORKER_AFTER_SECONDS]
+        if stale:
+            client.hdel(heartbeat_key(slug), *stale)
+        last = max(seen.values(), default=None)
+        workers = sum(1 for at in seen.values() if at >= alive_after)
+        report[slug] = {
+            "queue_depth": depth,
+            "workers": workers,
+            "last_heartbeat": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last)) if last else None,
+            "last_heartbeat_age_seconds": round(now - last, 1) if last else None,
+            # Checks are queued here and nobody is taking them.
+            "stalled": workers == 0 and depth > 0,
+        }
+    return report
+
+
+def health_report() -> tuple[bool, dict]:
+    """Return (healthy, report). Healthy means the database and the broker both answer."""
+    database_ok, database_error = _database_ok()
+    report: dict = {"database": {"ok": database_ok}, "broker": {"ok": False}, "regions": {}}
+    if database_error:
+        report["database"]["error"] = database_error
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+        report["broker"]["ok"] = True
+        slugs = list(Region.objects.values_list("slug", flat=True)) if database_ok else []
+        report["regions"] = _region_report(client, slugs, time.time())
+    except redis.RedisError as exc:
+        report["broker"]["error"] = str(exc)
+    finally:
+        client.close()
+
+    healthy = database_ok and report["broker"]["ok"]
+    report["status"] = "ok" if healthy else "unavailable"
+    return healthy, report

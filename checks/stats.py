@@ -1,0 +1,76 @@
+"""Uptime and latency figures over a window, overall and per region."""
+
+from datetime import timedelta
+
+from django.db.models import Aggregate, Avg, Count, F, FloatField, Q
+from django.utils import timezone
+
+from .models import Tick
+
+WINDOWS = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+}
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def _figure_expressions() -> dict:
+    up = Q(status=Tick.Status.UP)
+    return {
+        "checks": Count("id"),
+        "up": Count("id", filter=up),
+        "avg_response_time_ms": Avg("response_time_ms", filter=up),
+        "p95_response_time_ms": Percentile(F("response_time_ms"), 0.95, filter=up),
+    }
+
+
+def _present(figures: dict) -> dict:
+    checks = figures["checks"]
+    avg, p95 = figures["avg_response_time_ms"], figures["p95_response_time_ms"]
+    return {
+        # No checks in the window is "unknown", not 0% or 100%.
+        "uptime_percent": round(100.0 * figures["up"] / checks, 3) if checks else None,
+        "checks": checks,
+        "avg_response_time_ms": round(avg, 1) if avg is not None else None,
+        "p95_response_time_ms": round(p95, 1) if p95 is not None else None,
+    }
+
+
+def uptime_summary(monitor, window: str) -> dict:
+    """Figures for the monitor's ticks whose slot falls in the last `window`.
+
+    Response times count only successful checks: a timeout's duration says nothing
+    about how fast the site answers.
+    """
+    since = timezone.now() - WINDOWS[window]
+    ticks = Tick.objects.filter(monitor=monitor, scheduled_at__gte=since)
+    per_region = {
+        row["region__slug"]: _present(row) for row in ticks.values("region__slug").annotate(**_figure_expressions())
+    }
+    no_checks = {"checks": 0, "up": 0, "avg_response_time_ms": None, "p95_response_time_ms": None}
+    for slug in monitor.regions.values_list("slug", flat=True):
+        per_region.setdefault(slug, _present(no_checks))
+    overall = _present(ticks.aggregate(**_figure_expressions()))
+    return {"window": window, **overall, "regions": dict(sorted(per_region.items()))}
+
+
+def uptime_24h_annotation() -> dict:
+    """Annotations giving each monitor's 24-hour check and up counts (admin list)."""
+    since = timezone.now() - WINDOWS["24h"]
+    in_window = Q(ticks__scheduled_at__gte=since)
+    return {
+        "checks_24h": Count("ticks", filter=in_window),
+        "up_24h": Count("ticks", filter=in_window & Q(ticks__status=Tick.Status.UP)),
+    }

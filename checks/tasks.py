@@ -1,0 +1,38 @@
+"""Celery tasks: thin wrappers that translate a message and call one domain function."""
+
+from datetime import UTC, datetime
+
+from celery import shared_task
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from . import services
+
+# The database being briefly away is our fault, not the site's: Celery retries the task
+# rather than recording anything. The slot's unique tick keeps a repeat harmless.
+INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="checks.run_check",
+    autoretry_for=INFRASTRUCTURE_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=30,
+    max_retries=5,
+    ignore_result=True,
+)
+def run_check(monitor_id: int, region: str, scheduled_at: str | None = None) -> str:
+    """Check one monitor from one region for the slot beat stamped on the message."""
+    # A message without a slot (sent by hand) is a check of "now".
+    slot = datetime.fromisoformat(scheduled_at) if scheduled_at else timezone.now()
+    if timezone.is_naive(slot):
+        slot = timezone.make_aware(slot, UTC)
+    tick = services.run_slot(monitor_id, region, slot)
+    return tick.status if tick else "skipped"
+
+
+@shared_task(name="checks.prune_ticks", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)
+def prune_ticks() -> int:
+    """Delete ticks older than TICK_RETENTION_DAYS."""
+    return services.prune_ticks(settings.TICK_RETENTION_DAYS)

@@ -1,0 +1,1 @@
+"""Monitors: regions, monitors, and keeping their beat schedule in step."""

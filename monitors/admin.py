@@ -1,0 +1,84 @@
+from django.contrib import admin, messages
+from django.db.models import F
+
+from checks.stats import uptime_24h_annotation
+
+from . import services
+from .models import Monitor, Region
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("slug", "name")
+    search_fields = ("slug", "name")
+
+
+@admin.register(Monitor)
+class MonitorAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "url",
+        "status",
+        "region_list",
+        "interval_seconds",
+        "last_checked_at",
+        "uptime_24h",
+        "owner",
+    )
+    list_filter = ("status", "is_active", "regions", "method")
+    search_fields = ("name", "url", "owner__email")
+    list_select_related = ("owner",)
+    readonly_fields = ("status", "last_checked_at", "created_at", "updated_at")
+    autocomplete_fields = ("owner",)
+    filter_horizontal = ("regions",)
+    actions = ("pause", "resume", "check_now")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("regions").annotate(**uptime_24h_annotation())
+
+    @admin.display(description="regions")
+    def region_list(self, monitor: Monitor) -> str:
+        return ", ".join(region.slug for region in monitor.regions.all())
+
+    @admin.display(description="24h uptime", ordering=F("up_24h") * 1.0 / F("checks_24h"))
+    def uptime_24h(self, monitor: Monitor) -> str:
+        if not monitor.checks_24h:
+            return "-"
+        return f"{100.0 * monitor.up_24h / monitor.checks_24h:.2f}%"
+
+    # The monitor is saved with its regions, through the same function as the API, once
+    # the form's many-to-many data is known: that is where its schedule is synced.
+    def save_model(self, request, obj, form, change):
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        services.save_monitor(form.instance, form.cleaned_data["regions"])
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        services.delete_monitor(obj)
+
+    def delete_queryset(self, request, queryset):
+        for monitor in queryset:
+            services.delete_monitor(monitor)
+
+    @admin.action(description="Pause the selected monitors")
+    def pause(self, request, queryset):
+        for monitor in queryset:
+            services.pause_monitor(monitor)
+        self.message_user(request, f"Paused {queryset.count()} monitor(s).", messages.SUCCESS)
+
+    @admin.action(description="Resume the selected monitors")
+    def resume(self, request, queryset):
+        for monitor in queryset:
+            services.resume_monitor(monitor)
+        self.message_user(request, f"Resumed {queryset.count()} monitor(s).", messages.SUCCESS)
+
+    @admin.action(description="Check the selected monitors now")
+    def check_now(self, request, queryset):
+        count = 0
+        for monitor in queryset.filter(is_active=True):
+            services.check_now(monitor)
+            count += 1
+        self.message_user(request, f"Queued checks for {count} active monitor(s).", messages.SUCCESS)

@@ -1,0 +1,67 @@
+from rest_framework import serializers
+
+from monitors import services
+from monitors.models import Monitor, Region
+from monitors.validation import MAX_URL_LENGTH, monitor_errors
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["slug", "name"]
+
+
+class MonitorSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(max_length=MAX_URL_LENGTH)
+    regions = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=Region.objects.all(), allow_empty=False
+    )
+
+    class Meta:
+        model = Monitor
+        fields = [
+            "id",
+            "name",
+            "url",
+            "method",
+            "interval_seconds",
+            "timeout_seconds",
+            "retries",
+            "retry_interval_seconds",
+            "expected_status",
+            "regions",
+            "is_active",
+            "status",
+            "last_checked_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "last_checked_at", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        # Rules that relate fields (timeout below the interval, ...) need the whole
+        # monitor: for a PATCH, the stored values fill in what the request leaves out.
+        current = self.instance
+        values = {
+            name: attrs.get(name, getattr(current, name) if current else Monitor._meta.get_field(name).get_default())
+            for name in (
+                "url",
+                "interval_seconds",
+                "timeout_seconds",
+                "retries",
+                "retry_interval_seconds",
+                "expected_status",
+            )
+        }
+        errors = monitor_errors(values)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        regions = validated_data.pop("regions")
+        return services.create_monitor(self.context["request"].user, regions, **validated_data)
+
+    def update(self, instance, validated_data):
+        regions = validated_data.pop("regions", None)
+        return services.update_monitor(instance, regions, **validated_data)

@@ -1,0 +1,32 @@
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from monitors import services
+from monitors.models import Monitor, Region
+
+from .serializers import MonitorSerializer, RegionSerializer
+
+
+class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = Region.objects.all()
+    serializer_class = RegionSerializer
+    pagination_class = None
+
+
+class MonitorViewSet(viewsets.ModelViewSet):
+    serializer_class = MonitorSerializer
+
+    def get_queryset(self):
+        return Monitor.objects.owned_by(self.request.user).prefetch_related("regions")
+
+    def perform_destroy(self, instance):
+        services.delete_monitor(instance)
+
+    @action(detail=True, methods=["post"])
+    def check(self, request, pk=None):
+        monitor = self.get_object()
+        if not monitor.is_active:
+            return Response({"detail": "The monitor is paused; resume it first."}, status=status.HTTP_409_CONFLICT)
+        regions = services.check_now(monitor)
+        return Response({"queued": regions}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,78 @@
+"""The rules a monitor's settings must meet, shared by the API and the admin.
+
+Each rule reports per field, so a client is told every problem at once.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from checks.probe import parse_status_ranges
+
+MAX_INTERVAL_SECONDS = 24 * 60 * 60
+MAX_TIMEOUT_SECONDS = 60
+MAX_RETRIES = 5
+MAX_RETRY_INTERVAL_SECONDS = 300
+MAX_URL_LENGTH = 2000
+
+
+def url_error(url: str) -> str | None:
+    if len(url) > MAX_URL_LENGTH:
+        return f"URL must be at most {MAX_URL_LENGTH} characters."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        return "Enter a valid URL."
+    if parts.scheme not in {"http", "https"}:
+        return "URL must start with http:// or https://."
+    if not parts.hostname:
+        return "URL must name a host."
+    if parts.username or parts.password:
+        return "URL must not carry credentials."
+    return None
+
+
+def check_budget_seconds(timeout_seconds: int, retries: int, retry_interval_seconds: int) -> int:
+    """The longest one slot's check can take: every attempt timing out, with the pauses."""
+    return (retries + 1) * timeout_seconds + retries * retry_interval_seconds
+
+
+def monitor_errors(values: dict) -> dict[str, str]:
+    """Return {field: message} for every rule the given (complete) settings break."""
+    errors: dict[str, str] = {}
+    if (message := url_error(values["url"] or "")) is not None:
+        errors["url"] = message
+
+    interval = values["interval_seconds"]
+    minimum = settings.MONITOR_MIN_INTERVAL_SECONDS
+    if not minimum <= interval <= MAX_INTERVAL_SECONDS:
+        errors["interval_seconds"] = f"Interval must be between {minimum} and {MAX_INTERVAL_SECONDS} seconds."
+
+    timeout = values["timeout_seconds"]
+    if not 1 <= timeout <= MAX_TIMEOUT_SECONDS:
+        errors["timeout_seconds"] = f"Timeout must be between 1 and {MAX_TIMEOUT_SECONDS} seconds."
+    elif timeout >= interval:
+        errors["timeout_seconds"] = "Timeout must be shorter than the interval."
+
+    retries = values["retries"]
+    if not 0 <= retries <= MAX_RETRIES:
+        errors["retries"] = f"Retries must be between 0 and {MAX_RETRIES}."
+
+    retry_interval = values["retry_interval_seconds"]
+    if not 1 <= retry_interval <= MAX_RETRY_INTERVAL_SECONDS:
+        errors["retry_interval_seconds"] = f"Retry interval must be between 1 and {MAX_RETRY_INTERVAL_SECONDS} seconds."
+
+    if not errors.keys() & {"timeout_seconds", "retries", "retry_interval_seconds"}:
+        budget = check_budget_seconds(timeout, retries, retry_interval)
+        if budget > settings.CHECK_MAX_SECONDS:
+            errors["retries"] = (
+                f"Retries x (timeout + retry interval) + timeout is {budget} s; "
+                f"it must be at most {settings.CHECK_MAX_SECONDS} s."
+            )
+
+    try:
+        parse_status_ranges(values["expected_status"] or "")
+    except ValueError as exc:
+        errors["expected_status"] = str(exc)
+    return errors

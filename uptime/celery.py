@@ -1,0 +1,21 @@
+"""The Celery app: configured from Django settings (the CELERY_ names), tasks found per app."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uptime.settings")
+
+app = Celery("uptime")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _install_worker_heartbeat() -> None:
+    # Imported late: the step needs Django's settings, which are not ready at import time.
+    from checks.heartbeat import HeartbeatStep
+
+    app.steps["worker"].add(HeartbeatStep)
+
+
+_install_worker_heartbeat()

