@@ -26,10 +26,10 @@ def parse_status_ranges(text: str) -> StatusRanges:
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
-        low_text, _, high_text = part.partition("-")
+        low_text, dash, high_text = part.partition("-")
         try:
             low = int(low_text)
-            high = int(high_text) if high_text else low
+            high = int(high_text) if dash else low
         except ValueError:
             raise ValueError(f'"{part}" is not a status code or a range like 200-299.') from None
         if not (100 <= low <= 599 and 100 <= high <= 599):
@@ -181,6 +181,7 @@ def check(
     retry_interval_seconds: float,
     deadline: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
 ) -> CheckOutcome:
     """Probe, retrying a failure `retries` times `retry_interval_seconds` apart.
 
@@ -196,7 +197,7 @@ def check(
         first_started_at = first_started_at or result.started_at
         if result.is_up or attempts > retries:
             break
-        next_attempt_ends = time.time() + retry_interval_seconds + target.timeout_seconds
+        next_attempt_ends = clock() + retry_interval_seconds + target.timeout_seconds
         if deadline is not None and next_attempt_ends > deadline:
             break
         sleep(retry_interval_seconds)

@@ -4,7 +4,6 @@ The slot (the time the entry fell due) travels in the message as `scheduled_at`,
 worker records the slot beat meant, however late or often the message arrives.
 """
 
-import copy
 from datetime import UTC, datetime, timedelta
 
 from celery.schedules import schedule as interval_schedule
@@ -38,7 +37,10 @@ class SlotScheduler(DatabaseScheduler):
         slot = slot_of(entry, timezone.now())
         if advance:
             self.reserve(entry)
-        # A copy, so the stamp never sticks to the entry and leaks into the next slot.
-        stamped = copy.copy(entry)
-        stamped.kwargs = {**entry.kwargs, "scheduled_at": slot.isoformat()}
-        return super().apply_async(stamped, producer=producer, advance=False, **kwargs)
+        # Stamped for this send only: the entry must not carry the slot into the next one.
+        unstamped = entry.kwargs
+        entry.kwargs = {**unstamped, "scheduled_at": slot.isoformat()}
+        try:
+            return super().apply_async(entry, producer=producer, advance=False, **kwargs)
+        finally:
+            entry.kwargs = unstamped

@@ -309,6 +309,9 @@ def command_test(args: argparse.Namespace) -> int:
     try:
         with services(data_dir, free_port(), free_port()) as service_env:
             env = {**os.environ, **service_env}
+            # Throwaway keys: the suite runs with DEBUG off, as production does.
+            env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+            env.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(32))
             return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], env=env, cwd=BASE_DIR).returncode
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -334,7 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     test.set_defaults(handler=command_test)
     commands.add_parser("services", help="only the database and broker").set_defaults(handler=command_services)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "test":
+        args.pytest_args = [*extra, *args.pytest_args]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _stop_on_sigterm()
     try:
         return args.handler(args)

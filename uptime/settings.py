@@ -190,6 +190,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
+# No result backend, so nothing to clean: keeps beat from scheduling celery.backend_cleanup.
+CELERY_RESULT_EXPIRES = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # A check is acknowledged only when it has finished, and handed back if the worker (or
@@ -209,8 +211,10 @@ CELERY_BEAT_SCHEDULER = "checks.scheduler:SlotScheduler"
 CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-# Housekeeping has its own queue so region workers only ever run checks.
+# Housekeeping has its own queue so region workers only ever run checks; checks are
+# always routed to their region's queue explicitly.
 MAINTENANCE_QUEUE = "maintenance"
+CELERY_TASK_DEFAULT_QUEUE = MAINTENANCE_QUEUE
 
 LOGGING = {
     "version": 1,

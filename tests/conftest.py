@@ -1,0 +1,176 @@
+"""Shared fixtures: personas, API clients with real JWTs, real HTTP targets, the real broker.
+
+The suite runs against the PostgreSQL and Redis-protocol server named by DATABASE_URL and
+REDIS_URL (`make test` starts throwaway embedded ones).
+"""
+
+import base64
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from monitors.models import Region
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def short_intervals(settings):
+    # Tests check on a scale of seconds; production's default floor is 30 s.
+    settings.MONITOR_MIN_INTERVAL_SECONDS = 1
+
+
+def make_user(email: str) -> User:
+    return User.objects.create_user(email=email, password=PASSWORD)
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return make_user("alice@example.com")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return make_user("bob@example.com")
+
+
+def client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def alice_client(alice) -> APIClient:
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_client(bob) -> APIClient:
+    return client_for(bob)
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def india(db) -> Region:
+    return Region.objects.get(slug="india")
+
+
+@pytest.fixture
+def usa(db) -> Region:
+    return Region.objects.get(slug="usa")
+
+
+@pytest.fixture
+def broker():
+    """The real Redis-protocol server, emptied so queue contents belong to this test."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def queued_checks(broker, queue: str) -> list[dict]:
+    """The check messages waiting on a region's queue, oldest first, as (kwargs, headers)."""
+    messages = []
+    for raw in reversed(broker.lrange(queue, 0, -1)):
+        envelope = json.loads(raw)
+        body = json.loads(base64.b64decode(envelope["body"]))
+        args, kwargs, _ = body
+        messages.append({"task": envelope["headers"]["task"], "kwargs": kwargs, "headers": envelope["headers"]})
+    return messages
+
+
+class TargetHandler(BaseHTTPRequestHandler):
+    """Behaviour chosen by path, so one server plays every kind of site:
+
+    /ok  /status/<code>  /slow?seconds=S  /flaky/<key>?failures=N  /redirect-loop  /big
+    """
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # silence the default stderr log
+        pass
+
+    def _send(self, code: int, body: bytes = b"ok", headers: dict | None = None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        server: TargetServer = self.server  # type: ignore[assignment]
+        server.hits[parts.path] += 1
+        path = parts.path
+        if path == "/ok":
+            self._send(200)
+        elif path.startswith("/status/"):
+            self._send(int(path.rsplit("/", 1)[1]), b"status")
+        elif path == "/slow":
+            time.sleep(float(query.get("seconds", "5")))
+            self._send(200)
+        elif path.startswith("/flaky/"):
+            failures = int(query.get("failures", "1"))
+            self._send(500 if server.hits[path] <= failures else 200)
+        elif path == "/redirect-loop":
+            self._send(302, b"", {"Location": "/redirect-loop"})
+        elif path == "/big":
+            body = b"x" * (8 * 1024 * 1024)
+            self._send(200, body)
+        else:
+            self._send(404, b"not found")
+
+
+class TargetServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), TargetHandler)
+        self.hits: Counter = Counter()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+@pytest.fixture
+def target():
+    """A real HTTP server on loopback playing the sites we check."""
+    server = TargetServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
