@@ -1,0 +1,107 @@
+"""Every admin page renders for a superuser; the admin edits monitors through the domain."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
+
+from accounts.models import User
+from checks.models import Tick
+from monitors.models import Monitor, Region
+from tests.conftest import PASSWORD
+from tests.factories import make_monitor
+
+
+@pytest.fixture
+def admin_client(client, db):
+    User.objects.create_superuser(email="root@example.com", password=PASSWORD)
+    client.login(email="root@example.com", password=PASSWORD)
+    return client
+
+
+@pytest.fixture
+def some_data(alice):
+    monitor = make_monitor(alice, "https://a.example/", regions=("india", "usa"))
+    from datetime import UTC, datetime
+
+    Tick.objects.create(monitor=monitor, region=Region.objects.get(slug="india"), status="up", status_code=200,
+                        response_time_ms=12, scheduled_at=datetime.now(UTC), checked_at=datetime.now(UTC))
+    return monitor
+
+
+def test_every_changelist_add_and_change_page_renders(admin_client, some_data):
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        assert admin_client.get(changelist).status_code == 200, changelist
+        assert admin_client.get(changelist, {"q": "a"}).status_code == 200, changelist
+        obj = model.objects.first()
+        if obj is not None:
+            change = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
+            assert admin_client.get(change).status_code == 200, change
+        if model_admin.has_add_permission(type("R", (), {"user": User.objects.get(email="root@example.com")})()):
+            add = reverse(f"admin:{meta.app_label}_{meta.model_name}_add")
+            assert admin_client.get(add).status_code == 200, add
+
+
+def test_monitor_list_shows_status_regions_and_24h_uptime(admin_client, some_data):
+    page = admin_client.get(reverse("admin:monitors_monitor_changelist")).content.decode()
+    assert "india, usa" in page
+    assert "100.00%" in page
+
+
+def test_adding_a_monitor_in_the_admin_schedules_it(admin_client, alice):
+    india = Region.objects.get(slug="india")
+    response = admin_client.post(
+        reverse("admin:monitors_monitor_add"),
+        {
+            "owner": alice.pk, "name": "From admin", "url": "https://admin.example/", "method": "GET",
+            "interval_seconds": 60, "timeout_seconds": 10, "retries": 2, "retry_interval_seconds": 10,
+            "expected_status": "200-399", "regions": [india.pk], "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    monitor = Monitor.objects.get(name="From admin")
+    assert list(PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").values_list(
+        "queue", flat=True)) == ["india"]
+
+
+def test_admin_refuses_a_timeout_longer_than_the_interval(admin_client, alice):
+    india = Region.objects.get(slug="india")
+    response = admin_client.post(
+        reverse("admin:monitors_monitor_add"),
+        {
+            "owner": alice.pk, "name": "Bad", "url": "https://admin.example/", "method": "GET",
+            "interval_seconds": 60, "timeout_seconds": 60, "retries": 2, "retry_interval_seconds": 10,
+            "expected_status": "200-399", "regions": [india.pk], "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "Timeout must be shorter than the interval." in response.content.decode()
+    assert not Monitor.objects.filter(name="Bad").exists()
+
+
+def test_pause_resume_and_check_now_actions(admin_client, some_data, broker, django_capture_on_commit_callbacks):
+    changelist = reverse("admin:monitors_monitor_changelist")
+    admin_client.post(changelist, {"action": "pause", "_selected_action": [some_data.pk]})
+    some_data.refresh_from_db()
+    assert some_data.status == "paused"
+    assert not PeriodicTask.objects.filter(name__startswith=f"check monitor {some_data.pk} ", enabled=True).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(changelist, {"action": "resume", "_selected_action": [some_data.pk]})
+    some_data.refresh_from_db()
+    assert some_data.status == "pending"
+    assert broker.llen("india") == 1  # a resumed monitor is checked at once
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(changelist, {"action": "check_now", "_selected_action": [some_data.pk]})
+    assert broker.llen("india") == 2
+    assert broker.llen("usa") == 2
+
+
+def test_ticks_are_read_only_in_the_admin(admin_client, some_data):
+    tick = Tick.objects.get()
+    page = admin_client.get(reverse("admin:checks_tick_change", args=[tick.pk]))
+    assert page.status_code == 200
+    assert admin_client.get(reverse("admin:checks_tick_add")).status_code == 403

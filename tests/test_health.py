@@ -1,0 +1,42 @@
+"""The health endpoint: what an operator or a load balancer sees."""
+
+from tests.factories import make_monitor
+
+
+def test_healthy_system_reports_every_region(anon_client, broker, db):
+    response = anon_client.get("/api/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == {"ok": True}
+    assert body["broker"] == {"ok": True}
+    assert set(body["regions"]) >= {"india", "usa", "europe"}
+    assert body["regions"]["india"] == {
+        "queue_depth": 0,
+        "workers": 0,
+        "last_heartbeat": None,
+        "last_heartbeat_age_seconds": None,
+        "stalled": False,
+    }
+
+
+def test_a_region_with_checks_queued_and_no_worker_is_stalled(
+    anon_client, alice, broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_monitor(alice, "https://a.example/", regions=("india",))
+    india = anon_client.get("/api/health/").json()["regions"]["india"]
+    assert india["queue_depth"] == 1
+    assert india["workers"] == 0
+    assert india["stalled"] is True
+
+
+def test_broker_down_is_503(anon_client, db, settings, closed_port):
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port}/0"
+    response = anon_client.get("/api/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["database"]["ok"] is True
+    assert body["broker"]["ok"] is False
+    assert body["broker"]["error"]
