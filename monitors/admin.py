@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import F
 
 from checks.stats import uptime_24h_annotation
@@ -32,6 +33,7 @@ class MonitorAdmin(admin.ModelAdmin):
     autocomplete_fields = ("owner",)
     filter_horizontal = ("regions",)
     actions = ("pause", "resume", "check_now")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("regions").annotate(**uptime_24h_annotation())

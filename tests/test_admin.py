@@ -24,8 +24,15 @@ def some_data(alice):
     monitor = make_monitor(alice, "https://a.example/", regions=("india", "usa"))
     from datetime import UTC, datetime
 
-    Tick.objects.create(monitor=monitor, region=Region.objects.get(slug="india"), status="up", status_code=200,
-                        response_time_ms=12, scheduled_at=datetime.now(UTC), checked_at=datetime.now(UTC))
+    Tick.objects.create(
+        monitor=monitor,
+        region=Region.objects.get(slug="india"),
+        status="up",
+        status_code=200,
+        response_time_ms=12,
+        scheduled_at=datetime.now(UTC),
+        checked_at=datetime.now(UTC),
+    )
     return monitor
 
 
@@ -55,15 +62,24 @@ def test_adding_a_monitor_in_the_admin_schedules_it(admin_client, alice):
     response = admin_client.post(
         reverse("admin:monitors_monitor_add"),
         {
-            "owner": alice.pk, "name": "From admin", "url": "https://admin.example/", "method": "GET",
-            "interval_seconds": 60, "timeout_seconds": 10, "retries": 2, "retry_interval_seconds": 10,
-            "expected_status": "200-399", "regions": [india.pk], "is_active": "on",
+            "owner": alice.pk,
+            "name": "From admin",
+            "url": "https://admin.example/",
+            "method": "GET",
+            "interval_seconds": 60,
+            "timeout_seconds": 10,
+            "retries": 2,
+            "retry_interval_seconds": 10,
+            "expected_status": "200-399",
+            "regions": [india.pk],
+            "is_active": "on",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     monitor = Monitor.objects.get(name="From admin")
-    assert list(PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").values_list(
-        "queue", flat=True)) == ["india"]
+    assert list(
+        PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").values_list("queue", flat=True)
+    ) == ["india"]
 
 
 def test_admin_refuses_a_timeout_longer_than_the_interval(admin_client, alice):
@@ -71,9 +87,17 @@ def test_admin_refuses_a_timeout_longer_than_the_interval(admin_client, alice):
     response = admin_client.post(
         reverse("admin:monitors_monitor_add"),
         {
-            "owner": alice.pk, "name": "Bad", "url": "https://admin.example/", "method": "GET",
-            "interval_seconds": 60, "timeout_seconds": 60, "retries": 2, "retry_interval_seconds": 10,
-            "expected_status": "200-399", "regions": [india.pk], "is_active": "on",
+            "owner": alice.pk,
+            "name": "Bad",
+            "url": "https://admin.example/",
+            "method": "GET",
+            "interval_seconds": 60,
+            "timeout_seconds": 60,
+            "retries": 2,
+            "retry_interval_seconds": 10,
+            "expected_status": "200-399",
+            "regions": [india.pk],
+            "is_active": "on",
         },
     )
     assert response.status_code == 200

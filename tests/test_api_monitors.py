@@ -42,15 +42,18 @@ def test_list_shows_only_my_monitors(alice_client, alice, bob):
 
 def test_put_patch_and_delete(alice_client, alice):
     monitor = make_monitor(alice, "https://a.example/", regions=("india",))
-    patched = alice_client.patch(f"/api/monitors/{monitor.pk}/", {"interval_seconds": 120, "regions": ["usa"]},
-                                 format="json")
+    patched = alice_client.patch(
+        f"/api/monitors/{monitor.pk}/", {"interval_seconds": 120, "regions": ["usa"]}, format="json"
+    )
     assert patched.status_code == 200, patched.json()
     assert (patched.json()["interval_seconds"], patched.json()["regions"]) == (120, ["usa"])
-    assert set(PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").values_list(
-        "queue", flat=True)) == {"usa"}
+    assert set(
+        PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").values_list("queue", flat=True)
+    ) == {"usa"}
 
-    put = alice_client.put(f"/api/monitors/{monitor.pk}/", {**VALID, "name": "Renamed", "method": "HEAD"},
-                           format="json")
+    put = alice_client.put(
+        f"/api/monitors/{monitor.pk}/", {**VALID, "name": "Renamed", "method": "HEAD"}, format="json"
+    )
     assert put.status_code == 200, put.json()
     assert (put.json()["name"], put.json()["method"], put.json()["regions"]) == ("Renamed", "HEAD", ["india", "usa"])
 
@@ -63,9 +66,7 @@ def test_put_patch_and_delete(alice_client, alice):
     assert not PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").exists()
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/monitors/{id}/", "/api/monitors/{id}/ticks/", "/api/monitors/{id}/uptime/"]
-)
+@pytest.mark.parametrize("path", ["/api/monitors/{id}/", "/api/monitors/{id}/ticks/", "/api/monitors/{id}/uptime/"])
 def test_another_users_monitor_is_404_to_read(bob_client, alice, path):
     monitor = make_monitor(alice, "https://a.example/")
     assert bob_client.get(path.format(id=monitor.pk)).status_code == 404
@@ -85,8 +86,13 @@ def test_another_users_monitor_is_404_to_change_delete_or_check(bob_client, alic
 
 def test_anonymous_is_401_everywhere(anon_client, alice):
     monitor = make_monitor(alice, "https://a.example/")
-    for path in ["/api/monitors/", f"/api/monitors/{monitor.pk}/", f"/api/monitors/{monitor.pk}/ticks/",
-                 f"/api/monitors/{monitor.pk}/uptime/", "/api/regions/"]:
+    for path in [
+        "/api/monitors/",
+        f"/api/monitors/{monitor.pk}/",
+        f"/api/monitors/{monitor.pk}/ticks/",
+        f"/api/monitors/{monitor.pk}/uptime/",
+        "/api/regions/",
+    ]:
         assert anon_client.get(path).status_code == 401, path
     assert anon_client.post(f"/api/monitors/{monitor.pk}/check/").status_code == 401
 

@@ -42,7 +42,15 @@ def test_ticks_are_paginated_newest_first(alice_client, monitor):
     assert len(second["results"]) == 10
     assert second["next"] is None
     assert set(first["results"][0]) == {
-        "id", "region", "status", "status_code", "response_time_ms", "error", "attempts", "scheduled_at", "checked_at",
+        "id",
+        "region",
+        "status",
+        "status_code",
+        "response_time_ms",
+        "error",
+        "attempts",
+        "scheduled_at",
+        "checked_at",
     }
 
 
@@ -61,7 +69,9 @@ def test_ticks_filter_by_region_status_and_time(alice_client, monitor):
     assert ids({"region": "india"}) == [("india", "up"), ("india", "down")]
     assert ids({"status": "down"}) == [("usa", "down"), ("india", "down")]
     assert ids({"since": (now - timedelta(minutes=45)).isoformat()}) == [
-        ("india", "up"), ("usa", "down"), ("india", "down"),
+        ("india", "up"),
+        ("usa", "down"),
+        ("india", "down"),
     ]
     assert ids({"until": (now - timedelta(minutes=45)).isoformat()}) == [("usa", "up")]
     assert ids({"region": "usa", "status": "up", "since": (now - timedelta(hours=2)).isoformat()}) == [("usa", "up")]
@@ -75,8 +85,12 @@ def test_another_monitors_ticks_never_show(alice_client, alice, monitor):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [({"region": "atlantis"}, "region"), ({"status": "sideways"}, "status"), ({"since": "yesterday"}, "since"),
-     ({"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "until")],
+    [
+        ({"region": "atlantis"}, "region"),
+        ({"status": "sideways"}, "status"),
+        ({"since": "yesterday"}, "since"),
+        ({"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, "until"),
+    ],
 )
 def test_bad_tick_filters_are_400(alice_client, monitor, query, field):
     response = alice_client.get(f"/api/monitors/{monitor.pk}/ticks/", query)
@@ -100,7 +114,10 @@ def test_uptime_figures_overall_and_per_region(alice_client, monitor):
     assert body["avg_response_time_ms"] == pytest.approx(142.9, abs=0.05)
     assert body["p95_response_time_ms"] == pytest.approx(270.0)
     assert body["regions"]["india"] == {
-        "uptime_percent": 75.0, "checks": 4, "avg_response_time_ms": 200.0, "p95_response_time_ms": 290.0,
+        "uptime_percent": 75.0,
+        "checks": 4,
+        "avg_response_time_ms": 200.0,
+        "p95_response_time_ms": 290.0,
     }
     assert body["regions"]["usa"]["uptime_percent"] == 100.0
     assert body["regions"]["usa"]["checks"] == 4

@@ -71,8 +71,9 @@ def test_head_request(target):
 
 
 def test_flaky_target_is_up_after_one_retry(target):
-    outcome = check(ProbeTarget(target.url("/flaky/a?failures=1"), timeout_seconds=2), retries=2,
-                    retry_interval_seconds=0.1)
+    outcome = check(
+        ProbeTarget(target.url("/flaky/a?failures=1"), timeout_seconds=2), retries=2, retry_interval_seconds=0.1
+    )
     assert outcome.result.is_up
     assert outcome.attempts == 2
 

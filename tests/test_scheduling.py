@@ -15,7 +15,9 @@ from uptime.celery import app
 
 
 def entries(monitor) -> dict[str, PeriodicTask]:
-    return {task.queue: task for task in PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} in ")}
+    return {
+        task.queue: task for task in PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} in ")
+    }
 
 
 def test_create_makes_one_entry_per_region_routed_to_its_queue(alice):
@@ -81,12 +83,14 @@ def test_nothing_is_dispatched_when_the_transaction_rolls_back(alice, broker, dj
     assert queued_checks(broker, "india") == []
 
 
-# The scheduler closes connections it finds inside a transaction, as beat would.
-@pytest.mark.django_db(transaction=True)
+# The scheduler closes connections it finds inside a transaction, as beat would. The
+# rollback restores the seeded regions that a transactional test's flush would remove.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_beat_sends_a_due_check_stamped_with_its_slot(alice, broker):
     monitor = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=60)
     last_run = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=61)
     PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").update(last_run_at=last_run)
+    broker.delete("india")  # the check sent on creation; this test is about beat's
 
     scheduler = SlotScheduler(app=app)
     for _ in range(50):  # one due entry per tick; the static housekeeping entry is not due
