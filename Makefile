@@ -1,0 +1,29 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Start PostgreSQL, Valkey, web, beat and a worker per region (Ctrl-C stops them all).
+run: $(VENV)/.installed
+	$(PY) -m uptime.embedded run
+
+## Run the whole test suite against throwaway embedded PostgreSQL and Valkey.
+test: $(VENV)/.installed
+	$(PY) -m uptime.embedded test $(ARGS)
+
+## Lint, and check no model change lacks its migration.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) .local
