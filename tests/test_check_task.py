@@ -103,3 +103,15 @@ def test_paused_deleted_or_other_region_monitors_are_not_checked(alice, target, 
     assert not Tick.objects.exists()
     paused.refresh_from_db()
     assert paused.status == Monitor.Status.PAUSED
+
+
+def test_retention_deletes_only_ticks_older_than_the_setting(alice, target, settings, slot):
+    from checks.tasks import prune_ticks
+
+    settings.TICK_RETENTION_DAYS = 90
+    monitor = make_monitor(alice, target.url("/ok"))
+    for days_ago in (0, 89, 91, 400):
+        run(monitor, slot - timedelta(days=days_ago))
+    assert prune_ticks.apply().get() == 2
+    kept = sorted((slot - t).days for t in Tick.objects.values_list("scheduled_at", flat=True))
+    assert kept == [0, 89]
