@@ -57,24 +57,26 @@ def test_monitor_list_shows_status_regions_and_24h_uptime(admin_client, some_dat
     assert "100.00%" in page
 
 
+def add_form(owner, **changes) -> dict:
+    """The admin's add-monitor form, filled in validly unless told otherwise."""
+    return {
+        "owner": owner.pk,
+        "name": "From admin",
+        "url": "https://admin.example/",
+        "method": "GET",
+        "interval_seconds": 60,
+        "timeout_seconds": 10,
+        "retries": 2,
+        "retry_interval_seconds": 10,
+        "expected_status": "200-399",
+        "regions": [Region.objects.get(slug="india").pk],
+        "is_active": "on",
+        **changes,
+    }
+
+
 def test_adding_a_monitor_in_the_admin_schedules_it(admin_client, alice):
-    india = Region.objects.get(slug="india")
-    response = admin_client.post(
-        reverse("admin:monitors_monitor_add"),
-        {
-            "owner": alice.pk,
-            "name": "From admin",
-            "url": "https://admin.example/",
-            "method": "GET",
-            "interval_seconds": 60,
-            "timeout_seconds": 10,
-            "retries": 2,
-            "retry_interval_seconds": 10,
-            "expected_status": "200-399",
-            "regions": [india.pk],
-            "is_active": "on",
-        },
-    )
+    response = admin_client.post(reverse("admin:monitors_monitor_add"), add_form(alice))
     assert response.status_code == 302, response.content.decode()[:2000]
     monitor = Monitor.objects.get(name="From admin")
     assert list(
@@ -83,23 +85,8 @@ def test_adding_a_monitor_in_the_admin_schedules_it(admin_client, alice):
 
 
 def test_admin_refuses_a_timeout_longer_than_the_interval(admin_client, alice):
-    india = Region.objects.get(slug="india")
-    response = admin_client.post(
-        reverse("admin:monitors_monitor_add"),
-        {
-            "owner": alice.pk,
-            "name": "Bad",
-            "url": "https://admin.example/",
-            "method": "GET",
-            "interval_seconds": 60,
-            "timeout_seconds": 60,
-            "retries": 2,
-            "retry_interval_seconds": 10,
-            "expected_status": "200-399",
-            "regions": [india.pk],
-            "is_active": "on",
-        },
-    )
+    form = add_form(alice, name="Bad", timeout_seconds=60)
+    response = admin_client.post(reverse("admin:monitors_monitor_add"), form)
     assert response.status_code == 200
     assert "Timeout must be shorter than the interval." in response.content.decode()
     assert not Monitor.objects.filter(name="Bad").exists()

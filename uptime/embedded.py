@@ -179,30 +179,36 @@ class EmbeddedValkey:
 def services(data_dir: Path, postgres_port: int, redis_port: int) -> Iterator[dict[str, str]]:
     """Start whichever of PostgreSQL and Valkey the environment does not point elsewhere;
     yield the DATABASE_URL and REDIS_URL to use; stop what was started."""
+    wanted = {
+        "DATABASE_URL": lambda: EmbeddedPostgres(data_dir / "postgres", postgres_port),
+        "REDIS_URL": lambda: EmbeddedValkey(data_dir / "valkey", redis_port),
+    }
     started = []
     env = {}
     try:
-        if os.environ.get("DATABASE_URL"):
-            env["DATABASE_URL"] = os.environ["DATABASE_URL"]
-        else:
-            postgres = EmbeddedPostgres(data_dir / "postgres", postgres_port)
-            say(f"starting embedded PostgreSQL on 127.0.0.1:{postgres_port} ({postgres.data_dir})")
-            postgres.start()
-            started.append(postgres)
-            env["DATABASE_URL"] = postgres.url()
-        if os.environ.get("REDIS_URL"):
-            env["REDIS_URL"] = os.environ["REDIS_URL"]
-        else:
-            valkey = EmbeddedValkey(data_dir / "valkey", redis_port)
-            say(f"starting embedded Valkey on 127.0.0.1:{redis_port}")
-            valkey.start()
-            started.append(valkey)
-            env["REDIS_URL"] = valkey.url()
+        for variable, make_server in wanted.items():
+            if os.environ.get(variable):
+                env[variable] = os.environ[variable]
+                continue
+            server = make_server()
+            say(f"starting embedded {type(server).__name__.removeprefix('Embedded')} on 127.0.0.1:{server.port}")
+            server.start()
+            started.append(server)
+            env[variable] = server.url()
         yield env
     finally:
         for server in reversed(started):
             say(f"stopping {type(server).__name__}")
             server.stop()
+
+
+def local_services() -> contextlib.AbstractContextManager[dict[str, str]]:
+    """The servers of the local run, kept between runs, where the settings' defaults look."""
+    return services(
+        Path(os.environ.get("EMBEDDED_DATA_DIR", DEFAULT_DATA_DIR)),
+        int(os.environ.get("EMBEDDED_POSTGRES_PORT", DEFAULT_POSTGRES_PORT)),
+        int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT)),
+    )
 
 
 def _manage(env: dict, *args: str) -> None:
@@ -263,15 +269,12 @@ def _stop_all(processes: list[subprocess.Popen]) -> None:
 
 
 def command_run(args: argparse.Namespace) -> int:
-    data_dir = Path(os.environ.get("EMBEDDED_DATA_DIR", DEFAULT_DATA_DIR))
-    postgres_port = int(os.environ.get("EMBEDDED_POSTGRES_PORT", DEFAULT_POSTGRES_PORT))
-    redis_port = int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT))
     web_port = int(os.environ.get("PORT", "8000"))
     processes: list[subprocess.Popen] = []
 
     # Ctrl-C (and SIGTERM) become one orderly stop: children finish their checks first,
     # the servers stop last.
-    with services(data_dir, postgres_port, redis_port) as service_env:
+    with local_services() as service_env:
         env = {**os.environ, **service_env}
         env.setdefault("DEBUG", "true")
         say("applying migrations")
@@ -332,10 +335,7 @@ def command_test(args: argparse.Namespace) -> int:
 
 
 def command_services(args: argparse.Namespace) -> int:
-    data_dir = Path(os.environ.get("EMBEDDED_DATA_DIR", DEFAULT_DATA_DIR))
-    postgres_port = int(os.environ.get("EMBEDDED_POSTGRES_PORT", DEFAULT_POSTGRES_PORT))
-    redis_port = int(os.environ.get("EMBEDDED_REDIS_PORT", DEFAULT_REDIS_PORT))
-    with services(data_dir, postgres_port, redis_port) as service_env:
+    with local_services() as service_env:
         for name, value in service_env.items():
             print(f"{name}={value}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -19,23 +19,7 @@ class MonitorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Monitor
-        fields = [
-            "id",
-            "name",
-            "url",
-            "method",
-            "interval_seconds",
-            "timeout_seconds",
-            "retries",
-            "retry_interval_seconds",
-            "expected_status",
-            "regions",
-            "is_active",
-            "status",
-            "last_checked_at",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.EDITABLE_FIELDS, "regions", "status", "last_checked_at", "created_at", "updated_at"]
         read_only_fields = ["id", "status", "last_checked_at", "created_at", "updated_at"]
 
     def validate(self, attrs):
