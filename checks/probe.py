@@ -10,9 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
+from requests_hardened import Config as HardenedConfig
+from requests_hardened import HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress, get_ip_address
 
 DEFAULT_USER_AGENT = "Uptime/1.0"
 BODY_CHUNK_BYTES = 16 * 1024
@@ -51,6 +55,10 @@ class ProbeTarget:
     max_redirects: int = 5
     max_body_bytes: int = 1024 * 1024
     user_agent: str = DEFAULT_USER_AGENT
+    # Off by default: users' URLs must not reach into the network the workers sit in.
+    allow_private: bool = False
+    # Loopback only (the worker's own host), everything else private still refused.
+    allow_loopback: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,7 @@ def probe(target: ProbeTarget) -> ProbeResult:
     def elapsed_ms() -> int:
         return round((time.monotonic() - start) * 1000)
 
-    session = requests.Session()
-    # Checks go straight to the target: no proxy or .netrc from the worker's environment.
-    session.trust_env = False
+    session = _session(target)
     session.max_redirects = target.max_redirects
     try:
         response = session.request(
@@ -111,6 +117,44 @@ def probe(target: ProbeTarget) -> ProbeResult:
     return ProbeResult(True, started_at, status_code, response_time_ms)
 
 
+def _session(target: ProbeTarget) -> requests.Session:
+    """A session that, unless private targets are allowed, resolves each hop's host, refuses
+    a private, loopback, link-local, multicast or reserved address, and connects to exactly
+    the address it vetted (so DNS cannot rebind between the check and the connection)."""
+    config = HardenedConfig(
+        ip_filter_enable=not target.allow_private,
+        ip_filter_allow_loopback_ips=target.allow_loopback,
+        never_redirect=False,
+        default_timeout=(target.timeout_seconds, target.timeout_seconds),
+    )
+    session = HTTPSession(config)
+    # Checks go straight to the target: no proxy or .netrc from the worker's environment.
+    session.trust_env = False
+    return session
+
+
+def private_address_error(url: str) -> str | None:
+    """Say why a URL's host is refused as private, or None when it is public or unresolvable.
+
+    Used when a URL is entered; every request checks again, on every redirect hop, on the
+    address it actually connects to.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").strip("[]")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        get_ip_address(host, port, allow_loopback=False)
+    except InvalidIPAddress as exc:
+        return (
+            f"{host} is a private or reserved address ({exc})."
+            if host == str(exc)
+            else (f"{host} resolves to a private or reserved address ({exc}).")
+        )
+    except (OSError, ValueError, UnicodeError):
+        return None  # does not resolve now: checks will report it as a DNS failure
+    return None
+
+
 def _read_body(response: requests.Response, target: ProbeTarget, start: float) -> bool:
     """Read at most max_body_bytes; False when the timeout ran out first."""
     if target.method == "HEAD" or target.max_body_bytes == 0:
@@ -132,6 +176,8 @@ def _timeout_message(target: ProbeTarget) -> str:
 
 def classify_error(exc: requests.exceptions.RequestException, target: ProbeTarget) -> str:
     """Turn a requests exception into a short reason starting with its kind."""
+    if isinstance(exc, InvalidIPAddress):
+        return f"blocked: {exc} is a private or reserved address"
     if isinstance(exc, requests.exceptions.Timeout):
         return _timeout_message(target)
     if isinstance(exc, requests.exceptions.TooManyRedirects):

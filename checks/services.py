@@ -25,6 +25,7 @@ def probe_target(monitor: Monitor) -> ProbeTarget:
         max_redirects=settings.PROBE_MAX_REDIRECTS,
         max_body_bytes=settings.PROBE_MAX_BODY_BYTES,
         user_agent=settings.PROBE_USER_AGENT,
+        allow_private=settings.ALLOW_PRIVATE_TARGETS,
     )
 
 

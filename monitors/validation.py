@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from checks.probe import parse_status_ranges
+from checks.probe import parse_status_ranges, private_address_error
 
 MAX_INTERVAL_SECONDS = 24 * 60 * 60
 MAX_TIMEOUT_SECONDS = 60
@@ -30,6 +30,8 @@ def url_error(url: str) -> str | None:
         return "URL must name a host."
     if parts.username or parts.password:
         return "URL must not carry credentials."
+    if not settings.ALLOW_PRIVATE_TARGETS:
+        return private_address_error(url)
     return None
 
 

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,9 +27,11 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
-def short_intervals(settings):
+def suite_settings(settings):
     # Tests check on a scale of seconds; production's default floor is 30 s.
     settings.MONITOR_MIN_INTERVAL_SECONDS = 1
+    # The targets are real servers on loopback; the SSRF tests turn the guard back on.
+    settings.ALLOW_PRIVATE_TARGETS = True
     # Password hashing is deliberately slow; the suite hashes hundreds of them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -111,7 +114,7 @@ def queued_checks(broker, queue: str) -> list[dict]:
 class TargetHandler(BaseHTTPRequestHandler):
     """Behaviour chosen by path, so one server plays every kind of site:
 
-    /ok  /status/<code>  /slow?seconds=S  /flaky/<key>?failures=N  /redirect-loop  /big
+    /ok  /status/<code>  /slow?seconds=S  /flaky/<key>?failures=N  /redirect?to=URL  /redirect-loop  /big
     """
 
     protocol_version = "HTTP/1.1"
@@ -147,6 +150,8 @@ class TargetHandler(BaseHTTPRequestHandler):
         elif path.startswith("/flaky/"):
             failures = int(query.get("failures", "1"))
             self._send(500 if server.hits[path] <= failures else 200)
+        elif path == "/redirect":
+            self._send(302, b"", {"Location": query["to"]})
         elif path == "/redirect-loop":
             self._send(302, b"", {"Location": "/redirect-loop"})
         elif path == "/big":
@@ -176,6 +181,12 @@ def target():
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def slot() -> datetime:
+    """A slot that is due now (retries are only made while the slot's interval lasts)."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture

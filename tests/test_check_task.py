@@ -2,19 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from checks.models import Tick
 from checks.tasks import run_check
 from monitors.models import Monitor
 from monitors.services import delete_monitor, pause_monitor
 from tests.factories import make_monitor
-
-
-@pytest.fixture
-def slot() -> datetime:
-    # A slot that is due now: retries are only made while the slot's interval lasts.
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def run(monitor, slot, region="india"):

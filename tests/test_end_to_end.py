@@ -31,6 +31,7 @@ def process_env() -> dict:
         "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "MONITOR_MIN_INTERVAL_SECONDS": "1",
+        "ALLOW_PRIVATE_TARGETS": "true",
         "WORKER_HEARTBEAT_SECONDS": "1",
     }
 

@@ -175,6 +175,9 @@ MONITOR_MIN_INTERVAL_SECONDS = env_int("MONITOR_MIN_INTERVAL_SECONDS", 30, minim
 # second worker.
 CHECK_MAX_SECONDS = env_int("CHECK_MAX_SECONDS", 240, minimum=10)
 TICK_RETENTION_DAYS = env_int("TICK_RETENTION_DAYS", 90, minimum=1)
+# Checks and URLs into loopback, private, link-local, multicast, reserved or cloud-metadata
+# addresses are refused unless this is on (an intranet install, or the test suite).
+ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", False)
 PROBE_MAX_REDIRECTS = env_int("PROBE_MAX_REDIRECTS", 5, minimum=0)
 PROBE_MAX_BODY_BYTES = env_int("PROBE_MAX_BODY_BYTES", 1024 * 1024, minimum=0)
 PROBE_USER_AGENT = env_str("PROBE_USER_AGENT", "Uptime/1.0 (+self-hosted uptime monitor)")

@@ -1,0 +1,86 @@
+"""URLs that point into our own network are refused: when entered, and on every request."""
+
+import pytest
+
+from checks.models import Tick
+from checks.probe import ProbeTarget, probe
+from tests.factories import make_monitor
+
+VALID = {"name": "Example", "interval_seconds": 60, "regions": ["india"]}
+
+
+@pytest.fixture
+def guarded(settings):
+    settings.ALLOW_PRIVATE_TARGETS = False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/",
+        "http://127.1.2.3:8080/admin",
+        "http://localhost:8000/",
+        "http://10.0.0.5/",
+        "http://172.16.3.4/",
+        "http://192.168.1.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[fd00:ec2::254]/",
+        "http://0.0.0.0/",
+        "http://100.64.1.1/",
+        "http://224.0.0.1/",
+        "http://240.0.0.1/",
+    ],
+)
+def test_private_urls_are_refused_with_a_clear_message(guarded, alice_client, url):
+    response = alice_client.post("/api/monitors/", {**VALID, "url": url}, format="json")
+    assert response.status_code == 400
+    assert "private or reserved address" in response.json()["url"][0]
+
+
+def test_public_addresses_are_accepted(guarded, alice_client):
+    response = alice_client.post("/api/monitors/", {**VALID, "url": "https://93.184.215.14/"}, format="json")
+    assert response.status_code == 201, response.json()
+
+
+def test_private_targets_can_be_allowed_for_intranet_installs(settings, alice_client):
+    settings.ALLOW_PRIVATE_TARGETS = True
+    response = alice_client.post("/api/monitors/", {**VALID, "url": "http://10.0.0.5/"}, format="json")
+    assert response.status_code == 201
+
+
+def test_a_request_to_a_private_address_is_never_made(target):
+    result = probe(ProbeTarget(target.url("/ok")))
+    assert not result.is_up
+    assert result.error == "blocked: 127.0.0.1 is a private or reserved address"
+    assert target.hits["/ok"] == 0
+
+
+def test_a_hostname_resolving_to_a_private_address_is_blocked_at_request_time(target):
+    result = probe(ProbeTarget(target.url("/ok").replace("127.0.0.1", "localhost")))
+    assert result.error.startswith("blocked:")
+    assert target.hits["/ok"] == 0
+
+
+@pytest.mark.parametrize("private", ["10.1.2.3", "169.254.169.254", "[fd00::1]"])
+def test_a_redirect_into_the_private_network_is_blocked_at_that_hop(target, private):
+    # Loopback is let through so the first hop reaches the test server; the redirect's
+    # target is checked on its own, before anything connects to it.
+    url = target.url(f"/redirect?to=http://{private}/latest/meta-data/")
+    result = probe(ProbeTarget(url, allow_loopback=True, timeout_seconds=2))
+    assert target.hits["/redirect"] == 1
+    assert not result.is_up
+    assert result.error.startswith("blocked:")
+
+
+def test_a_stored_monitor_pointing_inside_is_checked_as_down_blocked(settings, alice, target, slot):
+    from checks.tasks import run_check
+
+    monitor = make_monitor(alice, target.url("/ok"))  # entered while private targets were allowed
+    settings.ALLOW_PRIVATE_TARGETS = False
+    run_check.apply(kwargs={"monitor_id": monitor.pk, "region": "india", "scheduled_at": slot.isoformat()})
+    tick = Tick.objects.get(monitor=monitor)
+    assert tick.status == "down"
+    assert tick.error.startswith("blocked:")
+    assert target.hits["/ok"] == 0
