@@ -3,6 +3,7 @@ so a monitor and its schedule are always written together, in one transaction.""
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,7 +49,18 @@ def save_monitor(monitor: Monitor, regions: Iterable[Region] | None = None) -> M
     return monitor
 
 
+class MonitorQuotaExceeded(Exception):
+    """The owner already has as many monitors as MONITOR_QUOTA_PER_USER allows."""
+
+
+@transaction.atomic
 def create_monitor(owner, regions: Iterable[Region], **fields) -> Monitor:
+    quota = settings.MONITOR_QUOTA_PER_USER
+    if quota:
+        # The owner's row is locked so two concurrent creates cannot both fit the last place.
+        type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+        if Monitor.objects.filter(owner=owner).count() >= quota:
+            raise MonitorQuotaExceeded(f"You have reached the limit of {quota} monitors.")
     return save_monitor(Monitor(owner=owner, **fields), regions)
 
 

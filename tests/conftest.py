@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -32,6 +33,10 @@ def suite_settings(settings):
     settings.MONITOR_MIN_INTERVAL_SECONDS = 1
     # The targets are real servers on loopback; the SSRF tests turn the guard back on.
     settings.ALLOW_PRIVATE_TARGETS = True
+    # Rate limits are tested on their own; elsewhere they would only make tests depend
+    # on each other through the shared counters.
+    settings.API_THROTTLE_RATES = {"auth": "10000/min", "check_now": "10000/min"}
+    cache.clear()
     # Password hashing is deliberately slow; the suite hashes hundreds of them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -7,6 +7,7 @@ JWT_SIGNING_KEY itself, so no secret ever ships in the repository.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "uptime.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,7 +149,34 @@ STORAGES = {
 # Requests carry small JSON documents; anything larger is refused before it is parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 64 * 1024, minimum=1024)
 
+
+def _redis_database(url: str, number: int) -> str:
+    """The same Redis server as `url`, another numbered database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+# Throttle counters live here; a database of their own, so clearing the cache never
+# touches the broker's queues.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env_str("CACHE_URL", _redis_database(REDIS_URL, 1)),
+        "KEY_PREFIX": "uptime",
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
+}
+
+# Rates per client: "auth" per IP address (registration, tokens), "check_now" per user.
+API_THROTTLE_RATES = {
+    "auth": env_str("THROTTLE_AUTH_RATE", "20/min"),
+    "check_now": env_str("THROTTLE_CHECK_NOW_RATE", "12/min"),
+}
+# Monitors one user may own; 0 means no limit.
+MONITOR_QUOTA_PER_USER = env_int("MONITOR_QUOTA_PER_USER", 500, minimum=0)
+
 REST_FRAMEWORK = {
+    "DEFAULT_THROTTLE_CLASSES": ["uptime.throttling.ScopedThrottle"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],

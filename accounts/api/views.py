@@ -3,6 +3,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from .serializers import RegistrationSerializer, UserSerializer
 
@@ -11,6 +12,16 @@ class RegisterView(generics.CreateAPIView):
     serializer_class = RegistrationSerializer
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
+    throttle_scope = "auth"
+
+
+# Password guessing and token minting are rate limited per client address.
+class TokenView(TokenObtainPairView):
+    throttle_scope = "auth"
+
+
+class RefreshView(TokenRefreshView):
+    throttle_scope = "auth"
 
 
 class MeView(generics.RetrieveAPIView):

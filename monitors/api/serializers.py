@@ -1,4 +1,5 @@
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
 from monitors import services
 from monitors.models import Monitor, Region
@@ -44,7 +45,10 @@ class MonitorSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         regions = validated_data.pop("regions")
-        return services.create_monitor(self.context["request"].user, regions, **validated_data)
+        try:
+            return services.create_monitor(self.context["request"].user, regions, **validated_data)
+        except services.MonitorQuotaExceeded as exc:
+            raise PermissionDenied(str(exc)) from None
 
     def update(self, instance, validated_data):
         regions = validated_data.pop("regions", None)

@@ -16,6 +16,8 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 class MonitorViewSet(viewsets.ModelViewSet):
     serializer_class = MonitorSerializer
+    # Only "check now" is rate limited (it makes requests to someone's site on demand).
+    throttle_scope = None
 
     def get_queryset(self):
         return Monitor.objects.owned_by(self.request.user).prefetch_related("regions")
@@ -23,7 +25,7 @@ class MonitorViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.delete_monitor(instance)
 
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_scope="check_now")
     def check(self, request, pk=None):
         monitor = self.get_object()
         if not monitor.is_active:

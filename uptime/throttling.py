@@ -1,0 +1,12 @@
+"""API rate limits, kept in the shared cache (Redis) so every web process counts together."""
+
+from django.conf import settings
+from rest_framework.throttling import ScopedRateThrottle
+
+
+class ScopedThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, reading its rates from API_THROTTLE_RATES at request time
+    (DRF binds them once at import, which settings changes then cannot reach)."""
+
+    def get_rate(self):
+        return settings.API_THROTTLE_RATES.get(self.scope)
