@@ -35,3 +35,62 @@ class Tick(models.Model):
 
     def __str__(self) -> str:
         return f"{self.monitor_id} {self.region_id} {self.scheduled_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class StatusChange(models.Model):
+    """One change of a monitor's status, written in the same transaction as the change.
+
+    "How long has it been down" and "how often does it flap" are answered from these rows.
+    """
+
+    monitor = models.ForeignKey("monitors.Monitor", on_delete=models.CASCADE, related_name="status_changes")
+    changed_at = models.DateTimeField()
+    from_status = models.CharField(max_length=10)
+    to_status = models.CharField(max_length=10)
+    reason = models.CharField(max_length=500, blank=True)
+    # The regions whose latest result was down when the status changed.
+    down_regions = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["monitor", "-changed_at"], name="statuschange_monitor_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id}: {self.from_status} -> {self.to_status} at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Incident(models.Model):
+    """A stretch of time a monitor was down: opened when it becomes down, resolved when it
+    no longer is."""
+
+    monitor = models.ForeignKey("monitors.Monitor", on_delete=models.CASCADE, related_name="incidents")
+    started_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    first_error = models.CharField(max_length=500, blank=True)
+    # Every region that saw the site down while the incident was open.
+    regions = models.JSONField(default=list)
+    # What ended it: the status the monitor moved to ("up", "degraded", "paused").
+    resolution = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            # Repeated down results while one is open never open a second.
+            models.UniqueConstraint(
+                fields=["monitor"], condition=models.Q(resolved_at__isnull=True), name="incident_one_open_per_monitor"
+            ),
+        ]
+        indexes = [models.Index(fields=["monitor", "-started_at"], name="incident_monitor_recent")]
+
+    def __str__(self) -> str:
+        return f"incident {self.pk} of monitor {self.monitor_id} from {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.resolved_at is None:
+            return None
+        return (self.resolved_at - self.started_at).total_seconds()

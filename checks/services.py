@@ -5,13 +5,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from monitors.models import Monitor, Region
 
 from .models import Tick
 from .probe import CheckOutcome, ProbeTarget, check, parse_status_ranges
+from .status import apply_tick
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> Tick 
 
 @transaction.atomic
 def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcome: CheckOutcome) -> Tick | None:
-    """Write the slot's tick and move the monitor's status; None if the slot had one already."""
+    """Write the slot's tick and re-decide the monitor's status; None if the slot had one already."""
     result = outcome.result
     tick, created = Tick.objects.get_or_create(
         monitor=monitor,
@@ -69,11 +69,7 @@ def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcom
     )
     if not created:
         return None
-    # Conditional, so a slower check finishing late never overwrites a newer result, and
-    # a monitor paused meanwhile stays paused.
-    Monitor.objects.filter(pk=monitor.pk, is_active=True).filter(
-        Q(last_checked_at__isnull=True) | Q(last_checked_at__lte=tick.checked_at)
-    ).update(status=tick.status, last_checked_at=tick.checked_at)
+    apply_tick(monitor.pk, tick)
     return tick
 
 

@@ -31,6 +31,8 @@ class Monitor(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
         UP = "up"
+        # Some regions see it down, fewer than the quorum: worth showing, not paging.
+        DEGRADED = "degraded"
         DOWN = "down"
         PAUSED = "paused"
 
@@ -46,8 +48,14 @@ class Monitor(models.Model):
         max_length=200, default="200-399", help_text='Codes and ranges, e.g. "200-299,301,404".'
     )
     regions = models.ManyToManyField(Region, related_name="monitors")
+    quorum = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Regions that must see the site down for it to be down; empty means a majority.",
+    )
     is_active = models.BooleanField(default=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

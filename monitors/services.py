@@ -8,10 +8,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from checks.dispatch import dispatch_checks
+from checks.status import set_active
 
 from .models import Monitor, Region
 from .scheduling import drop_schedule, sync_schedule
 
+STATUS_FIELDS = ("status", "status_changed_at")
 EDITABLE_FIELDS = (
     "name",
     "url",
@@ -22,6 +24,7 @@ EDITABLE_FIELDS = (
     "retry_interval_seconds",
     "expected_status",
     "is_active",
+    "quorum",
 )
 
 
@@ -31,16 +34,20 @@ def save_monitor(monitor: Monitor, regions: Iterable[Region] | None = None) -> M
 
     A monitor that is new, or resumed, is checked at once rather than an interval later.
     """
-    if monitor.pk is None:
+    is_new = monitor.pk is None
+    if is_new:
         was_active = False
+        monitor.status = Monitor.Status.PENDING if monitor.is_active else Monitor.Status.PAUSED
     else:
-        # Locked, so two concurrent edits cannot both decide the monitor was paused.
-        was_active = Monitor.objects.select_for_update().values_list("is_active", flat=True).get(pk=monitor.pk)
-    if not monitor.is_active:
-        monitor.status = Monitor.Status.PAUSED
-    elif not was_active:
-        monitor.status = Monitor.Status.PENDING
-    monitor.save()
+        # Locked, so two concurrent edits, or an edit and a check, decide in turn.
+        stored = Monitor.objects.select_for_update().only("is_active", "status", "status_changed_at").get(pk=monitor.pk)
+        was_active = stored.is_active
+        monitor.status, monitor.status_changed_at = stored.status, stored.status_changed_at
+        if monitor.is_active != was_active:
+            set_active(monitor, monitor.is_active)
+    # Only what people edit, and the status decided here: the rest (last check) belongs to
+    # the workers, which may have moved on since this instance was read.
+    monitor.save(update_fields=None if is_new else [*EDITABLE_FIELDS, *STATUS_FIELDS, "updated_at"])
     if regions is not None:
         monitor.regions.set(regions)
     sync_schedule(monitor)

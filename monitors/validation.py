@@ -41,7 +41,10 @@ def check_budget_seconds(timeout_seconds: int, retries: int, retry_interval_seco
 
 
 def monitor_errors(values: dict) -> dict[str, str]:
-    """Return {field: message} for every rule the given (complete) settings break."""
+    """Return {field: message} for every rule the given (complete) settings break.
+
+    `quorum` is checked against `region_count` when both are given.
+    """
     errors: dict[str, str] = {}
     if (message := url_error(values["url"] or "")) is not None:
         errors["url"] = message
@@ -72,6 +75,10 @@ def monitor_errors(values: dict) -> dict[str, str]:
                 f"Retries x (timeout + retry interval) + timeout is {budget} s; "
                 f"it must be at most {settings.CHECK_MAX_SECONDS} s."
             )
+
+    quorum, region_count = values.get("quorum"), values.get("region_count")
+    if quorum is not None and region_count is not None and not 1 <= quorum <= region_count:
+        errors["quorum"] = f"Quorum must be between 1 and the number of regions ({region_count}), or empty."
 
     try:
         parse_status_ranges(values["expected_status"] or "")

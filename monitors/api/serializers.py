@@ -38,6 +38,9 @@ class MonitorSerializer(serializers.ModelSerializer):
                 "expected_status",
             )
         }
+        regions = attrs.get("regions", list(current.regions.all()) if current else [])
+        values["quorum"] = attrs.get("quorum", current.quorum if current else None)
+        values["region_count"] = len(regions)
         errors = monitor_errors(values)
         if errors:
             raise serializers.ValidationError(errors)
