@@ -1,12 +1,26 @@
 from django.contrib import admin
+from django.utils import timezone
 
-from .models import Tick
+from .models import Incident, StatusChange, Tick
+
+
+class RecordAdmin(admin.ModelAdmin):
+    """Records of what happened: readable and filterable, never added or edited by hand."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
 
 
 @admin.register(Tick)
-class TickAdmin(admin.ModelAdmin):
-    """Ticks are measurements: readable and filterable, never edited by hand."""
-
+class TickAdmin(RecordAdmin):
     list_display = (
         "scheduled_at",
         "monitor",
@@ -21,13 +35,46 @@ class TickAdmin(admin.ModelAdmin):
     search_fields = ("monitor__name", "monitor__url", "error")
     date_hierarchy = "scheduled_at"
     list_select_related = ("monitor", "region")
-    show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+class IncidentStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("resolved", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(Incident)
+class IncidentAdmin(RecordAdmin):
+    list_display = ("started_at", "monitor", "resolved_at", "duration", "first_error", "region_list", "resolution")
+    list_filter = (IncidentStateFilter, "started_at")
+    search_fields = ("monitor__name", "monitor__url", "first_error")
+    date_hierarchy = "started_at"
+    list_select_related = ("monitor",)
+
+    @admin.display(description="duration")
+    def duration(self, incident: Incident) -> str:
+        seconds = int(incident.duration_at(timezone.now()))
+        text = f"{seconds // 3600}h {seconds % 3600 // 60:02d}m {seconds % 60:02d}s"
+        return text if incident.resolved_at else f"{text} (open)"
+
+    @admin.display(description="regions")
+    def region_list(self, incident: Incident) -> str:
+        return ", ".join(incident.regions)
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(RecordAdmin):
+    list_display = ("changed_at", "monitor", "from_status", "to_status", "reason")
+    list_filter = ("to_status", "changed_at")
+    search_fields = ("monitor__name", "reason")
+    date_hierarchy = "changed_at"
+    list_select_related = ("monitor",)

@@ -1,4 +1,7 @@
-"""Ticks: the result of checking one monitor from one region for one scheduled slot."""
+"""Ticks (the result of checking one monitor from one region for one scheduled slot), the
+monitor's status changes, and its incidents."""
+
+from datetime import datetime
 
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
@@ -94,3 +97,7 @@ class Incident(models.Model):
         if self.resolved_at is None:
             return None
         return (self.resolved_at - self.started_at).total_seconds()
+
+    def duration_at(self, now: datetime) -> float:
+        """Seconds down: the whole stretch once resolved, so far while open."""
+        return ((self.resolved_at or now) - self.started_at).total_seconds()

@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from checks.api.views import HealthView, MonitorTicksView, MonitorUptimeView
+from checks.api.views import HealthView, IncidentViewSet, MonitorStatusChangesView, MonitorTicksView, MonitorUptimeView
 from monitors.api.views import MonitorViewSet, RegionViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("monitors", MonitorViewSet, basename="monitor")
+router.register("incidents", IncidentViewSet, basename="incident")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,5 +16,11 @@ urlpatterns = [
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/monitors/<int:pk>/ticks/", MonitorTicksView.as_view(), name="monitor-ticks"),
     path("api/monitors/<int:pk>/uptime/", MonitorUptimeView.as_view(), name="monitor-uptime"),
+    path(
+        "api/monitors/<int:monitor_pk>/incidents/",
+        IncidentViewSet.as_view({"get": "list"}),
+        name="monitor-incidents",
+    ),
+    path("api/monitors/<int:pk>/status-changes/", MonitorStatusChangesView.as_view(), name="monitor-status-changes"),
     path("api/", include(router.urls)),
 ]

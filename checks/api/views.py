@@ -1,14 +1,23 @@
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from rest_framework import generics, permissions, status
+from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checks.health import health_report
-from checks.models import Tick
+from checks.models import Incident, StatusChange, Tick
 from checks.stats import uptime_summary
 from monitors.models import Monitor
 
-from .serializers import TickFilterSerializer, TickSerializer, UptimeQuerySerializer
+from .serializers import (
+    IncidentFilterSerializer,
+    IncidentSerializer,
+    StatusChangeSerializer,
+    TickFilterSerializer,
+    TickSerializer,
+    TimeRangeSerializer,
+    UptimeQuerySerializer,
+)
 
 
 def owned_monitor(request, pk) -> Monitor:
@@ -35,6 +44,54 @@ class MonitorTicksView(generics.ListAPIView):
         if "until" in filters:
             ticks = ticks.filter(scheduled_at__lte=filters["until"])
         return ticks
+
+
+class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
+    """The user's incidents, newest first: by monitor, open or resolved, and overlapping a
+    time range. /api/monitors/{id}/incidents/ is the same list for one monitor."""
+
+    serializer_class = IncidentSerializer
+
+    def get_queryset(self):
+        incidents = Incident.objects.filter(monitor__owner=self.request.user).select_related("monitor")
+        if "monitor_pk" in self.kwargs:
+            incidents = incidents.filter(monitor=owned_monitor(self.request, self.kwargs["monitor_pk"]))
+        if self.action != "list":
+            return incidents
+        query = IncidentFilterSerializer(data=self.request.query_params, user=self.request.user)
+        query.is_valid(raise_exception=True)
+        return filter_incidents(incidents, query.validated_data)
+
+
+def filter_incidents(incidents, filters: dict):
+    if "monitor" in filters:
+        incidents = incidents.filter(monitor=filters["monitor"])
+    if filters.get("state") == "open":
+        incidents = incidents.filter(resolved_at__isnull=True)
+    elif filters.get("state") == "resolved":
+        incidents = incidents.filter(resolved_at__isnull=False)
+    if "since" in filters:
+        incidents = incidents.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=filters["since"]))
+    if "until" in filters:
+        incidents = incidents.filter(started_at__lte=filters["until"])
+    return incidents
+
+
+class MonitorStatusChangesView(generics.ListAPIView):
+    """A monitor's status changes, newest first: how long it has been down, how often it flaps."""
+
+    serializer_class = StatusChangeSerializer
+
+    def get_queryset(self):
+        monitor = owned_monitor(self.request, self.kwargs["pk"])
+        query = TimeRangeSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        changes = StatusChange.objects.filter(monitor=monitor)
+        if "since" in query.validated_data:
+            changes = changes.filter(changed_at__gte=query.validated_data["since"])
+        if "until" in query.validated_data:
+            changes = changes.filter(changed_at__lte=query.validated_data["until"])
+        return changes
 
 
 class MonitorUptimeView(APIView):
