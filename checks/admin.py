@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from .models import Incident, StatusChange, Tick
+from .models import Gap, Incident, StatusChange, Tick
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -78,3 +78,12 @@ class StatusChangeAdmin(RecordAdmin):
     search_fields = ("monitor__name", "reason")
     date_hierarchy = "changed_at"
     list_select_related = ("monitor",)
+
+
+@admin.register(Gap)
+class GapAdmin(RecordAdmin):
+    list_display = ("starts_at", "monitor", "region", "ends_at", "slots_missed", "detected_at")
+    list_filter = ("region", "starts_at")
+    search_fields = ("monitor__name", "monitor__url")
+    date_hierarchy = "starts_at"
+    list_select_related = ("monitor", "region")

@@ -5,10 +5,12 @@ import time
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Count
 
 from monitors.models import Region
 
 from .heartbeat import heartbeat_key
+from .models import Gap
 
 # A worker that has not beaten for this many heartbeat periods is counted as gone.
 MISSED_HEARTBEATS_FOR_DEAD = 3
@@ -48,8 +50,15 @@ def _region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
             "last_heartbeat_age_seconds": round(now - last, 1) if last else None,
             # Checks are queued here and nobody is taking them.
             "stalled": workers == 0 and depth > 0,
+            # Monitors whose checks stopped arriving here (the watchdog's open gaps).
+            "late_monitors": 0,
         }
     return report
+
+
+def late_monitors_by_region() -> dict[str, int]:
+    open_gaps = Gap.objects.filter(ends_at__isnull=True).values_list("region__slug")
+    return dict(open_gaps.annotate(late=Count("id")).values_list("region__slug", "late"))
 
 
 def health_report() -> tuple[bool, dict]:
@@ -65,6 +74,8 @@ def health_report() -> tuple[bool, dict]:
         report["broker"]["ok"] = True
         slugs = list(Region.objects.values_list("slug", flat=True)) if database_ok else []
         report["regions"] = _region_report(client, slugs, time.time())
+        for slug, late in late_monitors_by_region().items():
+            report["regions"][slug]["late_monitors"] = late
     except redis.RedisError as exc:
         report["broker"]["error"] = str(exc)
     finally:

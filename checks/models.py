@@ -101,3 +101,32 @@ class Incident(models.Model):
     def duration_at(self, now: datetime) -> float:
         """Seconds down: the whole stretch once resolved, so far while open."""
         return ((self.resolved_at or now) - self.started_at).total_seconds()
+
+
+class Gap(models.Model):
+    """A run of slots of one monitor in one region that no check covered: beat, the region's
+    workers or the broker were away. Recorded so a gap never reads as uptime.
+
+    Open (ends_at null) while the slots keep being missed; closed at the first tick after
+    it, or when the monitor stops being checked there.
+    """
+
+    monitor = models.ForeignKey("monitors.Monitor", on_delete=models.CASCADE, related_name="gaps")
+    region = models.ForeignKey("monitors.Region", on_delete=models.CASCADE, related_name="gaps")
+    # The first slot that was due and never checked.
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    slots_missed = models.PositiveIntegerField()
+    detected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor", "region"], condition=models.Q(ends_at__isnull=True), name="gap_one_open_per_region"
+            ),
+        ]
+        indexes = [models.Index(fields=["monitor", "-starts_at"], name="gap_monitor_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.slots_missed} slots of monitor {self.monitor_id} in {self.region_id} from {self.starts_at}"

@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from django.db.models import Aggregate, Avg, Count, F, FloatField, Q
+from django.db.models import Aggregate, Avg, Count, F, FloatField, Q, Sum
 from django.utils import timezone
 
-from .models import Tick
+from .models import Gap, Tick
 
 WINDOWS = {
     "24h": timedelta(hours=24),
@@ -63,6 +63,16 @@ def uptime_summary(monitor, window: str) -> dict:
     for slug in monitor.regions.values_list("slug", flat=True):
         per_region.setdefault(slug, _present(no_checks))
     overall = _present(ticks.aggregate(**_figure_expressions()))
+    # Slots nobody checked (our outage, not the site's) are counted apart: neither up nor down.
+    missed = dict(
+        Gap.objects.filter(monitor=monitor, starts_at__gte=since)
+        .values_list("region__slug")
+        .annotate(missed=Sum("slots_missed"))
+        .values_list("region__slug", "missed")
+    )
+    for slug, figures in per_region.items():
+        figures["missed_slots"] = missed.get(slug, 0)
+    overall["missed_slots"] = sum(missed.values())
     return {"window": window, **overall, "regions": dict(sorted(per_region.items()))}
 
 

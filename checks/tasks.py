@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from . import services
+from . import services, watchdog
 
 # The database being briefly away is our fault, not the site's: Celery retries the task
 # rather than recording anything. The slot's unique tick keeps a repeat harmless.
@@ -36,3 +36,9 @@ def run_check(monitor_id: int, region: str, scheduled_at: str | None = None) -> 
 def prune_ticks() -> int:
     """Delete ticks older than TICK_RETENTION_DAYS."""
     return services.prune_ticks(settings.TICK_RETENTION_DAYS)
+
+
+@shared_task(name="checks.watch_for_gaps", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)
+def watch_for_gaps() -> dict:
+    """Record the slots no check covered, and flag the monitors whose checks are late."""
+    return watchdog.watch()

@@ -14,6 +14,19 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
 
 
+class LateFilter(admin.SimpleListFilter):
+    """Monitors whose checks stopped arriving in some region (the watchdog's flag)."""
+
+    title = "checks"
+    parameter_name = "checks"
+
+    def lookups(self, request, model_admin):
+        return [("late", "Late in some region")]
+
+    def queryset(self, request, queryset):
+        return queryset.exclude(late_regions=[]) if self.value() == "late" else queryset
+
+
 @admin.register(Monitor)
 class MonitorAdmin(admin.ModelAdmin):
     list_display = (
@@ -23,13 +36,22 @@ class MonitorAdmin(admin.ModelAdmin):
         "region_list",
         "interval_seconds",
         "last_checked_at",
+        "late",
         "uptime_24h",
         "owner",
     )
-    list_filter = ("status", "is_active", "regions", "method")
+    list_filter = ("status", LateFilter, "is_active", "regions", "method")
     search_fields = ("name", "url", "owner__email")
     list_select_related = ("owner",)
-    readonly_fields = ("status", "last_checked_at", "created_at", "updated_at")
+    readonly_fields = (
+        "status",
+        "status_changed_at",
+        "last_checked_at",
+        "late_regions",
+        "checking_since",
+        "created_at",
+        "updated_at",
+    )
     autocomplete_fields = ("owner",)
     filter_horizontal = ("regions",)
     actions = ("pause", "resume", "check_now")
@@ -41,6 +63,10 @@ class MonitorAdmin(admin.ModelAdmin):
     @admin.display(description="regions")
     def region_list(self, monitor: Monitor) -> str:
         return ", ".join(region.slug for region in monitor.regions.all())
+
+    @admin.display(description="checks late in")
+    def late(self, monitor: Monitor) -> str:
+        return ", ".join(monitor.late_regions) or "-"
 
     @admin.display(description="24h uptime", ordering=F("up_24h") * 1.0 / F("checks_24h"))
     def uptime_24h(self, monitor: Monitor) -> str:

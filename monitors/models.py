@@ -57,6 +57,11 @@ class Monitor(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # When the current schedule began (created, resumed, regions or interval changed):
+    # the watchdog expects no slot before it.
+    checking_since = models.DateTimeField(null=True, blank=True)
+    # Regions whose checks stopped arriving (an open Gap), kept by the watchdog.
+    late_regions = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -13,7 +13,8 @@ from checks.status import set_active
 from .models import Monitor, Region
 from .scheduling import drop_schedule, sync_schedule
 
-STATUS_FIELDS = ("status", "status_changed_at")
+# Decided here rather than edited: the status on pause and resume, and when the schedule began.
+STATUS_FIELDS = ("status", "status_changed_at", "checking_since")
 EDITABLE_FIELDS = (
     "name",
     "url",
@@ -35,23 +36,37 @@ def save_monitor(monitor: Monitor, regions: Iterable[Region] | None = None) -> M
     A monitor that is new, or resumed, is checked at once rather than an interval later.
     """
     is_new = monitor.pk is None
+    regions = list(regions) if regions is not None else None
+    regions_changed = False
     if is_new:
         was_active = False
         monitor.status = Monitor.Status.PENDING if monitor.is_active else Monitor.Status.PAUSED
+        monitor.checking_since = timezone.now()
     else:
         # Locked, so two concurrent edits, or an edit and a check, decide in turn.
-        stored = Monitor.objects.select_for_update().only("is_active", "status", "status_changed_at").get(pk=monitor.pk)
+        stored = (
+            Monitor.objects.select_for_update()
+            .only("is_active", "status", "status_changed_at", "checking_since", "interval_seconds")
+            .get(pk=monitor.pk)
+        )
         was_active = stored.is_active
         monitor.status, monitor.status_changed_at = stored.status, stored.status_changed_at
+        monitor.checking_since = stored.checking_since
         if monitor.is_active != was_active:
             set_active(monitor, monitor.is_active)
+        regions_changed = regions is not None and {r.pk for r in regions} != set(
+            stored.regions.values_list("pk", flat=True)
+        )
+        if monitor.is_active != was_active or monitor.interval_seconds != stored.interval_seconds or regions_changed:
+            # A new schedule: slots before now are not expected of it (the watchdog's view).
+            monitor.checking_since = timezone.now()
     # Only what people edit, and the status decided here: the rest (last check) belongs to
     # the workers, which may have moved on since this instance was read.
     monitor.save(update_fields=None if is_new else [*EDITABLE_FIELDS, *STATUS_FIELDS, "updated_at"])
     if regions is not None:
         monitor.regions.set(regions)
     sync_schedule(monitor)
-    if monitor.is_active and not was_active:
+    if monitor.is_active and (not was_active or regions_changed):
         dispatch_checks(monitor, timezone.now())
     return monitor
 

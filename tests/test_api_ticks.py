@@ -118,6 +118,7 @@ def test_uptime_figures_overall_and_per_region(alice_client, monitor):
         "checks": 4,
         "avg_response_time_ms": 200.0,
         "p95_response_time_ms": 290.0,
+        "missed_slots": 0,
     }
     assert body["regions"]["usa"]["uptime_percent"] == 100.0
     assert body["regions"]["usa"]["checks"] == 4

@@ -17,6 +17,7 @@ def test_healthy_system_reports_every_region(anon_client, broker, db):
         "last_heartbeat": None,
         "last_heartbeat_age_seconds": None,
         "stalled": False,
+        "late_monitors": 0,
     }
 
 

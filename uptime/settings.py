@@ -262,6 +262,12 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
 
 CELERY_BEAT_SCHEDULE = {
+    "watch-for-gaps": {
+        "task": "checks.watch_for_gaps",
+        "schedule": env_int("WATCHDOG_INTERVAL_SECONDS", 30),
+        # A run that waited a whole period is stale; the next one is coming.
+        "options": {"queue": MAINTENANCE_QUEUE, "expires": env_int("WATCHDOG_INTERVAL_SECONDS", 30)},
+    },
     "prune-old-ticks": {
         "task": "checks.prune_ticks",
         "schedule": crontab(hour=3, minute=17),

@@ -2,7 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from checks.api.views import HealthView, IncidentViewSet, MonitorStatusChangesView, MonitorTicksView, MonitorUptimeView
+from checks.api.views import (
+    HealthView,
+    IncidentViewSet,
+    MonitorGapsView,
+    MonitorStatusChangesView,
+    MonitorTicksView,
+    MonitorUptimeView,
+)
 from monitors.api.views import MonitorViewSet, RegionViewSet
 
 router = DefaultRouter()
@@ -21,6 +28,7 @@ urlpatterns = [
         IncidentViewSet.as_view({"get": "list"}),
         name="monitor-incidents",
     ),
+    path("api/monitors/<int:pk>/gaps/", MonitorGapsView.as_view(), name="monitor-gaps"),
     path("api/monitors/<int:pk>/status-changes/", MonitorStatusChangesView.as_view(), name="monitor-status-changes"),
     path("api/", include(router.urls)),
 ]

@@ -1,7 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from checks.models import Incident, StatusChange, Tick
+from checks.models import Gap, Incident, StatusChange, Tick
 from checks.stats import WINDOWS
 from monitors.models import Monitor, Region
 
@@ -90,3 +90,16 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 class UptimeQuerySerializer(serializers.Serializer):
     window = serializers.ChoiceField(choices=sorted(WINDOWS), default="24h")
+
+
+class GapSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    is_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Gap
+        fields = ["id", "region", "starts_at", "ends_at", "is_open", "slots_missed", "detected_at"]
+        read_only_fields = fields
+
+    def get_is_open(self, gap: Gap) -> bool:
+        return gap.ends_at is None

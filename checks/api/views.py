@@ -5,11 +5,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checks.health import health_report
-from checks.models import Incident, StatusChange, Tick
+from checks.models import Gap, Incident, StatusChange, Tick
 from checks.stats import uptime_summary
 from monitors.models import Monitor
 
 from .serializers import (
+    GapSerializer,
     IncidentFilterSerializer,
     IncidentSerializer,
     StatusChangeSerializer,
@@ -92,6 +93,16 @@ class MonitorStatusChangesView(generics.ListAPIView):
         if "until" in query.validated_data:
             changes = changes.filter(changed_at__lte=query.validated_data["until"])
         return changes
+
+
+class MonitorGapsView(generics.ListAPIView):
+    """Runs of a monitor's slots that no check covered (our outage, not the site's)."""
+
+    serializer_class = GapSerializer
+
+    def get_queryset(self):
+        monitor = owned_monitor(self.request, self.kwargs["pk"])
+        return Gap.objects.filter(monitor=monitor).select_related("region")
 
 
 class MonitorUptimeView(APIView):

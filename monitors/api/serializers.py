@@ -20,8 +20,26 @@ class MonitorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Monitor
-        fields = ["id", *services.EDITABLE_FIELDS, "regions", "status", "last_checked_at", "created_at", "updated_at"]
-        read_only_fields = ["id", "status", "last_checked_at", "created_at", "updated_at"]
+        fields = [
+            "id",
+            *services.EDITABLE_FIELDS,
+            "regions",
+            "status",
+            "status_changed_at",
+            "last_checked_at",
+            "late_regions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "status_changed_at",
+            "last_checked_at",
+            "late_regions",
+            "created_at",
+            "updated_at",
+        ]
 
     def validate(self, attrs):
         # Rules that relate fields (timeout below the interval, ...) need the whole
