@@ -10,6 +10,7 @@ from django.db.models import Count
 from monitors.models import Region
 
 from .heartbeat import heartbeat_key
+from .leader import lease_status
 from .models import Gap
 
 # A worker that has not beaten for this many heartbeat periods is counted as gone.
@@ -74,6 +75,7 @@ def health_report() -> tuple[bool, dict]:
         report["broker"]["ok"] = True
         slugs = list(Region.objects.values_list("slug", flat=True)) if database_ok else []
         report["regions"] = _region_report(client, slugs, time.time())
+        report["beat"] = lease_status(client)
         for slug, late in late_monitors_by_region().items():
             report["regions"][slug]["late_monitors"] = late
     except redis.RedisError as exc:

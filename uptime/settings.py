@@ -241,6 +241,10 @@ CELERY_BEAT_SCHEDULER = "checks.scheduler:SlotScheduler"
 # Save each dispatch's last_run_at at once: a beat restarted after a crash must not send
 # the same slots again.
 CELERY_BEAT_SYNC_EVERY = 1
+# One beat sends at a time; others wait as standbys and take over once its lease lapses
+# (checks/leader.py). Beat looks at least every second, to renew the lease and to apply edits.
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 10, minimum=3)
+CELERY_BEAT_MAX_LOOP_INTERVAL = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 # Housekeeping has its own queue so region workers only ever run checks; checks are
