@@ -28,7 +28,7 @@ def _database_ok() -> tuple[bool, str]:
         return False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
+def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
     alive_after = now - MISSED_HEARTBEATS_FOR_DEAD * settings.CELERY_WORKER_HEARTBEAT_SECONDS
     with client.pipeline(transaction=False) as pipe:
         for slug in slugs:
@@ -74,7 +74,7 @@ def health_report() -> tuple[bool, dict]:
         client.ping()
         report["broker"]["ok"] = True
         slugs = list(Region.objects.values_list("slug", flat=True)) if database_ok else []
-        report["regions"] = _region_report(client, slugs, time.time())
+        report["regions"] = region_report(client, slugs, time.time())
         report["beat"] = lease_status(client)
         for slug, late in late_monitors_by_region().items():
             report["regions"][slug]["late_monitors"] = late

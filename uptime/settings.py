@@ -243,6 +243,8 @@ CELERY_BEAT_SCHEDULER = "checks.scheduler:SlotScheduler"
 CELERY_BEAT_SYNC_EVERY = 1
 # One beat sends at a time; others wait as standbys and take over once its lease lapses
 # (checks/leader.py). Beat looks at least every second, to renew the lease and to apply edits.
+# Prometheus scrapes /metrics with "Authorization: Bearer <token>" when this is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 10, minimum=3)
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1
 CELERY_TIMEZONE = "UTC"

@@ -9,6 +9,7 @@ from checks.api.views import (
     MonitorStatusChangesView,
     MonitorTicksView,
     MonitorUptimeView,
+    metrics_view,
 )
 from monitors.api.views import MonitorViewSet, RegionViewSet
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.api.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/monitors/<int:pk>/ticks/", MonitorTicksView.as_view(), name="monitor-ticks"),
     path("api/monitors/<int:pk>/uptime/", MonitorUptimeView.as_view(), name="monitor-uptime"),
     path(

@@ -1,9 +1,14 @@
+from django.conf import settings
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.crypto import constant_time_compare
+from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from checks import metrics
 from checks.health import health_report
 from checks.models import Gap, Incident, StatusChange, Tick
 from checks.stats import uptime_summary
@@ -122,3 +127,11 @@ class HealthView(APIView):
     def get(self, request):
         healthy, report = health_report()
         return Response(report, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def metrics_view(request):
+    """Prometheus text format. Open unless METRICS_TOKEN is set, then a bearer token."""
+    token = settings.METRICS_TOKEN
+    if token and not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        return HttpResponse("metrics need the bearer token\n", status=401, content_type="text/plain")
+    return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)
