@@ -36,11 +36,11 @@ def process_env() -> dict:
     }
 
 
-def start(*args: str) -> subprocess.Popen:
+def start(*args: str, **env: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "uptime", *args],
         cwd=BASE_DIR,
-        env=process_env(),
+        env={**process_env(), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -107,3 +107,38 @@ def test_india_worker_and_beat_check_india_monitors_only(alice, target, broker, 
     # One tick per slot, however the messages were delivered.
     slots = list(Tick.objects.values_list("monitor_id", "region_id", "scheduled_at"))
     assert len(slots) == len(set(slots))
+
+
+def test_a_worker_stopped_mid_check_finishes_it_and_hands_back_the_rest(alice, target, broker):
+    """A rolling restart: the old worker is told to stop (SIGTERM) while a check runs and
+    another waits in its prefetch. It finishes the running check (bounded by
+    CHECK_MAX_SECONDS) and the waiting one goes back to the queue at once, for the new
+    worker: each checked once, nothing left to the visibility timeout."""
+    first, second = (
+        make_monitor(alice, target.url(f"/slow?seconds=4&n={n}"), regions=("india",), timeout_seconds=10)
+        for n in (1, 2)
+    )  # each one's immediate check is queued on creation
+    options = ("-l", "info", "--without-mingle", "--without-gossip", "-c", "1", "--prefetch-multiplier", "2")
+    old = start("worker", "-Q", "india", "-n", "old@e2e", *options)
+    new = None
+    try:
+        wait_for(lambda: target.hits["/slow"], timeout=30, what="the old worker's first check to reach the target")
+        stopped_at = time.monotonic()
+        old.send_signal(signal.SIGTERM)
+        old.wait(timeout=20)
+        new = start("worker", "-Q", "india", "-n", "new@e2e", *options)
+        ticks = wait_for(
+            lambda: Tick.objects.count() == 2 and list(Tick.objects.order_by("checked_at")),
+            timeout=40,
+            what="both checks' ticks",
+        )
+        handed_over_after = time.monotonic() - stopped_at
+    finally:
+        old_log = stop(old)
+        new_log = stop(new) if new else ""
+    assert all(tick.status == "up" for tick in ticks), (old_log, new_log)
+    assert {tick.monitor_id for tick in ticks} == {first.pk, second.pk}
+    assert target.hits["/slow"] == 2, (old_log, new_log)  # no check ran twice
+    assert old_log.count("succeeded") == 1 and new_log.count("succeeded") == 1, (old_log, new_log)
+    # The broker's visibility timeout is minutes; the hand-over took seconds.
+    assert handed_over_after < 20, (handed_over_after, old_log, new_log)
