@@ -1,14 +1,19 @@
-"""A worker bootstep that records, per queue it consumes, that the worker is alive.
+"""A worker bootstep that records, per queue it consumes, that the worker is alive, and
+returns the checks of workers that died to their queues (checks/reclaim.py).
 
 The health endpoint reads these to show a region whose checks pile up with no worker.
 Kept in Redis (a hash per queue: worker name -> Unix time) since workers share nothing else.
 """
 
+import contextlib
 import logging
+import threading
 import time
 
 import redis
 from celery import bootsteps
+
+from . import reclaim
 
 logger = logging.getLogger(__name__)
 
@@ -31,14 +36,24 @@ class HeartbeatStep(bootsteps.StartStopStep):
         from django.conf import settings
 
         self.client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-        interval = settings.CELERY_WORKER_HEARTBEAT_SECONDS
+        self.interval = settings.CELERY_WORKER_HEARTBEAT_SECONDS
+        self.connection = worker.app.connection_for_write()
         self.beat(worker)
-        self.tref = worker.timer.call_repeatedly(interval, self.beat, (worker,), priority=10)
+        try:
+            # Whatever an earlier run under this name had taken died with it.
+            reclaim.reclaim_worker(self.client, self._qos(), worker.hostname)
+        except redis.RedisError as exc:
+            logger.warning("could not reclaim an earlier run's checks: %s", exc)
+        self.tref = worker.timer.call_repeatedly(self.interval, self.beat, (worker,), priority=10)
 
     def stop(self, worker):
         if self.tref is not None:
             self.tref.cancel()
             self.tref = None
+            # The worker may go on finishing running checks for a while after this step
+            # stops: stay alive to the others until the process ends, so they do not
+            # reclaim (and run twice) what it is still running.
+            threading.Thread(target=self._stay_alive, args=(worker.hostname,), daemon=True).start()
         if self.client is not None:
             try:
                 for queue in self._queues(worker):
@@ -49,6 +64,15 @@ class HeartbeatStep(bootsteps.StartStopStep):
     def _queues(self, worker) -> list[str]:
         return sorted(worker.app.amqp.queues.consume_from or {})
 
+    def _qos(self):
+        return self.connection.default_channel.qos
+
+    def _stay_alive(self, hostname: str) -> None:
+        while True:
+            with contextlib.suppress(redis.RedisError):
+                reclaim.mark_alive(self.client, hostname, self.interval)
+            time.sleep(self.interval)
+
     def beat(self, worker):
         try:
             now = time.time()
@@ -56,6 +80,8 @@ class HeartbeatStep(bootsteps.StartStopStep):
                 for queue in self._queues(worker):
                     pipe.hset(heartbeat_key(queue), worker.hostname, now)
                 pipe.execute()
-        except redis.RedisError as exc:
-            # The broker is away; the worker itself reconnects. Say so, keep beating.
+            reclaim.mark_alive(self.client, worker.hostname, self.interval)
+            reclaim.reclaim_dead_workers(self.client, self._qos(), worker.hostname)
+        except Exception as exc:  # noqa: BLE001 - broker away or its connection broken: keep beating
+            # The worker itself reconnects. Say so, keep beating.
             logger.warning("heartbeat not recorded: %s", exc)

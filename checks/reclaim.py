@@ -1,0 +1,130 @@
+"""Reclaiming the checks of a worker that died: what it had taken from its queue goes back
+at once, instead of after the broker's visibility timeout (minutes, longer than most
+monitors' interval, so the slot would be lost).
+
+Each worker notes the messages it takes (task id -> delivery tag, in a Redis hash of its
+own, and tag -> itself in a shared owner hash) and forgets each when its task has run, and
+keeps a short-lived "alive" key fresh with its heartbeat. A worker that finds another's
+notes without its alive key returns those messages to the front of their queues, but only
+a message still unacknowledged and still owned by the dead worker: one acknowledged,
+restored already, or taken since by another worker (a redelivered message keeps its
+delivery tag) is left alone.
+"""
+
+import json
+import logging
+
+import redis
+from celery.signals import task_postrun, task_received, task_revoked
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+INFLIGHT_KEY = "uptime:inflight:{worker}"
+OWNER_KEY = "uptime:owner"
+ALIVE_KEY = "uptime:alive:{worker}"
+# A worker whose heartbeat is this many periods old is dead (the same rule as health's).
+DEAD_AFTER_HEARTBEATS = 3
+
+# Forget a task's note, and its message's owner if that is still this worker.
+FORGET = """
+local tag = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+if tag and redis.call('HGET', KEYS[2], tag) == ARGV[2] then
+    redis.call('HDEL', KEYS[2], tag)
+end
+"""
+
+_client: redis.Redis | None = None
+
+
+def client() -> redis.Redis:
+    global _client
+    if _client is None:
+        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return _client
+
+
+@task_received.connect
+def note_taken(sender=None, request=None, **kwargs):
+    tag = request.message.delivery_tag
+    try:
+        with client().pipeline(transaction=False) as pipe:
+            pipe.hset(INFLIGHT_KEY.format(worker=request.hostname), request.id, tag)
+            pipe.hset(OWNER_KEY, tag, request.hostname)
+            pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("could not note message %s as taken: %s", request.id, exc)
+
+
+@task_postrun.connect
+def note_done(sender=None, task_id=None, task=None, **kwargs):
+    _forget(task.request.hostname, task_id)
+
+
+@task_revoked.connect
+def note_dropped(sender=None, request=None, **kwargs):
+    # An expired check (it waited longer than its interval) is dropped without running.
+    _forget(request.hostname, request.id)
+
+
+def _forget(worker: str, task_id: str) -> None:
+    try:
+        client().eval(FORGET, 2, INFLIGHT_KEY.format(worker=worker), OWNER_KEY, task_id, worker)
+    except redis.RedisError as exc:
+        logger.warning("could not note message %s as done: %s", task_id, exc)
+
+
+def mark_alive(redis_client: redis.Redis, worker: str, heartbeat_seconds: float) -> None:
+    redis_client.set(ALIVE_KEY.format(worker=worker), 1, ex=max(1, round(DEAD_AFTER_HEARTBEATS * heartbeat_seconds)))
+
+
+def forget_alive(redis_client: redis.Redis, worker: str) -> None:
+    redis_client.delete(ALIVE_KEY.format(worker=worker))
+
+
+def reclaim_worker(redis_client: redis.Redis, qos, worker: str) -> int:
+    """Return the messages `worker` had taken, and still holds, to the front of their
+    queues; how many moved."""
+    key = INFLIGHT_KEY.format(worker=worker)
+    restored = sum(_restore_if_held(redis_client, qos, tag.decode(), worker) for tag in redis_client.hvals(key))
+    redis_client.delete(key)
+    if restored:
+        logger.warning("returned %s checks taken by %s, which is gone, to their queues", restored, worker)
+    return restored
+
+
+def _restore_if_held(redis_client: redis.Redis, qos, tag: str, worker: str) -> bool:
+    """kombu's QoS.restore_by_tag, plus the owner check, in one optimistic transaction:
+    if the message is acknowledged or taken by another worker meanwhile, it retries and
+    then leaves it alone."""
+    moved = False
+
+    def restore(pipe):
+        nonlocal moved
+        owner = pipe.hget(OWNER_KEY, tag)
+        raw = pipe.hget(qos.unacked_key, tag)
+        pipe.multi()
+        moved = False
+        if owner is None or owner.decode() != worker:
+            return
+        pipe.hdel(OWNER_KEY, tag)
+        if raw:
+            qos._remove_from_indices(tag, pipe)
+            message, exchange, routing_key = json.loads(raw)
+            qos.channel._do_restore_message(message, exchange, routing_key, pipe)
+            moved = True
+
+    redis_client.transaction(restore, qos.unacked_key, OWNER_KEY)
+    return moved
+
+
+def reclaim_dead_workers(redis_client: redis.Redis, qos, me: str) -> int:
+    """Reclaim from every worker that has notes and no alive key (dead, or never back)."""
+    restored = 0
+    prefix = INFLIGHT_KEY.format(worker="")
+    for key in redis_client.scan_iter(match=prefix + "*", count=100):
+        worker = key.decode()[len(prefix) :]
+        if worker != me and not redis_client.exists(ALIVE_KEY.format(worker=worker)):
+            restored += reclaim_worker(redis_client, qos, worker)
+    return restored
