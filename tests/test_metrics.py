@@ -6,11 +6,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from checks.leader import Lease
-from checks.models import Tick
 from checks.status import change_status
 from checks.watchdog import GRACE_SECONDS, watch
-from monitors.models import Region
-from tests.factories import make_monitor
+from tests.factories import make_monitor, make_tick
 
 
 def scrape(client, **headers) -> dict:
@@ -29,16 +27,7 @@ def test_metrics_report_monitors_incidents_checks_queues_and_beat(client, alice,
     change_status(down, "down", datetime.now(UTC), "unexpected status 500", ["india"])
     down.save()
     up = make_monitor(alice, "https://up.example/", name="up", regions=("usa",))
-    slot = up.checking_since + timedelta(seconds=1)
-    Tick.objects.create(
-        monitor=up,
-        region=Region.objects.get(slug="usa"),
-        status="up",
-        status_code=200,
-        response_time_ms=20,
-        scheduled_at=slot,
-        checked_at=slot + timedelta(seconds=2),
-    )
+    make_tick(up, "usa", up.checking_since + timedelta(seconds=1), late=timedelta(seconds=2))
     watch(up.checking_since + timedelta(seconds=60 + GRACE_SECONDS + 1))  # india never checked `down`
     Lease(broker, ttl_seconds=10).hold()
     broker.lpush("india", b"{}")

@@ -6,11 +6,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from checks.models import Gap, Tick
+from checks.models import Gap
 from checks.watchdog import GRACE_SECONDS, watch
-from monitors.models import Monitor, Region
+from monitors.models import Monitor
 from monitors.services import pause_monitor, resume_monitor
-from tests.factories import make_monitor
+from tests.factories import make_monitor, make_tick
 from tests.test_admin import admin_client  # noqa: F401  (fixture)
 
 INTERVAL = 60
@@ -24,15 +24,7 @@ def monitor(alice):
 
 
 def tick(monitor, region, at):
-    Tick.objects.create(
-        monitor=monitor,
-        region=Region.objects.get(slug=region),
-        status="up",
-        status_code=200,
-        response_time_ms=10,
-        scheduled_at=at,
-        checked_at=at,
-    )
+    make_tick(monitor, region, at)
 
 
 def every_slot(monitor, region, start, count):

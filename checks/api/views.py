@@ -30,6 +30,15 @@ def owned_monitor(request, pk) -> Monitor:
     return get_object_or_404(Monitor.objects.owned_by(request.user), pk=pk)
 
 
+def in_time_range(queryset, field: str, filters: dict):
+    """Keep the rows whose `field` lies within the validated `since` / `until`, if given."""
+    if "since" in filters:
+        queryset = queryset.filter(**{f"{field}__gte": filters["since"]})
+    if "until" in filters:
+        queryset = queryset.filter(**{f"{field}__lte": filters["until"]})
+    return queryset
+
+
 class MonitorTicksView(generics.ListAPIView):
     """A monitor's ticks, newest first, filtered by region, status and time."""
 
@@ -45,11 +54,7 @@ class MonitorTicksView(generics.ListAPIView):
             ticks = ticks.filter(region=filters["region"])
         if "status" in filters:
             ticks = ticks.filter(status=filters["status"])
-        if "since" in filters:
-            ticks = ticks.filter(scheduled_at__gte=filters["since"])
-        if "until" in filters:
-            ticks = ticks.filter(scheduled_at__lte=filters["until"])
-        return ticks
+        return in_time_range(ticks, "scheduled_at", filters)
 
 
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -92,12 +97,7 @@ class MonitorStatusChangesView(generics.ListAPIView):
         monitor = owned_monitor(self.request, self.kwargs["pk"])
         query = TimeRangeSerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        changes = StatusChange.objects.filter(monitor=monitor)
-        if "since" in query.validated_data:
-            changes = changes.filter(changed_at__gte=query.validated_data["since"])
-        if "until" in query.validated_data:
-            changes = changes.filter(changed_at__lte=query.validated_data["until"])
-        return changes
+        return in_time_range(StatusChange.objects.filter(monitor=monitor), "changed_at", query.validated_data)
 
 
 class MonitorGapsView(generics.ListAPIView):

@@ -31,15 +31,8 @@ class MonitorSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "id",
-            "status",
-            "status_changed_at",
-            "last_checked_at",
-            "late_regions",
-            "created_at",
-            "updated_at",
-        ]
+        # Everything people do not edit is decided by the system.
+        read_only_fields = [name for name in fields if name not in (*services.EDITABLE_FIELDS, "regions")]
 
     def validate(self, attrs):
         # Rules that relate fields (timeout below the interval, ...) need the whole
