@@ -3,11 +3,12 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from checks.api.views import HealthView, MonitorTicksView, MonitorUptimeView
-from monitors.api.views import MonitorViewSet, RegionViewSet
+from monitors.api.views import MaintenanceWindowViewSet, MonitorViewSet, RegionViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("monitors", MonitorViewSet, basename="monitor")
+router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

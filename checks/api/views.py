@@ -16,7 +16,7 @@ def owned_monitor(request, pk) -> Monitor:
 
 
 class MonitorTicksView(generics.ListAPIView):
-    """A monitor's ticks, newest first, filtered by region, status and time."""
+    """A monitor's ticks, newest first, filtered by region, status, maintenance and time."""
 
     serializer_class = TickSerializer
 
@@ -30,6 +30,8 @@ class MonitorTicksView(generics.ListAPIView):
             ticks = ticks.filter(region=filters["region"])
         if "status" in filters:
             ticks = ticks.filter(status=filters["status"])
+        if filters.get("in_maintenance") is not None:
+            ticks = ticks.filter(in_maintenance=filters["in_maintenance"])
         if "since" in filters:
             ticks = ticks.filter(scheduled_at__gte=filters["since"])
         if "until" in filters:
