@@ -29,9 +29,10 @@ class TickAdmin(RecordAdmin):
         "status_code",
         "response_time_ms",
         "attempts",
+        "in_maintenance",
         "error",
     )
-    list_filter = ("status", "region", "scheduled_at")
+    list_filter = ("status", "in_maintenance", "region", "scheduled_at")
     search_fields = ("monitor__name", "monitor__url", "error")
     date_hierarchy = "scheduled_at"
     list_select_related = ("monitor", "region")

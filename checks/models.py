@@ -21,6 +21,9 @@ class Tick(models.Model):
     attempts = models.PositiveSmallIntegerField(default=1)
     scheduled_at = models.DateTimeField(help_text="The slot this tick checks, as beat scheduled it.")
     checked_at = models.DateTimeField(help_text="When the first request of the check began.")
+    in_maintenance = models.BooleanField(
+        default=False, help_text="The slot fell in one of the monitor's maintenance windows."
+    )
 
     class Meta:
         ordering = ["-scheduled_at", "-id"]
@@ -48,8 +51,8 @@ class StatusChange(models.Model):
 
     monitor = models.ForeignKey("monitors.Monitor", on_delete=models.CASCADE, related_name="status_changes")
     changed_at = models.DateTimeField()
-    from_status = models.CharField(max_length=10)
-    to_status = models.CharField(max_length=10)
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
     reason = models.CharField(max_length=500, blank=True)
     # The regions whose latest result was down when the status changed.
     down_regions = models.JSONField(default=list)
@@ -72,8 +75,8 @@ class Incident(models.Model):
     first_error = models.CharField(max_length=500, blank=True)
     # Every region that saw the site down while the incident was open.
     regions = models.JSONField(default=list)
-    # What ended it: the status the monitor moved to ("up", "degraded", "paused").
-    resolution = models.CharField(max_length=10, blank=True)
+    # What ended it: the status the monitor moved to ("up", "degraded", "paused", "maintenance").
+    resolution = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

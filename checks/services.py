@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from monitors.maintenance import in_maintenance
 from monitors.models import Monitor, Region
 
 from .models import Tick
@@ -52,7 +53,10 @@ def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> Tick 
 
 @transaction.atomic
 def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcome: CheckOutcome) -> Tick | None:
-    """Write the slot's tick and re-decide the monitor's status; None if the slot had one already."""
+    """Write the slot's tick and re-decide the monitor's status; None if the slot had one already.
+
+    A slot inside one of the monitor's maintenance windows gives a tick marked so.
+    """
     result = outcome.result
     tick, created = Tick.objects.get_or_create(
         monitor=monitor,
@@ -65,6 +69,7 @@ def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcom
             "error": result.error[:500],
             "attempts": outcome.attempts,
             "checked_at": outcome.started_at,
+            "in_maintenance": in_maintenance(monitor.pk, scheduled_at),
         },
     )
     if not created:

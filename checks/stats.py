@@ -1,4 +1,8 @@
-"""Uptime and latency figures over a window, overall and per region."""
+"""Uptime and latency figures over a window, overall and per region.
+
+Ticks checked in a maintenance window count in none of the figures, only in
+`maintenance_checks`: planned downtime is not downtime. The admin's column follows the same rule.
+"""
 
 from datetime import timedelta
 
@@ -27,10 +31,12 @@ class Percentile(Aggregate):
 
 
 def _figure_expressions() -> dict:
-    up = Q(status=Tick.Status.UP)
+    counted = Q(in_maintenance=False)
+    up = counted & Q(status=Tick.Status.UP)
     return {
-        "checks": Count("id"),
+        "checks": Count("id", filter=counted),
         "up": Count("id", filter=up),
+        "maintenance_checks": Count("id", filter=Q(in_maintenance=True)),
         "avg_response_time_ms": Avg("response_time_ms", filter=up),
         "p95_response_time_ms": Percentile(F("response_time_ms"), 0.95, filter=up),
     }
@@ -43,6 +49,7 @@ def _present(figures: dict) -> dict:
         # No checks in the window is "unknown", not 0% or 100%.
         "uptime_percent": round(100.0 * figures["up"] / checks, 3) if checks else None,
         "checks": checks,
+        "maintenance_checks": figures["maintenance_checks"],
         "avg_response_time_ms": round(avg, 1) if avg is not None else None,
         "p95_response_time_ms": round(p95, 1) if p95 is not None else None,
     }
@@ -59,7 +66,13 @@ def uptime_summary(monitor, window: str) -> dict:
     per_region = {
         row["region__slug"]: _present(row) for row in ticks.values("region__slug").annotate(**_figure_expressions())
     }
-    no_checks = {"checks": 0, "up": 0, "avg_response_time_ms": None, "p95_response_time_ms": None}
+    no_checks = {
+        "checks": 0,
+        "up": 0,
+        "maintenance_checks": 0,
+        "avg_response_time_ms": None,
+        "p95_response_time_ms": None,
+    }
     for slug in monitor.regions.values_list("slug", flat=True):
         per_region.setdefault(slug, _present(no_checks))
     overall = _present(ticks.aggregate(**_figure_expressions()))
@@ -77,9 +90,10 @@ def uptime_summary(monitor, window: str) -> dict:
 
 
 def uptime_24h_annotation() -> dict:
-    """Annotations giving each monitor's 24-hour check and up counts (admin list)."""
+    """Annotations giving each monitor's 24-hour check and up counts (admin list),
+    maintenance ticks left out as in uptime_summary."""
     since = timezone.now() - WINDOWS["24h"]
-    in_window = Q(ticks__scheduled_at__gte=since)
+    in_window = Q(ticks__scheduled_at__gte=since, ticks__in_maintenance=False)
     return {
         "checks_24h": Count("ticks", filter=in_window),
         "up_24h": Count("ticks", filter=in_window & Q(ticks__status=Tick.Status.UP)),

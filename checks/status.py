@@ -37,18 +37,34 @@ def apply_tick(monitor_id: int, tick: Tick) -> None:
     if not monitor.is_active:
         return  # paused meanwhile: the tick is kept, the status stays paused
     latest = latest_results(monitor, timezone.now())
-    new_status = verdict({slug: t.status if t else None for slug, t in latest.items()}, monitor.quorum)
     down = {slug: t for slug, t in latest.items() if t and t.status == DOWN}
+    if _newest_in_maintenance(latest):
+        # No verdict during maintenance, so no incident: the first check after the window
+        # judges the site again, and an outage still going on opens its incident then.
+        new_status = Monitor.Status.MAINTENANCE
+    else:
+        new_status = verdict({slug: t.status if t else None for slug, t in latest.items()}, monitor.quorum)
     if monitor.last_checked_at is None or tick.checked_at > monitor.last_checked_at:
         monitor.last_checked_at = tick.checked_at
     if new_status != monitor.status:
-        first_error = min(down.values(), key=lambda t: t.checked_at).error if down else ""
-        change_status(monitor, new_status, tick.checked_at, first_error, sorted(down))
+        # Moving into maintenance resolves an open incident (its resolution: "maintenance").
+        if new_status == Monitor.Status.MAINTENANCE:
+            reason = "maintenance window"
+        else:
+            reason = min(down.values(), key=lambda t: t.checked_at).error if down else ""
+        change_status(monitor, new_status, tick.checked_at, reason, sorted(down))
     elif new_status == DOWN:
         _widen_open_incident(monitor, sorted(down))
     Monitor.objects.filter(pk=monitor.pk).update(
         status=monitor.status, last_checked_at=monitor.last_checked_at, status_changed_at=monitor.status_changed_at
     )
+
+
+def _newest_in_maintenance(latest: dict[str, Tick | None]) -> bool:
+    """Whether the newest of the regions' latest results was checked in a maintenance window
+    (the newest, so a slot from before a window, finishing late, does not end it)."""
+    newest = max((t for t in latest.values() if t), key=lambda t: t.scheduled_at, default=None)
+    return newest is not None and newest.in_maintenance
 
 
 def change_status(monitor: Monitor, new_status: str, at: datetime, reason: str, down_regions: list[str]) -> None:

@@ -1,11 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
 from checks.stats import uptime_24h_annotation
 
-from . import services
-from .models import Monitor, Region
+from . import maintenance, services
+from .models import MaintenanceWindow, Monitor, Region
 
 
 @admin.register(Region)
@@ -110,3 +112,65 @@ class MonitorAdmin(admin.ModelAdmin):
             services.check_now(monitor)
             count += 1
         self.message_user(request, f"Queued checks for {count} active monitor(s).", messages.SUCCESS)
+
+
+class MaintenanceStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active now"), ("upcoming", "Upcoming"), ("over", "Over")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        active = MaintenanceWindow.objects.covering(now).values("pk")
+        if self.value() == "active":
+            return queryset.filter(pk__in=active)
+        if self.value() == "upcoming":
+            # A weekly window not in force now always has an occurrence to come.
+            return queryset.filter(Q(starts_at__gt=now) | Q(recurrence=MaintenanceWindow.Recurrence.WEEKLY)).exclude(
+                pk__in=active
+            )
+        if self.value() == "over":
+            return queryset.filter(recurrence=MaintenanceWindow.Recurrence.NONE, ends_at__lte=now)
+        return queryset
+
+
+class MaintenanceWindowForm(forms.ModelForm):
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["owner", "name", "monitors", "starts_at", "ends_at", "recurrence"]
+
+    def clean(self):
+        cleaned = super().clean()
+        owner, monitors = cleaned.get("owner"), cleaned.get("monitors")
+        if owner is not None and monitors is not None:
+            foreign = [monitor.name for monitor in monitors if monitor.owner_id != owner.pk]
+            if foreign:
+                self.add_error("monitors", f"Not monitors of {owner}: {', '.join(foreign)}.")
+        return cleaned
+
+
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    form = MaintenanceWindowForm
+    list_display = ("name", "owner", "starts_at", "ends_at", "recurrence", "monitor_list", "active_now")
+    list_filter = (MaintenanceStateFilter, "recurrence")
+    search_fields = ("name", "owner__email", "monitors__name")
+    list_select_related = ("owner",)
+    autocomplete_fields = ("owner",)
+    filter_horizontal = ("monitors",)
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("monitors")
+
+    @admin.display(description="monitors")
+    def monitor_list(self, window: MaintenanceWindow) -> str:
+        return ", ".join(monitor.name for monitor in window.monitors.all())
+
+    @admin.display(description="active now", boolean=True)
+    def active_now(self, window: MaintenanceWindow) -> bool:
+        now = timezone.now()
+        occurrence = maintenance.current_or_next([window], now)
+        return occurrence is not None and occurrence.is_current(now)

@@ -1,7 +1,12 @@
-"""Regions (each one a queue) and the monitors people configure."""
+"""Regions (each one a queue), the monitors people configure, and the maintenance windows
+during which a monitor's failures page nobody."""
+
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, FloatField, Func, Q, Value
+from django.db.models.functions import Mod
 
 
 class Region(models.Model):
@@ -35,6 +40,8 @@ class Monitor(models.Model):
         DEGRADED = "degraded"
         DOWN = "down"
         PAUSED = "paused"
+        # The newest check's slot fell in a maintenance window: results are kept, nobody is paged.
+        MAINTENANCE = "maintenance"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="monitors")
     name = models.CharField(max_length=200)
@@ -54,7 +61,7 @@ class Monitor(models.Model):
         help_text="Regions that must see the site down for it to be down; empty means a majority.",
     )
     is_active = models.BooleanField(default=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     # When the current schedule began (created, resumed, regions or interval changed):
@@ -92,3 +99,84 @@ class Monitor(models.Model):
         )
         if errors:
             raise ValidationError(errors)
+
+
+WEEK = timedelta(days=7)
+
+
+class EpochSeconds(Func):
+    """PostgreSQL's EXTRACT(EPOCH FROM interval): an interval's length in seconds."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+class MaintenanceWindowQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "MaintenanceWindowQuerySet":
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def covering(self, at: datetime) -> "MaintenanceWindowQuerySet":
+        """Windows in force at `at`: a one-off window while it lasts; a weekly one from its
+        first start on, whenever `at` is within its duration of a start a whole number of
+        weeks later (the same rule as MaintenanceWindow.occurrence, in SQL)."""
+        at_value = Value(at, output_field=models.DateTimeField())
+        return self.alias(
+            seconds_into_week=Mod(EpochSeconds(at_value - F("starts_at")), WEEK.total_seconds()),
+            duration_seconds=EpochSeconds(F("ends_at") - F("starts_at")),
+        ).filter(
+            Q(recurrence=MaintenanceWindow.Recurrence.NONE, ends_at__gt=at)
+            | Q(recurrence=MaintenanceWindow.Recurrence.WEEKLY, seconds_into_week__lt=F("duration_seconds")),
+            starts_at__lte=at,
+        )
+
+    def not_over(self, at: datetime) -> "MaintenanceWindowQuerySet":
+        """Windows in force at `at` or later: weekly ones never end."""
+        return self.filter(Q(recurrence=MaintenanceWindow.Recurrence.WEEKLY) | Q(ends_at__gt=at))
+
+
+class MaintenanceWindow(models.Model):
+    """A stretch of time (once, or every week at the same UTC times) during which the
+    monitors' checks go on and are recorded, but open no incident and page nobody."""
+
+    class Recurrence(models.TextChoices):
+        NONE = "none"
+        WEEKLY = "weekly"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="maintenance_windows")
+    name = models.CharField(max_length=200)
+    monitors = models.ManyToManyField(Monitor, related_name="maintenance_windows")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    recurrence = models.CharField(max_length=10, choices=Recurrence.choices, default=Recurrence.NONE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MaintenanceWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["owner", "starts_at"], name="maintenance_owner_start")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from .maintenance import window_errors
+
+        errors = window_errors(self.starts_at, self.ends_at, self.recurrence)
+        if errors:
+            raise ValidationError(errors)
+
+    def occurrence(self, at: datetime) -> tuple[datetime, datetime] | None:
+        """The (start, end) of the window's occurrence in force at `at`, or else of its next
+        one; None once a one-off window is over."""
+        duration = self.ends_at - self.starts_at
+        if at < self.starts_at:
+            return self.starts_at, self.ends_at
+        if self.recurrence == self.Recurrence.NONE:
+            return (self.starts_at, self.ends_at) if at < self.ends_at else None
+        start = self.starts_at + WEEK * ((at - self.starts_at) // WEEK)
+        if at >= start + duration:
+            start += WEEK
+        return start, start + duration

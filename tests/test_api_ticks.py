@@ -51,6 +51,7 @@ def test_ticks_are_paginated_newest_first(alice_client, monitor):
         "attempts",
         "scheduled_at",
         "checked_at",
+        "in_maintenance",
     }
 
 
@@ -116,6 +117,7 @@ def test_uptime_figures_overall_and_per_region(alice_client, monitor):
     assert body["regions"]["india"] == {
         "uptime_percent": 75.0,
         "checks": 4,
+        "maintenance_checks": 0,
         "avg_response_time_ms": 200.0,
         "p95_response_time_ms": 290.0,
         "missed_slots": 0,

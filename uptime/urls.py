@@ -11,12 +11,13 @@ from checks.api.views import (
     MonitorUptimeView,
     metrics_view,
 )
-from monitors.api.views import MonitorViewSet, RegionViewSet
+from monitors.api.views import MaintenanceWindowViewSet, MonitorViewSet, RegionViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("monitors", MonitorViewSet, basename="monitor")
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -21,6 +21,7 @@ class TickSerializer(serializers.ModelSerializer):
             "attempts",
             "scheduled_at",
             "checked_at",
+            "in_maintenance",
         ]
 
 
@@ -29,6 +30,8 @@ class TimeRangeSerializer(serializers.Serializer):
 
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+    # default=None: a query string without it means "either", not false.
+    in_maintenance = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
         if "since" in attrs and "until" in attrs and attrs["since"] > attrs["until"]:

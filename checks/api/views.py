@@ -40,7 +40,7 @@ def in_time_range(queryset, field: str, filters: dict):
 
 
 class MonitorTicksView(generics.ListAPIView):
-    """A monitor's ticks, newest first, filtered by region, status and time."""
+    """A monitor's ticks, newest first, filtered by region, status, maintenance and time."""
 
     serializer_class = TickSerializer
 
@@ -54,6 +54,8 @@ class MonitorTicksView(generics.ListAPIView):
             ticks = ticks.filter(region=filters["region"])
         if "status" in filters:
             ticks = ticks.filter(status=filters["status"])
+        if filters.get("in_maintenance") is not None:
+            ticks = ticks.filter(in_maintenance=filters["in_maintenance"])
         return in_time_range(ticks, "scheduled_at", filters)
 
 

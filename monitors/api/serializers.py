@@ -1,8 +1,9 @@
+from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from monitors import services
-from monitors.models import Monitor, Region
+from monitors import maintenance, services
+from monitors.models import MaintenanceWindow, Monitor, Region
 from monitors.validation import MAX_URL_LENGTH, monitor_errors
 
 
@@ -33,6 +34,23 @@ class MonitorSerializer(serializers.ModelSerializer):
         ]
         # Everything people do not edit is decided by the system.
         read_only_fields = [name for name in fields if name not in (*services.EDITABLE_FIELDS, "regions")]
+
+    def to_representation(self, monitor):
+        # Both read-only maintenance fields come from one look at the monitor's windows
+        # (prefetched by the list), judged at the time of the request.
+        data = super().to_representation(monitor)
+        now = timezone.now()
+        occurrence = maintenance.monitor_maintenance(monitor, now)
+        data["in_maintenance"] = occurrence is not None and occurrence.is_current(now)
+        data["maintenance"] = None
+        if occurrence is not None:
+            data["maintenance"] = {
+                "window": occurrence.window.pk,
+                "name": occurrence.window.name,
+                "starts_at": serializers.DateTimeField().to_representation(occurrence.starts_at),
+                "ends_at": serializers.DateTimeField().to_representation(occurrence.ends_at),
+            }
+        return data
 
     def validate(self, attrs):
         # Rules that relate fields (timeout below the interval, ...) need the whole
@@ -67,3 +85,51 @@ class MonitorSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         regions = validated_data.pop("regions", None)
         return services.update_monitor(instance, regions, **validated_data)
+
+
+class OwnedMonitorField(serializers.PrimaryKeyRelatedField):
+    """A monitor id of the requesting user's; any other id is "invalid", whoever owns it."""
+
+    def get_queryset(self):
+        return Monitor.objects.owned_by(self.context["request"].user)
+
+
+class MaintenanceWindowSerializer(serializers.ModelSerializer):
+    monitors = OwnedMonitorField(many=True, allow_empty=False, error_messages={"empty": "Choose at least one monitor."})
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["id", "name", "monitors", "starts_at", "ends_at", "recurrence", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+    def validate(self, attrs):
+        # For a PATCH, the stored values fill in what the request leaves out.
+        current = self.instance
+        values = {name: attrs.get(name, getattr(current, name, None)) for name in ("starts_at", "ends_at")}
+        recurrence = attrs.get("recurrence", current.recurrence if current else MaintenanceWindow.Recurrence.NONE)
+        errors = maintenance.window_errors(values["starts_at"], values["ends_at"], recurrence)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def to_representation(self, window):
+        data = super().to_representation(window)
+        now = timezone.now()
+        occurrence = window.occurrence(now)
+        data["active"] = occurrence is not None and occurrence[0] <= now
+        # The occurrence in force, else the next one; null once a one-off window is over.
+        data["occurrence"] = None
+        if occurrence is not None:
+            data["occurrence"] = {
+                "starts_at": serializers.DateTimeField().to_representation(occurrence[0]),
+                "ends_at": serializers.DateTimeField().to_representation(occurrence[1]),
+            }
+        return data
+
+    def create(self, validated_data):
+        monitors = validated_data.pop("monitors")
+        return maintenance.create_window(self.context["request"].user, monitors, **validated_data)
+
+    def update(self, instance, validated_data):
+        monitors = validated_data.pop("monitors", None)
+        return maintenance.update_window(instance, monitors, **validated_data)

@@ -1,11 +1,13 @@
+from django.db.models import Prefetch
+from django.utils import timezone
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from monitors import services
-from monitors.models import Monitor, Region
+from monitors.models import MaintenanceWindow, Monitor, Region
 
-from .serializers import MonitorSerializer, RegionSerializer
+from .serializers import MaintenanceWindowSerializer, MonitorSerializer, RegionSerializer
 
 
 class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -20,7 +22,10 @@ class MonitorViewSet(viewsets.ModelViewSet):
     throttle_scope = None
 
     def get_queryset(self):
-        return Monitor.objects.owned_by(self.request.user).prefetch_related("regions")
+        windows = MaintenanceWindow.objects.not_over(timezone.now())
+        return Monitor.objects.owned_by(self.request.user).prefetch_related(
+            "regions", Prefetch("maintenance_windows", queryset=windows)
+        )
 
     def perform_destroy(self, instance):
         services.delete_monitor(instance)
@@ -32,3 +37,10 @@ class MonitorViewSet(viewsets.ModelViewSet):
             return Response({"detail": "The monitor is paused; resume it first."}, status=status.HTTP_409_CONFLICT)
         regions = services.check_now(monitor)
         return Response({"queued": regions}, status=status.HTTP_202_ACCEPTED)
+
+
+class MaintenanceWindowViewSet(viewsets.ModelViewSet):
+    serializer_class = MaintenanceWindowSerializer
+
+    def get_queryset(self):
+        return MaintenanceWindow.objects.owned_by(self.request.user).prefetch_related("monitors")
