@@ -4,10 +4,12 @@ from rest_framework.routers import DefaultRouter
 
 from checks.api.views import HealthView, MonitorTicksView, MonitorUptimeView
 from monitors.api.views import MonitorViewSet, RegionViewSet
+from notifications.api.views import ChannelViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("monitors", MonitorViewSet, basename="monitor")
+router.register("channels", ChannelViewSet, basename="channel")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

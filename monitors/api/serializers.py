@@ -4,6 +4,14 @@ from rest_framework.exceptions import PermissionDenied
 from monitors import services
 from monitors.models import Monitor, Region
 from monitors.validation import MAX_URL_LENGTH, monitor_errors
+from notifications.models import Channel
+
+
+class OwnedChannelField(serializers.PrimaryKeyRelatedField):
+    """A channel id of the requesting user's; anyone else's is "does not exist" (400)."""
+
+    def get_queryset(self):
+        return Channel.objects.owned_by(self.context["request"].user)
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -17,10 +25,21 @@ class MonitorSerializer(serializers.ModelSerializer):
     regions = serializers.SlugRelatedField(
         many=True, slug_field="slug", queryset=Region.objects.all(), allow_empty=False
     )
+    # Omitted on create: the owner's default channels.
+    channels = OwnedChannelField(many=True, required=False)
 
     class Meta:
         model = Monitor
-        fields = ["id", *services.EDITABLE_FIELDS, "regions", "status", "last_checked_at", "created_at", "updated_at"]
+        fields = [
+            "id",
+            *services.EDITABLE_FIELDS,
+            "regions",
+            "channels",
+            "status",
+            "last_checked_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "status", "last_checked_at", "created_at", "updated_at"]
 
     def validate(self, attrs):
@@ -48,11 +67,13 @@ class MonitorSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         regions = validated_data.pop("regions")
+        channels = validated_data.pop("channels", None)
         try:
-            return services.create_monitor(self.context["request"].user, regions, **validated_data)
+            return services.create_monitor(self.context["request"].user, regions, channels, **validated_data)
         except services.MonitorQuotaExceeded as exc:
             raise PermissionDenied(str(exc)) from None
 
     def update(self, instance, validated_data):
         regions = validated_data.pop("regions", None)
-        return services.update_monitor(instance, regions, **validated_data)
+        channels = validated_data.pop("channels", None)
+        return services.update_monitor(instance, regions, channels, **validated_data)

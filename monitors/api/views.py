@@ -20,7 +20,7 @@ class MonitorViewSet(viewsets.ModelViewSet):
     throttle_scope = None
 
     def get_queryset(self):
-        return Monitor.objects.owned_by(self.request.user).prefetch_related("regions")
+        return Monitor.objects.owned_by(self.request.user).prefetch_related("regions", "channels")
 
     def perform_destroy(self, instance):
         services.delete_monitor(instance)
