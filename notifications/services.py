@@ -129,6 +129,11 @@ def deliver(delivery_id: int) -> str:
         ok, error = True, ""
     except TransportError as exc:
         ok, error, status_code = False, str(exc), exc.status_code
+    except Exception as exc:
+        # A fault of ours, not the receiver's: still an attempt, logged, and retried like one,
+        # rather than a claim left for the sweeper to find.
+        logger.exception("delivery %s: the transport raised", delivery_id)
+        ok, error, status_code = False, f"internal error: {type(exc).__name__}: {exc}", None
     duration_ms = round((time.monotonic() - started) * 1000)
     return _record_attempt(delivery, now, ok, status_code, error, duration_ms)
 

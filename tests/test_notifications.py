@@ -306,6 +306,15 @@ def test_two_workers_running_the_same_delivery_at_once_send_it_once(receiver, br
     assert receiver.hits.get("/slow", 0) == 1
 
 
+def test_a_misconfigured_mail_backend_is_a_logged_failed_attempt_not_a_stuck_delivery(settings, alice):
+    settings.EMAIL_BACKEND = "no.such.EmailBackend"
+    delivery = services.send_test(make_channel(alice, "email", "oncall@example.com"))
+    assert deliver.apply(args=[delivery.pk]).get() == "retry"
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    assert delivery.attempts_log.get().error.startswith("internal error: ModuleNotFoundError")
+
+
 # --- Crash safety ------------------------------------------------------------------------
 
 

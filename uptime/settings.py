@@ -299,14 +299,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
         "options": {"queue": MAINTENANCE_QUEUE},
     },
+    # Each run that waited a minute in the queue is superseded by the next one.
     "sweep-notifications": {
         "task": "notifications.sweep",
         "schedule": 60.0,
-        "options": {"queue": NOTIFICATIONS_QUEUE, "expires": 60},
+        "options": {"queue": NOTIFICATIONS_QUEUE, "expire_seconds": 60},
     },
     "send-reminders": {
         "task": "notifications.send_reminders",
         "schedule": 60.0,
-        "options": {"queue": NOTIFICATIONS_QUEUE, "expires": 60},
+        "options": {"queue": NOTIFICATIONS_QUEUE, "expire_seconds": 60},
     },
 }
