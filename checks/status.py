@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from monitors.models import Monitor
+from notifications.messages import INCIDENT_OPENED, INCIDENT_RESOLVED
+from notifications.services import notify_incident
 
 from .models import Incident, StatusChange, Tick
 from .verdicts import DOWN, verdict
@@ -82,9 +84,16 @@ def change_status(monitor: Monitor, new_status: str, at: datetime, reason: str, 
         down_regions=down_regions,
     )
     if new_status == DOWN:
-        Incident.objects.create(monitor=monitor, started_at=at, first_error=reason[:500], regions=down_regions)
+        incident = Incident.objects.create(
+            monitor=monitor, started_at=at, first_error=reason[:500], regions=down_regions
+        )
+        notify_incident(incident, INCIDENT_OPENED)
     elif old_status == DOWN:
-        Incident.objects.filter(monitor=monitor, resolved_at__isnull=True).update(resolved_at=at, resolution=new_status)
+        incident = Incident.objects.filter(monitor=monitor, resolved_at__isnull=True).first()
+        if incident is not None:
+            incident.resolved_at, incident.resolution = at, new_status
+            incident.save(update_fields=["resolved_at", "resolution"])
+            notify_incident(incident, INCIDENT_RESOLVED)
     monitor.status = new_status
     monitor.status_changed_at = at
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from checks.dispatch import dispatch_checks
 from checks.status import set_active
+from notifications.models import Channel
 
 from .models import Monitor, Region
 from .scheduling import drop_schedule, sync_schedule
@@ -76,22 +77,31 @@ class MonitorQuotaExceeded(Exception):
 
 
 @transaction.atomic
-def create_monitor(owner, regions: Iterable[Region], **fields) -> Monitor:
+def create_monitor(owner, regions: Iterable[Region], channels: Iterable | None = None, **fields) -> Monitor:
+    """Create a monitor alerting `channels`, or, when none are given, the owner's default channels."""
     quota = settings.MONITOR_QUOTA_PER_USER
     if quota:
         # The owner's row is locked so two concurrent creates cannot both fit the last place.
         type(owner).objects.select_for_update().filter(pk=owner.pk).first()
         if Monitor.objects.filter(owner=owner).count() >= quota:
             raise MonitorQuotaExceeded(f"You have reached the limit of {quota} monitors.")
-    return save_monitor(Monitor(owner=owner, **fields), regions)
+    monitor = save_monitor(Monitor(owner=owner, **fields), regions)
+    monitor.channels.set(Channel.objects.filter(owner=owner, is_default=True) if channels is None else channels)
+    return monitor
 
 
-def update_monitor(monitor: Monitor, regions: Iterable[Region] | None = None, **fields) -> Monitor:
+@transaction.atomic
+def update_monitor(
+    monitor: Monitor, regions: Iterable[Region] | None = None, channels: Iterable | None = None, **fields
+) -> Monitor:
     for name, value in fields.items():
         if name not in EDITABLE_FIELDS:
             raise ValueError(f"{name} is not an editable monitor field")
         setattr(monitor, name, value)
-    return save_monitor(monitor, regions)
+    save_monitor(monitor, regions)
+    if channels is not None:
+        monitor.channels.set(channels)
+    return monitor
 
 
 def pause_monitor(monitor: Monitor) -> Monitor:

@@ -123,21 +123,25 @@ def test_compose_file_follows_the_compose_specification():
 def test_every_seeded_region_has_a_worker_on_its_own_queue(db):
     slugs = set(Region.objects.values_list("slug", flat=True))
     assert slugs, "the migrations seed no region"
-    by_queue = {option(command, "-Q", "--queues"): name for name, command in workers().items()}
+    by_queue = {
+        queue: name for name, command in workers().items() for queue in option(command, "-Q", "--queues").split(",")
+    }
     for slug in slugs:
         assert slug in by_queue, f"no worker service consumes the {slug!r} queue"
         command = workers()[by_queue[slug]]
         # Per replica a distinct node name, so scaled workers do not clash in the heartbeat.
         assert option(command, "-n", "--hostname") == f"{slug}@%h"
-    # Every worker consumes exactly one queue, a region's or housekeeping's (a typo'd queue
-    # would be a worker nobody sends checks to).
-    assert set(by_queue) <= slugs | {settings.MAINTENANCE_QUEUE}
-    assert len(by_queue) == len(workers()), "two worker services consume the same queue"
+    # Every worker consumes a region's queue, or housekeeping's and the alerts' (a typo'd
+    # queue would be a worker nobody sends anything to), and no queue has two services.
+    housekeeping = {settings.MAINTENANCE_QUEUE, settings.NOTIFICATIONS_QUEUE}
+    assert set(by_queue) <= slugs | housekeeping
+    assert housekeeping <= set(by_queue), "nobody runs housekeeping or sends alerts"
+    assert len(by_queue) == len(slugs) + len(housekeeping), "two worker services consume the same queue"
 
 
 def test_region_workers_use_the_settings_pool_and_outlast_a_running_check():
     for name, command in workers().items():
-        if option(command, "-Q", "--queues") == settings.MAINTENANCE_QUEUE:
+        if settings.MAINTENANCE_QUEUE in option(command, "-Q", "--queues").split(","):
             continue
         # The threads pool and its size come from settings (WORKER_POOL, WORKER_CONCURRENCY).
         assert option(command, "-P", "--pool") is None, name

@@ -291,13 +291,14 @@ def command_run(args: argparse.Namespace) -> int:
                 *celery,
                 "worker",
                 "-Q",
-                "maintenance",
+                "maintenance,notifications",
                 "-n",
                 "maintenance@%h",
                 "-l",
                 "info",
+                # Each alert holds a thread for at most NOTIFY_TIMEOUT_SECONDS per attempt.
                 "-c",
-                "2",
+                "8",
             ],
         }
         try:

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "accounts",
     "monitors",
     "checks",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,7 @@ CACHES = {
 API_THROTTLE_RATES = {
     "auth": env_str("THROTTLE_AUTH_RATE", "20/min"),
     "check_now": env_str("THROTTLE_CHECK_NOW_RATE", "12/min"),
+    "channel_test": env_str("THROTTLE_CHANNEL_TEST_RATE", "6/min"),
 }
 # Monitors one user may own; 0 means no limit.
 MONITOR_QUOTA_PER_USER = env_int("MONITOR_QUOTA_PER_USER", 500, minimum=0)
@@ -219,6 +221,33 @@ PROBE_MAX_REDIRECTS = env_int("PROBE_MAX_REDIRECTS", 5, minimum=0)
 PROBE_MAX_BODY_BYTES = env_int("PROBE_MAX_BODY_BYTES", 1024 * 1024, minimum=0)
 PROBE_USER_AGENT = env_str("PROBE_USER_AGENT", "Uptime/1.0 (+self-hosted uptime monitor)")
 
+# --- Notifications ---------------------------------------------------------------------
+# Where links in alerts point: the address people reach this installation at.
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
+# One attempt to a webhook, Slack or SMTP server waits at most this long per connect and read.
+NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+# Failed attempts are retried after base, 2 x base, 4 x base ... seconds, at most the max.
+NOTIFY_RETRY_BASE_SECONDS = env_int("NOTIFY_RETRY_BASE_SECONDS", 30, minimum=0)
+NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=0)
+# A delivery due this long ago with nobody on it has lost its message: the sweeper resends it.
+NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 60, minimum=0)
+NOTIFICATIONS_QUEUE = "notifications"
+
+# Email alerts go through Django's backend: SMTP once EMAIL_HOST is set, else printed to the
+# console (the local run).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS", False) else 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "uptime@localhost")
+
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -261,6 +290,9 @@ CELERY_ENABLE_UTC = True
 # always routed to their region's queue explicitly.
 MAINTENANCE_QUEUE = "maintenance"
 CELERY_TASK_DEFAULT_QUEUE = MAINTENANCE_QUEUE
+# Alerts have a queue of their own (the maintenance worker consumes it): a slow receiver
+# never holds up a check, and each delivery is a task of its own.
+CELERY_TASK_ROUTES = {"notifications.*": {"queue": NOTIFICATIONS_QUEUE}}
 
 LOGGING = {
     "version": 1,
@@ -286,5 +318,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "checks.prune_ticks",
         "schedule": crontab(hour=3, minute=17),
         "options": {"queue": MAINTENANCE_QUEUE},
+    },
+    # Each run that waited a minute in the queue is superseded by the next one.
+    "sweep-notifications": {
+        "task": "notifications.sweep",
+        "schedule": 60.0,
+        "options": {"queue": NOTIFICATIONS_QUEUE, "expire_seconds": 60},
+    },
+    "send-reminders": {
+        "task": "notifications.send_reminders",
+        "schedule": 60.0,
+        "options": {"queue": NOTIFICATIONS_QUEUE, "expire_seconds": 60},
     },
 }

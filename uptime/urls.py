@@ -12,12 +12,14 @@ from checks.api.views import (
     metrics_view,
 )
 from monitors.api.views import MaintenanceWindowViewSet, MonitorViewSet, RegionViewSet
+from notifications.api.views import ChannelViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("monitors", MonitorViewSet, basename="monitor")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
+router.register("channels", ChannelViewSet, basename="channel")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

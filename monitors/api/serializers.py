@@ -5,6 +5,14 @@ from rest_framework.exceptions import PermissionDenied
 from monitors import maintenance, services
 from monitors.models import MaintenanceWindow, Monitor, Region
 from monitors.validation import MAX_URL_LENGTH, monitor_errors
+from notifications.models import Channel
+
+
+class OwnedChannelField(serializers.PrimaryKeyRelatedField):
+    """A channel id of the requesting user's; anyone else's is "does not exist" (400)."""
+
+    def get_queryset(self):
+        return Channel.objects.owned_by(self.context["request"].user)
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -18,6 +26,8 @@ class MonitorSerializer(serializers.ModelSerializer):
     regions = serializers.SlugRelatedField(
         many=True, slug_field="slug", queryset=Region.objects.all(), allow_empty=False
     )
+    # Omitted on create: the owner's default channels.
+    channels = OwnedChannelField(many=True, required=False)
 
     class Meta:
         model = Monitor
@@ -25,6 +35,7 @@ class MonitorSerializer(serializers.ModelSerializer):
             "id",
             *services.EDITABLE_FIELDS,
             "regions",
+            "channels",
             "status",
             "status_changed_at",
             "last_checked_at",
@@ -33,7 +44,7 @@ class MonitorSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         # Everything people do not edit is decided by the system.
-        read_only_fields = [name for name in fields if name not in (*services.EDITABLE_FIELDS, "regions")]
+        read_only_fields = [name for name in fields if name not in (*services.EDITABLE_FIELDS, "regions", "channels")]
 
     def to_representation(self, monitor):
         # Both read-only maintenance fields come from one look at the monitor's windows
@@ -77,14 +88,16 @@ class MonitorSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         regions = validated_data.pop("regions")
+        channels = validated_data.pop("channels", None)
         try:
-            return services.create_monitor(self.context["request"].user, regions, **validated_data)
+            return services.create_monitor(self.context["request"].user, regions, channels, **validated_data)
         except services.MonitorQuotaExceeded as exc:
             raise PermissionDenied(str(exc)) from None
 
     def update(self, instance, validated_data):
         regions = validated_data.pop("regions", None)
-        return services.update_monitor(instance, regions, **validated_data)
+        channels = validated_data.pop("channels", None)
+        return services.update_monitor(instance, regions, channels, **validated_data)
 
 
 class OwnedMonitorField(serializers.PrimaryKeyRelatedField):

@@ -24,7 +24,7 @@ class MonitorViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         windows = MaintenanceWindow.objects.not_over(timezone.now())
         return Monitor.objects.owned_by(self.request.user).prefetch_related(
-            "regions", Prefetch("maintenance_windows", queryset=windows)
+            "regions", "channels", Prefetch("maintenance_windows", queryset=windows)
         )
 
     def perform_destroy(self, instance):

@@ -1,0 +1,111 @@
+"""What an alert says: a title, a plain text and the structured facts, built when the event
+happens and stored with each delivery, so every attempt sends the same message."""
+
+from datetime import datetime
+
+from django.conf import settings
+
+from checks.models import Incident
+from monitors.models import Monitor
+
+INCIDENT_OPENED = "incident.opened"
+INCIDENT_RESOLVED = "incident.resolved"
+INCIDENT_REMINDER = "incident.reminder"
+CHANNEL_TEST = "channel.test"
+
+
+def monitor_link(monitor: Monitor) -> str:
+    return f"{settings.PUBLIC_URL.rstrip('/')}/api/monitors/{monitor.pk}/"
+
+
+def human_duration(seconds: float) -> str:
+    """3725 -> "1 h 2 min"; 200 -> "3 min 20 s"; 45 -> "45 s"."""
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def _utc(at: datetime | None) -> str | None:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else None
+
+
+def _monitor_facts(monitor: Monitor) -> dict:
+    return {"id": monitor.pk, "name": monitor.name, "url": monitor.url, "link": monitor_link(monitor)}
+
+
+def incident_payload(incident: Incident, event: str, now: datetime) -> dict:
+    monitor = incident.monitor
+    regions = ", ".join(incident.regions) or "-"
+    if event == INCIDENT_RESOLVED:
+        duration = incident.duration_seconds or 0
+        outcome = {
+            "up": "is up again",
+            "degraded": "is no longer down (some regions still fail)",
+            "paused": "was paused while down",
+        }.get(incident.resolution, f"is {incident.resolution}")
+        title = f"{monitor.name} {outcome}"
+        lead = f"{monitor.name} ({monitor.url}) {outcome} after {human_duration(duration)} down."
+    else:
+        duration = (now - incident.started_at).total_seconds()
+        still = event == INCIDENT_REMINDER
+        title = f"{monitor.name} is {'still ' if still else ''}DOWN"
+        lead = f"{monitor.name} ({monitor.url}) is {'still ' if still else ''}DOWN"
+        lead += f", for {human_duration(duration)} now." if still else "."
+    text = "\n".join(
+        [
+            lead,
+            f"Down since: {_utc(incident.started_at)}",
+            f"Regions: {regions}",
+            f"Error: {incident.first_error or '-'}",
+            f"Details: {monitor_link(monitor)}",
+        ]
+    )
+    return {
+        "event": event,
+        "title": title,
+        "text": text,
+        "monitor": _monitor_facts(monitor),
+        "incident": {
+            "id": incident.pk,
+            "started_at": incident.started_at.isoformat(),
+            "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+            "resolution": incident.resolution or None,
+            "duration_seconds": round(duration),
+            "regions": list(incident.regions),
+            "error": incident.first_error,
+        },
+    }
+
+
+def monitor_event_payload(monitor: Monitor, event: str, context: dict) -> dict:
+    """Any other event about a monitor: `context` may give a "title" and a "text"; all of it
+    travels to webhooks under "context"."""
+    title = context.get("title") or f"{monitor.name}: {event}"
+    text = context.get("text") or title
+    return {
+        "event": event,
+        "title": title,
+        "text": f"{text}\nDetails: {monitor_link(monitor)}",
+        "monitor": _monitor_facts(monitor),
+        "incident": None,
+        "context": context,
+    }
+
+
+def channel_test_payload(channel_name: str) -> dict:
+    title = "Test message from Uptime"
+    return {
+        "event": CHANNEL_TEST,
+        "title": title,
+        "text": f'This is a test of the channel "{channel_name}". Alerts for your monitors will arrive like this.',
+        "monitor": None,
+        "incident": None,
+    }

@@ -1,0 +1,126 @@
+"""Where alerts go (channels), and each alert's delivery to one channel with every attempt."""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class ChannelQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "ChannelQuerySet":
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook"
+        EMAIL = "email"
+        SLACK = "slack"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channels")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Webhook and Slack channels post here; email channels write to `email`.
+    url = models.CharField(max_length=2000, blank=True)
+    email = models.EmailField(blank=True)
+    # Signs webhook bodies (HMAC-SHA256); made here, never chosen by the user.
+    secret = models.CharField(max_length=64, default=new_secret, editable=False)
+    is_default = models.BooleanField(default=False, help_text="Put this channel on new monitors.")
+    reminder_minutes = models.PositiveIntegerField(
+        default=0, help_text="While a monitor stays down, remind this often; 0 sends no reminders."
+    )
+    monitors = models.ManyToManyField("monitors.Monitor", related_name="channels", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ChannelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["owner", "id"], name="channel_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+    @property
+    def target(self) -> str:
+        return self.email if self.kind == self.Kind.EMAIL else self.url
+
+    def clean(self) -> None:
+        # The admin's form reaches the API's rules through this one function.
+        from django.core.exceptions import ValidationError
+
+        from .validation import channel_errors
+
+        errors = channel_errors(
+            {"kind": self.kind, "url": self.url, "email": self.email, "reminder_minutes": self.reminder_minutes}
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Delivery(models.Model):
+    """One alert for one channel. Written in the transaction of the event it tells of, so a
+    process dying after the commit loses nothing: a pending row is sent sooner or later."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    # Sent with every attempt (X-Uptime-Delivery, "delivery_id"): receivers dedupe on it.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
+    monitor = models.ForeignKey("monitors.Monitor", on_delete=models.SET_NULL, null=True, blank=True)
+    incident = models.ForeignKey("checks.Incident", on_delete=models.SET_NULL, null=True, blank=True)
+    event = models.CharField(max_length=50)
+    # The message as it was when the event happened: title, text and the structured facts.
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # When a worker claimed it (status "sending"): a claim this old belongs to a dead worker.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["channel", "-created_at"], name="delivery_channel_recent"),
+            # The sweeper's scan: only unfinished rows, a small part of the table.
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="delivery_unfinished",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+            # Reminders look up the latest alert per incident and channel.
+            models.Index(fields=["incident", "channel", "-created_at"], name="delivery_incident_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.channel_id}: {self.status}"
+
+
+class DeliveryAttempt(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts_log")
+    at = models.DateTimeField()
+    ok = models.BooleanField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt of {self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}: {'ok' if self.ok else 'failed'}"
