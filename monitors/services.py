@@ -31,10 +31,14 @@ EDITABLE_FIELDS = (
 
 
 @transaction.atomic
-def save_monitor(monitor: Monitor, regions: Iterable[Region] | None = None) -> Monitor:
-    """Save a new or changed monitor (and its regions, if given) and re-sync its schedule.
+def save_monitor(
+    monitor: Monitor, regions: Iterable[Region] | None = None, channels: Iterable | None = None
+) -> Monitor:
+    """Save a new or changed monitor (and its regions and alert channels, if given) and
+    re-sync its schedule.
 
     A monitor that is new, or resumed, is checked at once rather than an interval later.
+    A new monitor given no channels alerts its owner's default channels.
     """
     is_new = monitor.pk is None
     regions = list(regions) if regions is not None else None
@@ -66,6 +70,10 @@ def save_monitor(monitor: Monitor, regions: Iterable[Region] | None = None) -> M
     monitor.save(update_fields=None if is_new else [*EDITABLE_FIELDS, *STATUS_FIELDS, "updated_at"])
     if regions is not None:
         monitor.regions.set(regions)
+    if channels is None and is_new:
+        channels = Channel.objects.filter(owner=monitor.owner, is_default=True)
+    if channels is not None:
+        monitor.channels.set(channels)
     sync_schedule(monitor)
     if monitor.is_active and (not was_active or regions_changed):
         dispatch_checks(monitor, timezone.now())
@@ -85,9 +93,7 @@ def create_monitor(owner, regions: Iterable[Region], channels: Iterable | None =
         type(owner).objects.select_for_update().filter(pk=owner.pk).first()
         if Monitor.objects.filter(owner=owner).count() >= quota:
             raise MonitorQuotaExceeded(f"You have reached the limit of {quota} monitors.")
-    monitor = save_monitor(Monitor(owner=owner, **fields), regions)
-    monitor.channels.set(Channel.objects.filter(owner=owner, is_default=True) if channels is None else channels)
-    return monitor
+    return save_monitor(Monitor(owner=owner, **fields), regions, channels)
 
 
 @transaction.atomic
@@ -98,10 +104,7 @@ def update_monitor(
         if name not in EDITABLE_FIELDS:
             raise ValueError(f"{name} is not an editable monitor field")
         setattr(monitor, name, value)
-    save_monitor(monitor, regions)
-    if channels is not None:
-        monitor.channels.set(channels)
-    return monitor
+    return save_monitor(monitor, regions, channels)
 
 
 def pause_monitor(monitor: Monitor) -> Monitor:
