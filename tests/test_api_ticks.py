@@ -51,6 +51,7 @@ def test_ticks_are_paginated_newest_first(alice_client, monitor):
         "attempts",
         "scheduled_at",
         "checked_at",
+        "tls_expires_at",
     }
 
 

@@ -18,6 +18,7 @@ class TickSerializer(serializers.ModelSerializer):
             "response_time_ms",
             "error",
             "attempts",
+            "tls_expires_at",
             "scheduled_at",
             "checked_at",
         ]
