@@ -140,11 +140,11 @@ def _probe_http(target: ProbeTarget) -> ProbeResult:
             # a server trickling its body cannot hold a worker thread past the timeout.
             body = _read_body(response, target, start)
             if body is None:
-                return ProbeResult(
-                    False, started_at, status_code, elapsed_ms(), _timeout_message(target), certificates.soonest
-                )
+                error = _timeout_message(target)
+                return ProbeResult(False, started_at, status_code, elapsed_ms(), error, certificates.soonest)
     except requests.exceptions.RequestException as exc:
-        return ProbeResult(False, started_at, None, elapsed_ms(), classify_error(exc, target), certificates.soonest)
+        error = classify_error(exc, target)
+        return ProbeResult(False, started_at, None, elapsed_ms(), error, certificates.soonest)
     finally:
         session.close()
 
@@ -165,16 +165,16 @@ def _probe_tcp(target: ProbeTarget) -> ProbeResult:
     parts = urlsplit(target.url)
     try:
         tcp.connect(
-            (parts.hostname or "").strip("[]"),
+            parts.hostname or "",
             parts.port or 0,
             target.timeout_seconds,
             allow_private=target.allow_private,
             allow_loopback=target.allow_loopback,
         )
+        error = ""
     except (OSError, InvalidIPAddress) as exc:
-        elapsed_ms = round((time.monotonic() - start) * 1000)
-        return ProbeResult(False, started_at, None, elapsed_ms, _classify_connect_error(exc, target))
-    return ProbeResult(True, started_at, None, round((time.monotonic() - start) * 1000))
+        error = _classify_connect_error(exc, target)
+    return ProbeResult(not error, started_at, None, round((time.monotonic() - start) * 1000), error)
 
 
 def _request_headers(target: ProbeTarget) -> dict[str, str]:
