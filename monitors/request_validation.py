@@ -116,10 +116,15 @@ def headers_error(headers, has_basic_auth: bool) -> str | None:
             return 'Give either an "Authorization" header or a basic auth username and password, not both.'
         if not isinstance(value, str):
             return f'The value of "{name}" must be a string.'
-        if len(value) > MAX_HEADER_VALUE_LENGTH or CONTROL_CHARACTERS.search(value) or not value.isascii():
+        if (
+            len(value) > MAX_HEADER_VALUE_LENGTH
+            or CONTROL_CHARACTERS.search(value)
+            or not value.isascii()
+            or value != value.strip()
+        ):
             return (
                 f'The value of "{name}" must be at most {MAX_HEADER_VALUE_LENGTH} ASCII characters, '
-                "without line breaks."
+                "without line breaks or surrounding spaces."
             )
     if sum(len(name) + len(value) + 4 for name, value in headers.items()) > MAX_HEADERS_BYTES:
         return f"The headers must add up to at most {MAX_HEADERS_BYTES} bytes."
