@@ -19,6 +19,7 @@ class Tick(models.Model):
     response_time_ms = models.PositiveIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
+    tls_expires_at = models.DateTimeField(null=True, blank=True, help_text="The TLS certificate's notAfter.")
     scheduled_at = models.DateTimeField(help_text="The slot this tick checks, as beat scheduled it.")
     checked_at = models.DateTimeField(help_text="When the first request of the check began.")
     in_maintenance = models.BooleanField(

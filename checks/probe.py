@@ -1,4 +1,5 @@
-"""The HTTP check itself: one request with a timeout, bounded redirects and body, classified.
+"""The check itself: one HTTP request with a timeout, bounded redirects and body, or one TCP
+connection, classified.
 
 Plain Python with no Django inside, so it can be called, tested and benchmarked alone.
 A failed check is data (a result with a reason), never an exception.
@@ -6,17 +7,23 @@ A failed check is data (a result with a reason), never an exception.
 
 import errno
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import Message
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 from requests_hardened import Config as HardenedConfig
 from requests_hardened import HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress, get_ip_address
+
+from . import tcp
 
 DEFAULT_USER_AGENT = "Uptime/1.0"
 BODY_CHUNK_BYTES = 16 * 1024
@@ -48,13 +55,26 @@ def parse_status_ranges(text: str) -> StatusRanges:
 
 @dataclass(frozen=True)
 class ProbeTarget:
+    # http(s)://... for an HTTP check, tcp://host:port for a TCP port check; a TCP check
+    # uses only the timeout and the private-address switches below.
     url: str
     method: str = "GET"
     timeout_seconds: float = 10
     expected_status: StatusRanges = ((200, 399),)
+    # 0: redirects are not followed, and the 3xx itself is judged against expected_status.
     max_redirects: int = 5
     max_body_bytes: int = 1024 * 1024
     user_agent: str = DEFAULT_USER_AGENT
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    content_type: str = ""
+    # (username, password), sent as basic auth; out of repr so a logged target shows no password.
+    basic_auth: tuple[str, str] | None = field(default=None, repr=False)
+    # Searched for in the part of the body that is read (max_body_bytes).
+    keyword: str = ""
+    keyword_absent: bool = False
+    # A CA bundle (PEM file) to verify TLS with instead of the default one.
+    ca_bundle: str | None = None
     # Off by default: users' URLs must not reach into the network the workers sit in.
     allow_private: bool = False
     # Loopback only (the worker's own host), everything else private still refused.
@@ -68,6 +88,9 @@ class ProbeResult:
     status_code: int | None = None
     response_time_ms: int | None = None
     error: str = ""
+    # The soonest notAfter of the TLS certificates the check was shown (the URL's host and
+    # any https hop it was redirected through); None without TLS.
+    tls_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,15 +103,24 @@ class CheckOutcome:
 
 
 def probe(target: ProbeTarget) -> ProbeResult:
-    """Make one request to the target and say whether it is up, and if not, why."""
+    """Check the target once and say whether it is up, and if not, why."""
+    if urlsplit(target.url).scheme == "tcp":
+        return _probe_tcp(target)
+    return _probe_http(target)
+
+
+def _probe_http(target: ProbeTarget) -> ProbeResult:
     started_at = datetime.now(UTC)
     start = time.monotonic()
 
     def elapsed_ms() -> int:
         return round((time.monotonic() - start) * 1000)
 
+    certificates = _CertificateExpiries()
     session = _session(target)
-    session.max_redirects = target.max_redirects
+    # Not 0 when redirects are off: requests still prepares the next hop of a 3xx it does
+    # not follow, and would count that as one redirect too many.
+    session.max_redirects = target.max_redirects or 1
     try:
         response = session.request(
             target.method,
@@ -96,25 +128,109 @@ def probe(target: ProbeTarget) -> ProbeResult:
             timeout=(target.timeout_seconds, target.timeout_seconds),
             allow_redirects=target.max_redirects > 0,
             stream=True,
-            headers={"User-Agent": target.user_agent},
+            headers=_request_headers(target),
+            data=target.body or None,
+            auth=target.basic_auth,
+            verify=target.ca_bundle or True,
+            hooks={"response": certificates.record},
         )
         with response:
             status_code = response.status_code
             # requests' timeouts bound each socket wait; this bounds the whole exchange, so
             # a server trickling its body cannot hold a worker thread past the timeout.
-            if not _read_body(response, target, start):
-                return ProbeResult(False, started_at, status_code, elapsed_ms(), _timeout_message(target))
+            body = _read_body(response, target, start)
+            if body is None:
+                error = _timeout_message(target)
+                return ProbeResult(False, started_at, status_code, elapsed_ms(), error, certificates.soonest)
     except requests.exceptions.RequestException as exc:
-        return ProbeResult(False, started_at, None, elapsed_ms(), classify_error(exc, target))
+        error = classify_error(exc, target)
+        return ProbeResult(False, started_at, None, elapsed_ms(), error, certificates.soonest)
     finally:
         session.close()
 
     response_time_ms = elapsed_ms()
+    error = ""
     if response_time_ms > target.timeout_seconds * 1000:
-        return ProbeResult(False, started_at, status_code, response_time_ms, _timeout_message(target))
-    if not any(low <= status_code <= high for low, high in target.expected_status):
-        return ProbeResult(False, started_at, status_code, response_time_ms, f"unexpected status {status_code}")
-    return ProbeResult(True, started_at, status_code, response_time_ms)
+        error = _timeout_message(target)
+    elif not any(low <= status_code <= high for low, high in target.expected_status):
+        error = f"unexpected status {status_code}"
+    elif target.keyword:
+        error = _keyword_error(_decode(body, response), target)
+    return ProbeResult(not error, started_at, status_code, response_time_ms, error, certificates.soonest)
+
+
+def _probe_tcp(target: ProbeTarget) -> ProbeResult:
+    started_at = datetime.now(UTC)
+    start = time.monotonic()
+    parts = urlsplit(target.url)
+    try:
+        tcp.connect(
+            parts.hostname or "",
+            parts.port or 0,
+            target.timeout_seconds,
+            allow_private=target.allow_private,
+            allow_loopback=target.allow_loopback,
+        )
+        error = ""
+    except (OSError, InvalidIPAddress) as exc:
+        error = _classify_connect_error(exc, target)
+    return ProbeResult(not error, started_at, None, round((time.monotonic() - start) * 1000), error)
+
+
+def _request_headers(target: ProbeTarget) -> dict[str, str]:
+    headers = {"User-Agent": target.user_agent, **dict(target.headers)}
+    if target.body:
+        headers["Content-Type"] = target.content_type
+    return headers
+
+
+def _keyword_error(text: str, target: ProbeTarget) -> str:
+    found = target.keyword in text
+    if target.keyword_absent:
+        return f'keyword "{target.keyword}" present' if found else ""
+    return "" if found else f'keyword "{target.keyword}" not found'
+
+
+def _decode(body: bytes, response: requests.Response) -> str:
+    # The charset the server names, else UTF-8: requests' own fallback for text/* is
+    # ISO-8859-1, which would garble a non-ASCII keyword in an undeclared UTF-8 page.
+    header = Message()
+    header["Content-Type"] = response.headers.get("Content-Type", "")
+    try:
+        return body.decode(header.get_content_charset() or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("utf-8", errors="replace")
+
+
+class _CertificateRecordingConnection(urllib3.connection.HTTPSConnection):
+    """Notes the server certificate's expiry as the connection is made: by the time the
+    response is seen, a server that closes the connection has taken the socket with it."""
+
+    certificate_expires_at: datetime | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        getpeercert = getattr(self.sock, "getpeercert", None)
+        certificate = getpeercert() if getpeercert else None
+        if certificate and "notAfter" in certificate:
+            seconds = ssl.cert_time_to_seconds(certificate["notAfter"])
+            self.certificate_expires_at = datetime.fromtimestamp(seconds, UTC)
+
+
+class _CertificateRecordingPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _CertificateRecordingConnection
+
+
+class _CertificateExpiries:
+    """A response hook (called for every hop, redirects included) keeping the soonest expiry."""
+
+    def __init__(self):
+        self.soonest: datetime | None = None
+
+    def record(self, response: requests.Response, **kwargs) -> None:
+        expires_at = getattr(getattr(response.raw, "connection", None), "certificate_expires_at", None)
+        if expires_at is not None and (self.soonest is None or expires_at < self.soonest):
+            self.soonest = expires_at
 
 
 def _session(target: ProbeTarget) -> requests.Session:
@@ -130,6 +246,8 @@ def _session(target: ProbeTarget) -> requests.Session:
     session = HTTPSession(config)
     # Checks go straight to the target: no proxy or .netrc from the worker's environment.
     session.trust_env = False
+    pool_manager = session.get_adapter("https://").poolmanager
+    pool_manager.pool_classes_by_scheme = {**pool_manager.pool_classes_by_scheme, "https": _CertificateRecordingPool}
     return session
 
 
@@ -155,29 +273,61 @@ def private_address_error(url: str) -> str | None:
     return None
 
 
-def _read_body(response: requests.Response, target: ProbeTarget, start: float) -> bool:
-    """Read at most max_body_bytes; False when the timeout ran out first."""
+def _read_body(response: requests.Response, target: ProbeTarget, start: float) -> bytes | None:
+    """Read at most max_body_bytes; None when the timeout ran out first.
+
+    The body is kept only when there is a keyword to search for.
+    """
     if target.method == "HEAD" or target.max_body_bytes == 0:
-        return True
+        return b""
     limit_seconds = target.timeout_seconds
     received = 0
+    kept = bytearray()
     for chunk in response.iter_content(BODY_CHUNK_BYTES):
         received += len(chunk)
+        if target.keyword:
+            kept += chunk[: target.max_body_bytes - len(kept)]
         if time.monotonic() - start > limit_seconds:
-            return False
+            return None
         if received >= target.max_body_bytes:
             break
-    return True
+    return bytes(kept)
 
 
 def _timeout_message(target: ProbeTarget) -> str:
+    if urlsplit(target.url).scheme == "tcp":
+        return f"timeout: no connection within {target.timeout_seconds:g} s"
     return f"timeout: no complete response within {target.timeout_seconds:g} s"
+
+
+def _blocked_message(exc: InvalidIPAddress) -> str:
+    return f"blocked: {exc} is a private or reserved address"
+
+
+def _socket_failure(causes: list[BaseException]) -> str | None:
+    """The reason shared by HTTP and TCP checks when the connection itself failed."""
+    if any(isinstance(c, (urllib3.exceptions.NameResolutionError, socket.gaierror)) for c in causes):
+        return "dns: the host name could not be resolved"
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return "refused: the connection was refused"
+    if any(isinstance(c, OSError) and c.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) for c in causes):
+        return "unreachable: no route to the host"
+    return None
+
+
+def _classify_connect_error(exc: BaseException, target: ProbeTarget) -> str:
+    """Turn a failed TCP connection into a short reason starting with its kind."""
+    if isinstance(exc, InvalidIPAddress):
+        return _blocked_message(exc)
+    if isinstance(exc, TimeoutError):
+        return _timeout_message(target)
+    return _socket_failure([exc]) or f"connection: {_innermost(exc)}"
 
 
 def classify_error(exc: requests.exceptions.RequestException, target: ProbeTarget) -> str:
     """Turn a requests exception into a short reason starting with its kind."""
     if isinstance(exc, InvalidIPAddress):
-        return f"blocked: {exc} is a private or reserved address"
+        return _blocked_message(exc)
     if isinstance(exc, requests.exceptions.Timeout):
         return _timeout_message(target)
     if isinstance(exc, requests.exceptions.TooManyRedirects):
@@ -185,13 +335,10 @@ def classify_error(exc: requests.exceptions.RequestException, target: ProbeTarge
     if isinstance(exc, requests.exceptions.SSLError):
         return f"tls: {_innermost(exc)}"
     if isinstance(exc, requests.exceptions.ConnectionError):
-        causes = list(_causes(exc))
-        if any(isinstance(c, (urllib3.exceptions.NameResolutionError, socket.gaierror)) for c in causes):
-            return "dns: the host name could not be resolved"
-        if any(isinstance(c, ConnectionRefusedError) for c in causes) or "Connection refused" in str(exc):
+        if reason := _socket_failure(list(_causes(exc))):
+            return reason
+        if "Connection refused" in str(exc):
             return "refused: the connection was refused"
-        if any(isinstance(c, OSError) and c.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH) for c in causes):
-            return "unreachable: no route to the host"
         return f"connection: {_innermost(exc)}"
     if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
         return f"invalid url: {exc}"

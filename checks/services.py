@@ -10,6 +10,7 @@ from django.utils import timezone
 from monitors.maintenance import in_maintenance
 from monitors.models import Monitor, Region
 
+from .certificates import record_certificate
 from .models import Tick
 from .probe import CheckOutcome, ProbeTarget, check, parse_status_ranges
 from .status import apply_tick
@@ -18,14 +19,25 @@ logger = logging.getLogger(__name__)
 
 
 def probe_target(monitor: Monitor) -> ProbeTarget:
+    if monitor.kind == Monitor.Kind.TCP:
+        return ProbeTarget(
+            url=monitor.url, timeout_seconds=monitor.timeout_seconds, allow_private=settings.ALLOW_PRIVATE_TARGETS
+        )
     return ProbeTarget(
         url=monitor.url,
         method=monitor.method,
         timeout_seconds=monitor.timeout_seconds,
         expected_status=parse_status_ranges(monitor.expected_status),
-        max_redirects=settings.PROBE_MAX_REDIRECTS,
+        max_redirects=settings.PROBE_MAX_REDIRECTS if monitor.follow_redirects else 0,
         max_body_bytes=settings.PROBE_MAX_BODY_BYTES,
         user_agent=settings.PROBE_USER_AGENT,
+        headers=tuple(monitor.request_headers.items()),
+        body=monitor.request_body.encode(),
+        content_type=monitor.request_content_type,
+        basic_auth=(monitor.auth_username, monitor.auth_password) if monitor.auth_username else None,
+        keyword=monitor.keyword,
+        keyword_absent=monitor.keyword_mode == Monitor.KeywordMode.ABSENT,
+        ca_bundle=settings.PROBE_CA_BUNDLE,
         allow_private=settings.ALLOW_PRIVATE_TARGETS,
     )
 
@@ -70,11 +82,13 @@ def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcom
             "attempts": outcome.attempts,
             "checked_at": outcome.started_at,
             "in_maintenance": in_maintenance(monitor.pk, scheduled_at),
+            "tls_expires_at": result.tls_expires_at,
         },
     )
     if not created:
         return None
     apply_tick(monitor.pk, tick)
+    record_certificate(monitor, tick)
     return tick
 
 

@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -29,10 +28,34 @@ class LateFilter(admin.SimpleListFilter):
         return queryset.exclude(late_regions=[]) if self.value() == "late" else queryset
 
 
+class MonitorForm(forms.ModelForm):
+    auth_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored password; clearing the username clears it.",
+    )
+
+    # No Meta: the admin builds the form for Monitor from its fieldsets.
+
+    def clean_request_headers(self):
+        return self.cleaned_data["request_headers"] or {}
+
+    def clean_auth_password(self):
+        # The password is never rendered back, so an empty field means "unchanged"; without
+        # a username there is no password to keep.
+        typed = self.cleaned_data["auth_password"]
+        if typed or not self.cleaned_data.get("auth_username"):
+            return typed
+        return self.instance.auth_password
+
+
 @admin.register(Monitor)
 class MonitorAdmin(admin.ModelAdmin):
+    form = MonitorForm
     list_display = (
         "name",
+        "kind",
         "url",
         "status",
         "region_list",
@@ -42,7 +65,7 @@ class MonitorAdmin(admin.ModelAdmin):
         "uptime_24h",
         "owner",
     )
-    list_filter = ("status", LateFilter, "is_active", "regions", "method")
+    list_filter = ("status", LateFilter, "is_active", "kind", "regions", "method")
     search_fields = ("name", "url", "owner__email")
     list_select_related = ("owner",)
     readonly_fields = (
@@ -51,13 +74,53 @@ class MonitorAdmin(admin.ModelAdmin):
         "last_checked_at",
         "late_regions",
         "checking_since",
+        "tls_expires_at",
+        "tls_expiry_warned_for",
         "created_at",
         "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("owner", "name", "kind", "url", "regions", "is_active")}),
+        (
+            "Schedule",
+            {"fields": ("interval_seconds", "timeout_seconds", "retries", "retry_interval_seconds", "quorum")},
+        ),
+        (
+            "HTTP request and response (HTTP monitors only)",
+            {
+                "fields": (
+                    "method",
+                    "expected_status",
+                    "follow_redirects",
+                    "request_headers",
+                    "request_body",
+                    "request_content_type",
+                    "auth_username",
+                    "auth_password",
+                    "keyword",
+                    "keyword_mode",
+                )
+            },
+        ),
+        ("TLS certificate", {"fields": ("tls_expiry_warning_days", "tls_expires_at", "tls_expiry_warned_for")}),
+        (
+            "State",
+            {
+                "fields": (
+                    "status",
+                    "status_changed_at",
+                    "last_checked_at",
+                    "late_regions",
+                    "checking_since",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
     )
     autocomplete_fields = ("owner",)
     filter_horizontal = ("regions",)
     actions = ("pause", "resume", "check_now")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("regions").annotate(**uptime_24h_annotation())

@@ -18,6 +18,7 @@ from .scheduling import drop_schedule, sync_schedule
 STATUS_FIELDS = ("status", "status_changed_at", "checking_since")
 EDITABLE_FIELDS = (
     "name",
+    "kind",
     "url",
     "method",
     "interval_seconds",
@@ -25,6 +26,15 @@ EDITABLE_FIELDS = (
     "retries",
     "retry_interval_seconds",
     "expected_status",
+    "follow_redirects",
+    "request_headers",
+    "request_body",
+    "request_content_type",
+    "auth_username",
+    "auth_password",
+    "keyword",
+    "keyword_mode",
+    "tls_expiry_warning_days",
     "is_active",
     "quorum",
 )

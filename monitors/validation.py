@@ -9,14 +9,29 @@ from django.conf import settings
 
 from checks.probe import parse_status_ranges, private_address_error
 
+from .models import Monitor
+from .request_validation import HTTP_ONLY_FIELDS, http_request_errors
+
 MAX_INTERVAL_SECONDS = 24 * 60 * 60
 MAX_TIMEOUT_SECONDS = 60
 MAX_RETRIES = 5
 MAX_RETRY_INTERVAL_SECONDS = 300
 MAX_URL_LENGTH = 2000
 
+# Every setting monitor_errors reads; a caller passes them all (quorum and region_count too,
+# when it knows them).
+RULE_FIELDS = (
+    "kind",
+    "url",
+    "interval_seconds",
+    "timeout_seconds",
+    "retries",
+    "retry_interval_seconds",
+    *HTTP_ONLY_FIELDS,
+)
 
-def url_error(url: str) -> str | None:
+
+def url_error(url: str, kind: str = Monitor.Kind.HTTP) -> str | None:
     if len(url) > MAX_URL_LENGTH:
         return f"URL must be at most {MAX_URL_LENGTH} characters."
     try:
@@ -24,14 +39,30 @@ def url_error(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError on a port out of range
     except ValueError:
         return "Enter a valid URL."
-    if parts.scheme not in {"http", "https"}:
-        return "URL must start with http:// or https://."
+    if kind == Monitor.Kind.TCP:
+        if (message := _tcp_target_error(parts)) is not None:
+            return message
+    elif parts.scheme not in {"http", "https"}:
+        hint = " (for a TCP port check, set kind to tcp)" if parts.scheme == "tcp" else ""
+        return f"URL must start with http:// or https://{hint}."
     if not parts.hostname:
         return "URL must name a host."
     if parts.username or parts.password:
         return "URL must not carry credentials."
     if not settings.ALLOW_PRIVATE_TARGETS:
         return private_address_error(url)
+    return None
+
+
+def _tcp_target_error(parts) -> str | None:
+    if parts.scheme != "tcp":
+        return "A TCP monitor's URL is tcp://host:port."
+    if not parts.hostname:
+        return "URL must name a host: tcp://host:port."
+    if parts.port is None or parts.port == 0:
+        return "URL must name a port from 1 to 65535: tcp://host:port."
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "A TCP monitor's URL is only tcp://host:port, without a path or query."
     return None
 
 
@@ -46,7 +77,7 @@ def monitor_errors(values: dict) -> dict[str, str]:
     `quorum` is checked against `region_count` when both are given.
     """
     errors: dict[str, str] = {}
-    if (message := url_error(values["url"] or "")) is not None:
+    if (message := url_error(values["url"] or "", values["kind"])) is not None:
         errors["url"] = message
 
     interval = values["interval_seconds"]
@@ -84,4 +115,19 @@ def monitor_errors(values: dict) -> dict[str, str]:
         parse_status_ranges(values["expected_status"] or "")
     except ValueError as exc:
         errors["expected_status"] = str(exc)
+
+    if values["kind"] == Monitor.Kind.TCP:
+        errors.update(_http_fields_on_tcp_errors(values))
+    else:
+        errors.update(http_request_errors(values))
     return errors
+
+
+def _http_fields_on_tcp_errors(values: dict) -> dict[str, str]:
+    """A TCP monitor leaves every HTTP-only setting at its default: one set anyway would
+    look as if it were used, and it is not."""
+    return {
+        name: "Only HTTP monitors use this setting; leave it at its default for a TCP monitor."
+        for name in HTTP_ONLY_FIELDS
+        if values[name] != Monitor._meta.get_field(name).get_default()
+    }

@@ -62,6 +62,7 @@ def add_form(owner, **changes) -> dict:
     return {
         "owner": owner.pk,
         "name": "From admin",
+        "kind": "http",
         "url": "https://admin.example/",
         "method": "GET",
         "interval_seconds": 60,
@@ -69,6 +70,10 @@ def add_form(owner, **changes) -> dict:
         "retries": 2,
         "retry_interval_seconds": 10,
         "expected_status": "200-399",
+        "follow_redirects": "on",
+        "request_headers": "{}",
+        "keyword_mode": "present",
+        "tls_expiry_warning_days": 14,
         "regions": [Region.objects.get(slug="india").pk],
         "is_active": "on",
         **changes,

@@ -52,6 +52,7 @@ def test_ticks_are_paginated_newest_first(alice_client, monitor):
         "scheduled_at",
         "checked_at",
         "in_maintenance",
+        "tls_expires_at",
     }
 
 

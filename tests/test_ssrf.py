@@ -1,5 +1,7 @@
 """URLs that point into our own network are refused: when entered, and on every request."""
 
+import socket
+
 import pytest
 
 from checks.models import Tick
@@ -84,3 +86,43 @@ def test_a_stored_monitor_pointing_inside_is_checked_as_down_blocked(settings, a
     assert tick.status == "down"
     assert tick.error.startswith("blocked:")
     assert target.hits["/ok"] == 0
+
+
+@pytest.fixture
+def listener():
+    """A listening loopback socket, and a way to tell whether anything connected to it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        sock.settimeout(0.2)
+
+        def connected() -> bool:
+            try:
+                sock.accept()[0].close()
+            except TimeoutError:
+                return False
+            return True
+
+        yield sock.getsockname()[1], connected
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_a_tcp_check_of_a_private_address_never_connects(listener, host):
+    port, connected = listener
+    result = probe(ProbeTarget(f"tcp://{host}:{port}", timeout_seconds=2))
+    assert not result.is_up
+    assert result.error == "blocked: 127.0.0.1 is a private or reserved address"
+    assert not connected()
+
+
+def test_a_tcp_check_of_loopback_connects_when_loopback_is_allowed(listener):
+    port, connected = listener
+    assert probe(ProbeTarget(f"tcp://127.0.0.1:{port}", timeout_seconds=2, allow_loopback=True)).is_up
+    assert connected()
+
+
+@pytest.mark.parametrize("url", ["tcp://127.0.0.1:5432", "tcp://10.0.0.5:6379", "tcp://[::1]:22", "tcp://localhost:25"])
+def test_private_tcp_targets_are_refused_when_entered(guarded, alice_client, url):
+    response = alice_client.post("/api/monitors/", {**VALID, "kind": "tcp", "url": url}, format="json")
+    assert response.status_code == 400
+    assert "private or reserved address" in response.json()["url"][0]

@@ -220,6 +220,9 @@ ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", False)
 PROBE_MAX_REDIRECTS = env_int("PROBE_MAX_REDIRECTS", 5, minimum=0)
 PROBE_MAX_BODY_BYTES = env_int("PROBE_MAX_BODY_BYTES", 1024 * 1024, minimum=0)
 PROBE_USER_AGENT = env_str("PROBE_USER_AGENT", "Uptime/1.0 (+self-hosted uptime monitor)")
+# A PEM file of CA certificates to verify targets' TLS with, instead of the bundled public
+# ones: for an intranet CA (or the test suite's own).
+PROBE_CA_BUNDLE = env_str("PROBE_CA_BUNDLE")
 
 # --- Notifications ---------------------------------------------------------------------
 # Where links in alerts point: the address people reach this installation at.

@@ -19,6 +19,7 @@ class TickSerializer(serializers.ModelSerializer):
             "response_time_ms",
             "error",
             "attempts",
+            "tls_expires_at",
             "scheduled_at",
             "checked_at",
             "in_maintenance",

@@ -2,9 +2,10 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
+from checks.certificates import tls_expiry_warning
 from monitors import maintenance, services
 from monitors.models import MaintenanceWindow, Monitor, Region
-from monitors.validation import MAX_URL_LENGTH, monitor_errors
+from monitors.validation import MAX_URL_LENGTH, RULE_FIELDS, monitor_errors
 from notifications.models import Channel
 
 
@@ -29,6 +30,9 @@ class MonitorSerializer(serializers.ModelSerializer):
     # Omitted on create: the owner's default channels.
     channels = OwnedChannelField(many=True, required=False)
 
+    auth_password_set = serializers.SerializerMethodField()
+    tls_expiry_warning = serializers.SerializerMethodField()
+
     class Meta:
         model = Monitor
         fields = [
@@ -40,11 +44,26 @@ class MonitorSerializer(serializers.ModelSerializer):
             "status_changed_at",
             "last_checked_at",
             "late_regions",
+            "auth_password_set",
+            "tls_expires_at",
+            "tls_expiry_warning",
             "created_at",
             "updated_at",
         ]
         # Everything people do not edit is decided by the system.
         read_only_fields = [name for name in fields if name not in (*services.EDITABLE_FIELDS, "regions", "channels")]
+        extra_kwargs = {
+            # Write-only: it is sent to the target, never shown; an update without it keeps it.
+            "auth_password": {"write_only": True, "trim_whitespace": False},
+            "request_body": {"trim_whitespace": False},
+            "keyword": {"trim_whitespace": False},
+        }
+
+    def get_auth_password_set(self, monitor: Monitor) -> bool:
+        return bool(monitor.auth_password)
+
+    def get_tls_expiry_warning(self, monitor: Monitor) -> bool:
+        return tls_expiry_warning(monitor, timezone.now())
 
     def to_representation(self, monitor):
         # Both read-only maintenance fields come from one look at the monitor's windows
@@ -64,19 +83,15 @@ class MonitorSerializer(serializers.ModelSerializer):
         return data
 
     def validate(self, attrs):
+        if attrs.get("auth_username") == "" and "auth_password" not in attrs:
+            # Clearing the username clears the stored password with it.
+            attrs["auth_password"] = ""
         # Rules that relate fields (timeout below the interval, ...) need the whole
         # monitor: for a PATCH, the stored values fill in what the request leaves out.
         current = self.instance
         values = {
             name: attrs.get(name, getattr(current, name) if current else Monitor._meta.get_field(name).get_default())
-            for name in (
-                "url",
-                "interval_seconds",
-                "timeout_seconds",
-                "retries",
-                "retry_interval_seconds",
-                "expected_status",
-            )
+            for name in RULE_FIELDS
         }
         regions = attrs.get("regions", list(current.regions.all()) if current else [])
         values["quorum"] = attrs.get("quorum", current.quorum if current else None)

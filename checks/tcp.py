@@ -1,0 +1,27 @@
+"""The TCP port check's connection: resolve the host once, vet the address, connect to exactly it.
+
+Plain Python with no Django inside; checks.probe turns what happens here into a result.
+"""
+
+import socket
+
+from requests_hardened.ip_filter import get_ip_address
+
+
+def connect(host: str, port: int, timeout_seconds: float, *, allow_private: bool, allow_loopback: bool) -> None:
+    """Open a TCP connection and close it again; raise what went wrong (OSError, or
+    InvalidIPAddress for a refused private address)."""
+    address = _vetted_address(host, port, allow_private=allow_private, allow_loopback=allow_loopback)
+    with socket.create_connection((address, port), timeout=timeout_seconds):
+        pass
+
+
+def _vetted_address(host: str, port: int, *, allow_private: bool, allow_loopback: bool) -> str:
+    # The address is resolved here once and connected to as is, so a DNS answer that
+    # changes between the check and the connection gains nothing. The filter is the one
+    # the HTTP checks use (requests-hardened), so both refuse the same addresses.
+    if allow_private:
+        *_, sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        return sockaddr[0]
+    ip, _ = get_ip_address(host, port, allow_loopback=allow_loopback)
+    return str(ip)
