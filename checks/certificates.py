@@ -4,6 +4,7 @@ once-per-certificate decision the notifications use to warn about it."""
 from datetime import datetime, timedelta
 
 from monitors.models import Monitor
+from notifications.services import notify_monitor
 
 from .models import Tick
 
@@ -53,3 +54,23 @@ def mark_certificate_warned(monitor: Monitor, expires_at: datetime) -> bool:
     )
     monitor.tls_expiry_warned_for = expires_at
     return marked == 1
+
+
+CERTIFICATE_EXPIRING = "certificate.expiring"
+
+
+def warn_of_expiry(monitor: Monitor, now: datetime) -> bool:
+    """Tell the monitor's channels, once per certificate, that it expires soon. Call in the
+    tick's transaction: the alerts are written with it and sent after it commits."""
+    expires_at = monitor.tls_expires_at
+    if not certificate_warning_due(monitor, expires_at, now) or not mark_certificate_warned(monitor, expires_at):
+        return False
+    days_left = max(0, (expires_at - now).days)
+    title = f"{monitor.name}: TLS certificate expires in {days_left} days"
+    text = f"The certificate of {monitor.url} expires on {expires_at:%Y-%m-%d %H:%M} UTC. The site is still up."
+    notify_monitor(
+        monitor,
+        CERTIFICATE_EXPIRING,
+        {"title": title, "text": text, "expires_at": expires_at.isoformat(), "days_left": days_left},
+    )
+    return True

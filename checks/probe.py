@@ -117,7 +117,7 @@ def _probe_http(target: ProbeTarget) -> ProbeResult:
         return round((time.monotonic() - start) * 1000)
 
     certificates = _CertificateExpiries()
-    session = _session(target)
+    session = guarded_session(target)
     # Not 0 when redirects are off: requests still prepares the next hop of a 3xx it does
     # not follow, and would count that as one redirect too many.
     session.max_redirects = target.max_redirects or 1
@@ -233,7 +233,7 @@ class _CertificateExpiries:
             self.soonest = expires_at
 
 
-def _session(target: ProbeTarget) -> requests.Session:
+def guarded_session(target: ProbeTarget) -> requests.Session:
     """A session that, unless private targets are allowed, resolves each hop's host, refuses
     a private, loopback, link-local, multicast or reserved address, and connects to exactly
     the address it vetted (so DNS cannot rebind between the check and the connection)."""

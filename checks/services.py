@@ -10,7 +10,7 @@ from django.utils import timezone
 from monitors.maintenance import in_maintenance
 from monitors.models import Monitor, Region
 
-from .certificates import record_certificate
+from .certificates import record_certificate, warn_of_expiry
 from .models import Tick
 from .probe import CheckOutcome, ProbeTarget, check, parse_status_ranges
 from .status import apply_tick
@@ -89,6 +89,7 @@ def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcom
         return None
     apply_tick(monitor.pk, tick)
     record_certificate(monitor, tick)
+    warn_of_expiry(monitor, timezone.now())
     return tick
 
 

@@ -10,7 +10,7 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from checks.probe import ProbeTarget, _session, classify_error
+from checks.probe import ProbeTarget, classify_error, guarded_session
 
 from .models import Channel
 
@@ -70,7 +70,7 @@ class HttpTransport(Transport):
             "User-Agent": settings.PROBE_USER_AGENT,
             **self.headers(message, body),
         }
-        session = _session(target)
+        session = guarded_session(target)
         try:
             # No redirects: a receiver that moved must be edited, not followed with our body.
             # Streamed and closed unread: only the status matters, and no body can hold us.

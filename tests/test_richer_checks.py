@@ -14,12 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import trustme
 
-from checks.certificates import certificate_warning_due, mark_certificate_warned
+from checks.certificates import CERTIFICATE_EXPIRING, certificate_warning_due, mark_certificate_warned
 from checks.models import Tick
 from checks.probe import ProbeTarget, probe
 from checks.services import probe_target
 from checks.tasks import run_check
 from monitors.models import Monitor
+from notifications.models import Channel, Delivery
 from tests.conftest import TargetHandler
 from tests.factories import make_monitor
 
@@ -348,6 +349,7 @@ def test_certificate_expiry_is_recorded_and_warned_about_once(settings, alice, a
     settings.PROBE_CA_BUNDLE = ca.bundle_path
     expires_at = in_days(5)
     server = tls_site(expires_at)
+    channel = Channel.objects.create(owner=alice, name="ops", kind="email", email="ops@example.com", is_default=True)
     monitor = make_monitor(alice, server.url("/ok", host="localhost"), tls_expiry_warning_days=14)
 
     assert run(monitor, slot) == "up"  # expiring soon is a warning, not an outage
@@ -358,15 +360,18 @@ def test_certificate_expiry_is_recorded_and_warned_about_once(settings, alice, a
     assert shown["tls_expiry_warning"] is True
     assert datetime.fromisoformat(shown["tls_expires_at"]) == expires_at
 
+    # The check itself warned the monitor's channels, once.
+    [alert] = Delivery.objects.filter(event=CERTIFICATE_EXPIRING)
+    assert alert.channel == channel and alert.payload["context"]["days_left"] == 4
+    assert "expires in 4 days" in alert.payload["title"]
     now = datetime.now(UTC)
-    assert certificate_warning_due(monitor, expires_at, now)
-    assert mark_certificate_warned(monitor, expires_at)
     assert not certificate_warning_due(monitor, expires_at, now)
     assert not mark_certificate_warned(Monitor.objects.get(pk=monitor.pk), expires_at)  # a second worker
 
     run(monitor, slot + timedelta(minutes=1))
     monitor.refresh_from_db()
     assert not certificate_warning_due(monitor, monitor.tls_expires_at, datetime.now(UTC))
+    assert Delivery.objects.filter(event=CERTIFICATE_EXPIRING).count() == 1
 
     renewed = in_days(9)  # renewed, still inside the warning period: warned about again, once
     assert certificate_warning_due(monitor, renewed, now)
