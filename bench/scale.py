@@ -21,6 +21,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from uptime.embedded import BASE_DIR, free_port, port_in_use, say, services
 
@@ -120,9 +121,7 @@ class Bench:
             self.regions = list(Region.objects.order_by("slug").values_list("slug", flat=True))
             self.groups = {
                 "postgres": ProcessGroup("postgres", postgres_pids(self.data_dir / "postgres")),
-                "redis": ProcessGroup(
-                    "redis", pids_with_in_command_line(f":{env['REDIS_URL'].rsplit(':', 1)[1].split('/')[0]}")
-                ),
+                "redis": ProcessGroup("redis", pids_with_in_command_line(f":{urlsplit(env['REDIS_URL']).port}")),
             }
             yield
 

@@ -56,6 +56,8 @@ SAVE_BATCH_ROWS = 5000
 # One tick sends for at most this long before handing back to beat's loop, so the lease,
 # edits and saves keep their pace under a backlog.
 SEND_BUDGET_SECONDS = 0.05
+# Never flushed part-way: what one tick sends goes to the broker in one round trip, or not.
+PUBLISH_BATCH_MAX = 1_000_000
 
 ROW_FIELDS = (
     "id",
@@ -189,6 +191,7 @@ class SlotScheduler(DatabaseScheduler):
         self._order = itertools.count()
         self._changed_up_to: datetime | None = None
         self._next_change_poll = 0.0
+        self._batch: list[tuple[object, datetime]] | None = None
         super().__init__(*args, **kwargs)
         # Saves are batched by time, whatever beat_sync_every says (see SAVE_EVERY_SECONDS).
         self.sync_every = SAVE_EVERY_SECONDS
@@ -394,8 +397,23 @@ class SlotScheduler(DatabaseScheduler):
             return DATABASE_RETRY_SECONDS
 
     def _send_due(self) -> float:
-        """Send every entry that is due, for at most SEND_BUDGET_SECONDS; return how long
-        beat may sleep."""
+        """Send every entry that is due, for at most SEND_BUDGET_SECONDS, in one round trip
+        to the broker (kombu's publish batch: one Redis pipeline); return how long beat may
+        sleep. If that round trip fails, every check in it is kept to be sent again."""
+        self._batch = []
+        try:
+            with self.producer.batch(max_size=PUBLISH_BATCH_MAX):
+                return self._send_due_entries()
+        except Exception as exc:  # whatever the broker client raised: keep the checks
+            if self._batch:
+                logger.warning("beat: could not send %s checks (%s); will retry", len(self._batch), exc)
+                self.unsent.extend(self._batch)
+                return STANDBY_POLL_SECONDS
+            raise
+        finally:
+            self._batch = None
+
+    def _send_due_entries(self) -> float:
         heap = self._heap
         budget_ends = time.monotonic() + SEND_BUDGET_SECONDS
         while heap:
@@ -478,20 +496,27 @@ class SlotScheduler(DatabaseScheduler):
         if advance:
             self.reserve(entry, slot)
         try:
-            return self._send(entry, slot, producer, **kwargs)
+            result = self._send(entry, slot, producer, **kwargs)
         except Exception as exc:  # whatever the broker client raised: keep the check
             logger.warning("beat: could not send %s for %s (%s); will retry", entry.name, slot.isoformat(), exc)
             self.unsent.append((entry, slot))
             return None
+        if self._batch is not None:
+            self._batch.append((entry, slot))  # buffered: sent when the batch is
+        return result
 
     def _send(self, entry, slot: datetime, producer=None, **kwargs):
         # Stamped for this send only: the entry must not carry the slot into the next one.
-        unstamped = entry.kwargs
+        # Without the exchange, kombu puts the message straight on the queue's list, the
+        # same one the region's exchange routes to, instead of first asking Redis for the
+        # exchange's bindings: one round trip less per check.
+        unstamped, options = entry.kwargs, entry.options
         entry.kwargs = {**unstamped, "scheduled_at": slot.isoformat()}
+        entry.options = {name: value for name, value in options.items() if name != "exchange"}
         try:
             return super().apply_async(entry, producer=producer, advance=False, **kwargs)
         finally:
-            entry.kwargs = unstamped
+            entry.kwargs, entry.options = unstamped, options
 
     def _send_unsent(self) -> None:
         """Send again the checks the broker refused, oldest first, while their slot is current.
