@@ -1,6 +1,7 @@
 """Monitors keep exactly one beat entry per region in step, and beat stamps each check's slot."""
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -105,3 +106,107 @@ def test_beat_sends_a_due_check_stamped_with_its_slot(alice, broker):
     }
     # The stamp belongs to that one message, not to the entry.
     assert "scheduled_at" not in scheduler.schedule[f"check monitor {monitor.pk} in india"].kwargs
+
+
+def make_due(monitor, seconds_ago: int = 1) -> datetime:
+    """Make the monitor's entries fall due `seconds_ago`; return that slot."""
+    slot = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=seconds_ago)
+    PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ").update(
+        last_run_at=slot - timedelta(seconds=monitor.interval_seconds)
+    )
+    return slot
+
+
+def beat_until(scheduler, done, seconds: float = 1.0) -> float:
+    """Run beat's loop until `done()`, at most `seconds`; return how long it took."""
+    started = time.monotonic()
+    while not done():
+        assert time.monotonic() - started < seconds, "beat did not get there in time"
+        delay = scheduler.tick()
+        time.sleep(min(delay, 0.05))
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def leading_beat(broker, monkeypatch):
+    """A beat that has read its schedule and leads; reading all of it again fails the test."""
+    scheduler = SlotScheduler(app=app)
+    scheduler.tick()
+
+    def read_all():
+        raise AssertionError("the whole schedule was read again")
+
+    monkeypatch.setattr(scheduler, "_read_all", read_all)
+    yield scheduler
+    scheduler.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_edits_reach_a_running_beat_within_a_second_without_rereading_the_schedule(alice, broker, leading_beat):
+    edited = make_monitor(alice, "https://example.com/", regions=("india", "usa"), interval_seconds=60)
+    paused = make_monitor(alice, "https://example.org/", regions=("india",), interval_seconds=60)
+    deleted = make_monitor(alice, "https://example.net/", regions=("india",), interval_seconds=60)
+    schedule = leading_beat.schedule
+    names = {f"check monitor {m.pk} in {slug}" for m in (edited, paused, deleted) for slug in ("india", "usa")}
+    assert beat_until(leading_beat, lambda: len(names & set(schedule)) == 4) <= 1
+
+    update_monitor(edited, Region.objects.filter(slug__in=["usa", "europe"]), interval_seconds=300)
+    pause_monitor(paused)
+    delete_monitor(deleted)
+    now_has = {f"check monitor {edited.pk} in usa", f"check monitor {edited.pk} in europe"}
+
+    def applied():
+        entries = {name for name in schedule if name in names or name in now_has}
+        return entries == now_has and schedule[f"check monitor {edited.pk} in usa"].schedule.seconds == 300
+
+    assert beat_until(leading_beat, applied) <= 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_monitor_created_while_beat_runs_is_sent_when_due(alice, broker, leading_beat):
+    monitor = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=60)
+    slot = make_due(monitor)  # as if created a minute ago, before beat heard of it
+    broker.delete("india")
+    update_monitor(monitor, name="renamed")
+    beat_until(leading_beat, lambda: queued_checks(broker, "india"))
+    [message] = queued_checks(broker, "india")
+    assert message["kwargs"]["scheduled_at"] == slot.isoformat()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_many_due_checks_are_sent_once_each_and_saved_for_the_next_beat(alice, broker):
+    monitors = [make_monitor(alice, f"https://example.com/{n}", regions=("india",)) for n in range(120)]
+    slots = {monitor.pk: make_due(monitor, seconds_ago=n % 50) for n, monitor in enumerate(monitors)}
+    broker.delete("india")
+
+    first = SlotScheduler(app=app)
+    beat_until(first, lambda: len(queued_checks(broker, "india")) >= 120, seconds=10)
+    for _ in range(5):
+        first.tick()
+    sent = [(m["kwargs"]["monitor_id"], m["kwargs"]["scheduled_at"]) for m in queued_checks(broker, "india")]
+    assert sorted(sent) == sorted((pk, slot.isoformat()) for pk, slot in slots.items())
+    first.close()  # saves, then hands the lease over
+
+    # The next beat reads the saved last runs: the next slots are an interval on, on the grid.
+    second = SlotScheduler(app=app)
+    second.tick()
+    assert len(queued_checks(broker, "india")) == 120
+    for monitor in monitors[:10]:
+        entry = second.schedule[f"check monitor {monitor.pk} in india"]
+        assert entry.last_run_at == slots[monitor.pk]
+    second.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_late_send_keeps_the_next_slot_on_the_grid(alice, broker):
+    monitor = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=60)
+    slot = make_due(monitor, seconds_ago=20)  # beat is 20 s late for this one
+    broker.delete("india")
+    scheduler = SlotScheduler(app=app)
+    beat_until(scheduler, lambda: queued_checks(broker, "india"))
+    [message] = queued_checks(broker, "india")
+    assert message["kwargs"]["scheduled_at"] == slot.isoformat()
+    # Not 60 s after the late send: 60 s after the slot.
+    next_due = scheduler.schedule[f"check monitor {monitor.pk} in india"].due_timestamp()
+    assert next_due == (slot + timedelta(seconds=60)).timestamp()
+    scheduler.close()

@@ -278,8 +278,8 @@ CELERY_WORKER_POOL = env_str("WORKER_POOL", "threads")
 CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32, minimum=1)
 CELERY_WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 CELERY_BEAT_SCHEDULER = "checks.scheduler:SlotScheduler"
-# Save each dispatch's last_run_at at once: a beat restarted after a crash must not send
-# the same slots again.
+# Used only by django-celery-beat's own scheduler: SlotScheduler saves its sends in batches
+# every half second (checks/scheduler.py, SAVE_EVERY_SECONDS).
 CELERY_BEAT_SYNC_EVERY = 1
 # One beat sends at a time; others wait as standbys and take over once its lease lapses
 # (checks/leader.py). Beat looks at least every second, to renew the lease and to apply edits.

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks (`python -m bench.scale --help`); not part of the test run."""

@@ -1,0 +1,398 @@
+"""How far beat and the workers scale: one entry point for every mode.
+
+    python -m bench.scale beat-only --monitors 10000,100000 --minutes 5 --compare-stock
+    python -m bench.scale e2e --monitors 5000 --minutes 3
+    python -m bench.scale sweep --monitors 1000,2000,5000,10000 --minutes 3
+
+Starts its own embedded PostgreSQL and Valkey (kept in --data-dir, so the monitors made
+once are reused), the project's own `celery beat` and `celery worker` commands, and, for
+e2e, local HTTP targets. Prints a table, writes JSON and a PNG to --out.
+"""
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from uptime.embedded import BASE_DIR, free_port, port_in_use, say, services
+
+from .processes import ProcessGroup, Sampler, pids_with_in_command_line, postgres_pids
+from .report import lateness_summary, print_table, save_results
+
+OURS = "checks.scheduler:SlotScheduler"
+STOCK = "django_celery_beat.schedulers:DatabaseScheduler"
+INTERVAL_SECONDS = 60
+# Steady runs put the first slot this long after beat starts, so what they measure is a
+# running beat; how fast a starting beat sends is what the backlog ("burst") runs measure.
+WARM_UP_SECONDS = 10
+CHECK_SETTINGS = {"timeout_seconds": 4, "retries": 1, "retry_interval_seconds": 2}
+
+
+def celery(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "uptime", *args]
+
+
+def start(command: list[str], log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen(command, cwd=BASE_DIR, env=os.environ.copy(), stdout=out, stderr=out)
+
+
+def stop(processes: list[subprocess.Popen], grace_seconds: float = 30) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def empty_broker(client) -> None:
+    # kombu's exchange bindings stay (a producer caches that it declared them).
+    stale = [key for key in client.scan_iter() if not key.startswith(b"_kombu.binding.")]
+    if stale:
+        client.delete(*stale)
+
+
+def drain(client, queues: list[str], into: list[tuple]) -> None:
+    """Take every waiting check off the queues: (sent at, slot or None, entry name)."""
+    for queue in queues:
+        while True:
+            raw = client.lpop(queue, 5000)
+            if not raw:
+                break
+            for message in raw:
+                envelope = json.loads(message)
+                headers = envelope["headers"]
+                kwargs = json.loads(base64.b64decode(envelope["body"]))[1]
+                # Beat sets `expires` to its clock at the send plus the entry's expiry (an interval).
+                sent_at = datetime.fromisoformat(headers["expires"]).timestamp() - INTERVAL_SECONDS
+                slot = kwargs.get("scheduled_at")
+                into.append(
+                    (sent_at, datetime.fromisoformat(slot).timestamp() if slot else None, headers["periodic_task_name"])
+                )
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.out = Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.logs = self.out / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.data_dir = Path(args.data_dir).resolve()
+
+    @contextlib.contextmanager
+    def services(self):
+        with services(self.data_dir, free_port(), free_port()) as env:
+            os.environ.update(env)
+            os.environ.update(
+                DJANGO_SETTINGS_MODULE="uptime.settings",
+                DEBUG="false",  # DEBUG would keep every query in memory
+                SECRET_KEY=secrets.token_urlsafe(32),
+                JWT_SIGNING_KEY=secrets.token_urlsafe(32),
+                ALLOW_PRIVATE_TARGETS="true",
+                MONITOR_QUOTA_PER_USER="0",
+                WORKER_CONCURRENCY=str(self.args.concurrency),
+            )
+            import django
+
+            django.setup()
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            import redis
+
+            self.redis = redis.Redis.from_url(env["REDIS_URL"])
+            from monitors.models import Region
+
+            self.regions = list(Region.objects.order_by("slug").values_list("slug", flat=True))
+            self.groups = {
+                "postgres": ProcessGroup("postgres", postgres_pids(self.data_dir / "postgres")),
+                "redis": ProcessGroup("redis", pids_with_in_command_line(f":{urlsplit(env['REDIS_URL']).port}")),
+            }
+            yield
+
+    def populate(self, total: int) -> None:
+        from .population import ensure_monitors
+
+        if port_in_use(self.args.refused_port):
+            raise RuntimeError(f"port {self.args.refused_port} must have nothing listening")
+        ensure_monitors(total, self.args.target_port, self.args.refused_port, INTERVAL_SECONDS, CHECK_SETTINGS)
+
+    # -- beat only ---------------------------------------------------------------------
+
+    def beat_only(self, total: int, scheduler: str, all_due: bool, seconds: float) -> dict:
+        from .population import arrange
+
+        label = f"{'ours' if scheduler == OURS else 'stock'} {'backlog' if all_due else 'steady'} n={total}"
+        say(f"beat only: {label}, {seconds:.0f} s")
+        empty_broker(self.redis)
+        launch = time.time()
+        due = arrange(total, launch + (0 if all_due else WARM_UP_SECONDS), INTERVAL_SECONDS, all_due)
+        launch = time.time()
+        command = celery("beat", "-l", "warning", "-S", scheduler, "--pidfile=")
+        if self.args.profile:
+            # cProfile writes its file when beat exits on SIGTERM (a SystemExit).
+            profile = self.logs / f"{label.replace(' ', '-').replace('=', '')}.prof"
+            command[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "celery"]
+        beat = start(command, self.logs / "beat.log")
+        groups = [ProcessGroup("beat", lambda: [beat.pid]), self.groups["postgres"], self.groups["redis"]]
+        sampler = Sampler(groups)
+        sampler.sample_now()
+        sampler.start()
+        sent: list[tuple] = []
+        while time.time() - launch < seconds and beat.poll() is None:
+            time.sleep(0.25)
+            drain(self.redis, self.regions, sent)
+            if all_due and len(sent) >= total:
+                break
+        ended = time.time()
+        sampler.sample_now()
+        stop([beat])
+        sampler.stop()
+        drain(self.redis, self.regions, sent)
+        sent = [message for message in sent if message[0] <= ended]
+        return self.beat_only_result(label, total, scheduler, all_due, due, sent, launch, ended, sampler)
+
+    def beat_only_result(self, label, total, scheduler, all_due, due, sent, launch, ended, sampler) -> dict:
+        sent.sort()
+        lateness, seen, duplicates = [], set(), 0
+        last_sent: dict[str, float] = {}
+        for sent_at, slot, name in sent:
+            if slot is None:  # the stock scheduler sends no slot: its next is an interval after its last send
+                slot = last_sent[name] + INTERVAL_SECONDS if name in last_sent else due[name]
+            last_sent[name] = sent_at
+            key = (name, round(slot, 3))
+            duplicates += key in seen
+            seen.add(key)
+            lateness.append((sent_at, sent_at - slot))
+        # Every slot due a second or more before the end should have been sent.
+        expected = 0
+        for first_due in due.values():
+            if first_due <= ended - 1:
+                expected += int((ended - 1 - first_due) // INTERVAL_SECONDS) + 1
+        first, last = (sent[0][0], sent[-1][0]) if sent else (launch, launch)
+        window = (last - first) if all_due else (ended - launch - WARM_UP_SECONDS)
+        cpu = sampler.cpu_between(launch, ended)
+        return {
+            "label": label,
+            "mode": "beat-only",
+            "scheduler": scheduler,
+            "monitors": total,
+            "backlog": all_due,
+            "seconds": round(ended - launch, 1),
+            "dispatches": len(sent),
+            "dispatches_per_second": round(len(sent) / window, 1) if window > 0 else None,
+            "first_dispatch_seconds": round(first - launch, 2) if sent else None,
+            "all_sent_seconds": round(last - launch, 2) if sent and len(sent) >= total else None,
+            "lateness_ms": lateness_summary([late for _, late in lateness]),
+            "slots_missed": max(0, expected - len(seen)) if not all_due else max(0, total - len(seen)),
+            "duplicates": duplicates,
+            "cpu_seconds": {name: round(value, 2) for name, value in cpu.items()},
+            "cpu_ms_per_dispatch": {name: round(value * 1000 / max(1, len(sent)), 3) for name, value in cpu.items()},
+            "beat_cores": round(cpu["beat"] / max(0.001, ended - launch), 3),
+            "peak_rss_mb": {name: round(value / 2**20, 1) for name, value in sampler.peak_rss_bytes().items()},
+            "timeline": {"lateness": lateness, "cpu": sampler.timeline, "start": launch},
+        }
+
+    # -- end to end ----------------------------------------------------------------------
+
+    def e2e(self, total: int, seconds: float) -> dict:
+        from django.db import connection
+
+        from .population import arrange, clear_ticks
+
+        label = f"e2e n={total}"
+        say(f"{label}, {seconds:.0f} s")
+        empty_broker(self.redis)
+        clear_ticks()
+        targets = subprocess.Popen(
+            [sys.executable, "-m", "bench.targets", str(self.args.target_port)],
+            cwd=BASE_DIR,
+            stdout=subprocess.PIPE,
+        )
+        targets.stdout.readline()  # "ready"
+        launch = time.time()
+        due = arrange(total, launch + WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False)
+        beat = start(celery("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
+        workers = [
+            start(
+                celery("worker", "-Q", slug, "-n", f"{slug}@bench", "-l", "warning"), self.logs / f"worker-{slug}.log"
+            )
+            for slug in self.regions
+        ]
+        workers.append(
+            start(
+                celery("worker", "-Q", "maintenance", "-n", "maintenance@bench", "-l", "warning", "-c", "2"),
+                self.logs / "worker-maintenance.log",
+            )
+        )
+        groups = [
+            ProcessGroup("beat", lambda: [beat.pid]),
+            ProcessGroup("workers", lambda: [worker.pid for worker in workers]),
+            self.groups["postgres"],
+            self.groups["redis"],
+            ProcessGroup("targets", lambda: [targets.pid]),
+        ]
+        sampler = Sampler(groups)
+        sampler.sample_now()
+        sampler.start()
+        try:
+            while time.time() - launch < seconds:
+                time.sleep(5)
+                if beat.poll() is not None or any(worker.poll() is not None for worker in workers):
+                    raise RuntimeError("beat or a worker exited; see " + str(self.logs))
+            ended = time.time()
+            sampler.sample_now()
+        finally:
+            stop([beat])
+            stop(workers, grace_seconds=40)
+            sampler.stop()
+            stop([targets], grace_seconds=2)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT extract(epoch FROM scheduled_at), extract(epoch FROM checked_at), monitor_id, region_id"
+                " FROM checks_tick"
+            )
+            ticks = [(float(slot), float(checked), monitor, region) for slot, checked, monitor, region in cursor]
+        return self.e2e_result(label, total, due, ticks, launch, ended, sampler)
+
+    def e2e_result(self, label, total, due, ticks, launch, ended, sampler) -> dict:
+        # A slot is owed once its check had time to finish: due, plus the longest check.
+        owed_until = ended - 15
+        counted = [tick for tick in ticks if tick[0] <= owed_until]
+        slots = {(monitor, round(slot, 3)) for slot, _, monitor, _ in counted}
+        expected = 0
+        for first_due in due.values():
+            if first_due <= owed_until:
+                expected += int((owed_until - first_due) // INTERVAL_SECONDS) + 1
+        window = owed_until - (launch + WARM_UP_SECONDS)
+        cpu = sampler.cpu_between(launch, ended)
+        checks = len(counted)
+        return {
+            "label": label,
+            "mode": "e2e",
+            "monitors": total,
+            "seconds": round(ended - launch, 1),
+            "checks": checks,
+            "checks_per_second": round(checks / window, 1),
+            "dispatches_per_second": round(checks / window, 1),
+            "lateness_ms": lateness_summary([checked - slot for slot, checked, _, _ in counted]),
+            "slots_expected": expected,
+            "slots_missed": max(0, expected - len(slots)),
+            "duplicates": checks - len({(monitor, region, round(slot, 3)) for slot, _, monitor, region in counted}),
+            "cpu_seconds": {name: round(value, 2) for name, value in cpu.items()},
+            "cpu_ms_per_check": {name: round(value * 1000 / max(1, checks), 3) for name, value in cpu.items()},
+            "cpu_ms_per_check_total": round(sum(cpu.values()) * 1000 / max(1, checks), 3),
+            "peak_rss_mb": {name: round(value / 2**20, 1) for name, value in sampler.peak_rss_bytes().items()},
+            "timeline": {
+                "lateness": [(checked, checked - slot) for slot, checked, _, _ in counted],
+                "cpu": sampler.timeline,
+                "start": launch,
+            },
+        }
+
+
+def meets(result: dict, args) -> bool:
+    late = result["lateness_ms"]
+    missed_share = result["slots_missed"] / max(1, result["slots_expected"])
+    return (
+        late["p99"] is not None
+        and late["p99"] <= args.max_p99_ms
+        and missed_share * 100 <= args.max_missed_percent
+        and result["duplicates"] == 0
+    )
+
+
+def command_beat_only(bench: Bench, args) -> list[dict]:
+    results = []
+    counts = [int(n) for n in args.monitors.split(",")]
+    with bench.services():
+        bench.populate(max(counts))
+        for total in counts:
+            for _ in range(args.repeat):
+                results.append(bench.beat_only(total, OURS, all_due=True, seconds=args.backlog_seconds))
+                if args.compare_stock and total <= args.stock_max:
+                    results.append(bench.beat_only(total, STOCK, all_due=True, seconds=args.stock_seconds))
+                    ours, stock = results[-2]["dispatches_per_second"], results[-1]["dispatches_per_second"]
+                    if ours and stock:
+                        results[-1]["ours_over_stock"] = round(ours / stock, 1)
+                results.append(bench.beat_only(total, OURS, all_due=False, seconds=args.minutes * 60 + WARM_UP_SECONDS))
+    return results
+
+
+def command_e2e(bench: Bench, args) -> list[dict]:
+    counts = [int(n) for n in args.monitors.split(",")]
+    with bench.services():
+        bench.populate(max(counts))
+        return [bench.e2e(total, args.minutes * 60 + WARM_UP_SECONDS) for total in counts for _ in range(args.repeat)]
+
+
+def command_sweep(bench: Bench, args) -> list[dict]:
+    counts = [int(n) for n in args.monitors.split(",")]
+    results = []
+    with bench.services():
+        bench.populate(max(counts))
+        for total in counts:
+            result = bench.e2e(total, args.minutes * 60 + WARM_UP_SECONDS)
+            result["meets_criteria"] = meets(result, args)
+            results.append(result)
+            if not result["meets_criteria"]:
+                break
+    passed = [result["monitors"] for result in results if result["meets_criteria"]]
+    say(f"largest N meeting the criteria: {max(passed) if passed else 'none'}")
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(BASE_DIR / ".local" / "bench"))
+    parser.add_argument("--out", default=str(BASE_DIR / "bench" / "results"))
+    parser.add_argument("--target-port", type=int, default=18080)
+    parser.add_argument("--refused-port", type=int, default=18081)
+    parser.add_argument("--concurrency", type=int, default=32, help="threads per region worker")
+    parser.add_argument("--profile", action="store_true", help="run beat under cProfile (files in OUT/logs)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each case (report medians)")
+    modes = parser.add_subparsers(dest="mode", required=True)
+
+    beat_only = modes.add_parser("beat-only", help="beat alone: dispatch rate, lateness, CPU")
+    beat_only.add_argument("--monitors", default="10000,100000")
+    beat_only.add_argument("--minutes", type=float, default=5, help="length of the steady run")
+    beat_only.add_argument("--backlog-seconds", type=float, default=120, help="cap on the all-due run")
+    beat_only.add_argument("--compare-stock", action="store_true", help="also run the stock DatabaseScheduler")
+    beat_only.add_argument("--stock-seconds", type=float, default=60, help="cap on the stock run")
+    beat_only.add_argument("--stock-max", type=int, default=10000, help="largest N to run the stock scheduler at")
+    beat_only.set_defaults(handler=command_beat_only)
+
+    for name, handler, default in (("e2e", command_e2e, "1000"), ("sweep", command_sweep, "1000,2000,5000,10000")):
+        mode = modes.add_parser(name, help="beat, workers and targets" if name == "e2e" else "largest N that passes")
+        mode.add_argument("--monitors", default=default)
+        mode.add_argument("--minutes", type=float, default=3)
+        mode.add_argument("--max-p99-ms", type=float, default=5000, help="criterion: p99 of checked_at - slot")
+        mode.add_argument("--max-missed-percent", type=float, default=0.1, help="criterion: slots missed")
+        mode.set_defaults(handler=handler)
+
+    args = parser.parse_args(argv)
+    bench = Bench(args)
+    results = args.handler(bench, args)
+    print_table(results)
+    json_path, png_path = save_results(results, bench.out, args.mode, vars(args))
+    say(f"wrote {json_path} and {png_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
