@@ -18,7 +18,9 @@ from .status import apply_tick
 logger = logging.getLogger(__name__)
 
 
-def probe_target(monitor: Monitor) -> ProbeTarget:
+def probe_target(monitor: Monitor, region_slug: str = "") -> ProbeTarget:
+    """What to check and how, from the monitor's settings. The User-Agent names the region,
+    so a site's owner can tell our vantage points apart in their logs."""
     if monitor.kind == Monitor.Kind.TCP:
         return ProbeTarget(
             url=monitor.url, timeout_seconds=monitor.timeout_seconds, allow_private=settings.ALLOW_PRIVATE_TARGETS
@@ -30,7 +32,7 @@ def probe_target(monitor: Monitor) -> ProbeTarget:
         expected_status=parse_status_ranges(monitor.expected_status),
         max_redirects=settings.PROBE_MAX_REDIRECTS if monitor.follow_redirects else 0,
         max_body_bytes=settings.PROBE_MAX_BODY_BYTES,
-        user_agent=settings.PROBE_USER_AGENT,
+        user_agent=f"{settings.PROBE_USER_AGENT} region/{region_slug}" if region_slug else settings.PROBE_USER_AGENT,
         headers=tuple(monitor.request_headers.items()),
         body=monitor.request_body.encode(),
         content_type=monitor.request_content_type,
@@ -59,7 +61,7 @@ def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> Tick 
         return None
     # The next slot begins one interval after this one; retries must be over by then.
     deadline = (scheduled_at + timedelta(seconds=monitor.interval_seconds)).timestamp()
-    outcome = check(probe_target(monitor), monitor.retries, monitor.retry_interval_seconds, deadline)
+    outcome = check(probe_target(monitor, region_slug), monitor.retries, monitor.retry_interval_seconds, deadline)
     return record_tick(monitor, region, scheduled_at, outcome)
 
 

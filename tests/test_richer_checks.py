@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import trustme
+from django.conf import settings
 
 from checks.certificates import CERTIFICATE_EXPIRING, certificate_warning_due, mark_certificate_warned
 from checks.models import Tick
@@ -173,6 +174,14 @@ def test_a_post_sends_its_body_with_its_content_type(site):
     [request] = site.requests
     assert (request["method"], request["body"]) == ("POST", b'{"ping": 1}')
     assert request["headers"]["Content-Type"] == "application/json"
+
+
+def test_the_user_agent_names_the_region_that_checks(alice, site, slot):
+    monitor = make_monitor(alice, site.url("/ok"), regions=("india", "usa"))
+    run(monitor, slot, region="india")
+    run(monitor, slot, region="usa")
+    agents = [request["headers"]["User-Agent"] for request in site.requests]
+    assert agents == [f"{settings.PROBE_USER_AGENT} region/india", f"{settings.PROBE_USER_AGENT} region/usa"]
 
 
 def test_basic_auth_is_not_shown_when_a_target_is_printed():
