@@ -1,0 +1,191 @@
+"""Run the verdict benchmark: python -m bench.verdicts [--interval S] [--recovery S]
+
+One throwaway installation (embedded PostgreSQL and Valkey, beat, a worker per region and
+the housekeeping worker that sends alerts), one monitor per scenario checked from india and
+usa with a majority quorum, a webhook channel on all of them, and a scripted site. After a
+steady start the script plays every scenario at once; then the incidents, status changes
+and alerts are read back and compared with the script.
+"""
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.faults.cluster import Cluster, Settings
+from uptime.embedded import run_django
+
+from .receiver import AlertReceiver
+from .target import Outage, Scenario, ScriptedTarget
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
+
+
+def scenarios(timeout_seconds: float) -> list[Scenario]:
+    return [
+        Scenario("steady", "always up"),
+        Scenario("blips", "one failed request now and then", blips=(5, 25, 45, 65, 85, 105)),
+        Scenario("outage_20s", "down everywhere for 20 s", outages=(Outage(10, 30),), real_outages=1),
+        Scenario("outage_2min", "down everywhere for 2 min", outages=(Outage(10, 130),), real_outages=1),
+        Scenario("one_region", "down for india only, 80 s", outages=(Outage(10, 90, "india"),)),
+        Scenario("slow", "every answer near the timeout", delay_seconds=0.8 * timeout_seconds),
+    ]
+
+
+def say(message: str) -> None:
+    print(f"[verdicts {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def create(cluster: Cluster, target: ScriptedTarget, receiver: AlertReceiver, plan: list[Scenario]) -> dict:
+    s = cluster.settings
+    urls = {scenario.name: target.url(scenario.name) for scenario in plan}
+    code = f"""
+import json
+from accounts.models import User
+from monitors.models import Region
+from monitors.services import create_monitor
+from notifications.models import Channel
+owner = User.objects.create_user(email="verdicts@example.com", password="unused-password-123")
+channel = Channel.objects.create(owner=owner, name="bench", kind="webhook", url={receiver.url()!r}, is_default=True)
+ids = {{}}
+for name, url in {urls!r}.items():
+    monitor = create_monitor(owner, Region.objects.filter(slug__in=["india", "usa"]), name=name, url=url,
+        interval_seconds={s.interval_seconds}, timeout_seconds={s.timeout_seconds}, retries={s.retries},
+        retry_interval_seconds={s.retry_interval_seconds})
+    ids[name] = monitor.pk
+print(json.dumps({{"secret": channel.secret, "monitors": ids}}))
+"""
+    result = run_django(cluster.env, code)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not create the monitors: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout)
+
+
+def read_back(cluster: Cluster) -> dict:
+    code = """
+import json
+from checks.models import Incident, StatusChange, Tick
+out = {}
+for incident in Incident.objects.order_by("started_at"):
+    out.setdefault(str(incident.monitor_id), {"incidents": [], "changes": []})["incidents"].append(
+        [incident.started_at.timestamp(), incident.resolved_at.timestamp() if incident.resolved_at else None])
+for change in StatusChange.objects.order_by("changed_at"):
+    out.setdefault(str(change.monitor_id), {"incidents": [], "changes": []})["changes"].append(
+        [change.changed_at.timestamp(), change.from_status, change.to_status])
+print(json.dumps(out))
+"""
+    result = run_django(cluster.env, code)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not read the results: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout)
+
+
+def measure(plan, monitors, facts, alerts, started_at) -> list[dict]:
+    rows = []
+    for scenario in plan:
+        monitor_id = monitors[scenario.name]
+        mine = facts.get(str(monitor_id), {"incidents": [], "changes": []})
+        opened = [a for a in alerts if a.monitor_id == monitor_id and a.event == "incident.opened"]
+        resolved = [a for a in alerts if a.monitor_id == monitor_id and a.event == "incident.resolved"]
+        outage = next((o for o in scenario.outages if o.region is None), None)
+        row = {
+            "scenario": scenario.name,
+            "description": scenario.description,
+            "incidents": len(mine["incidents"]),
+            "expected_incidents": scenario.real_outages,
+            "false_alarms": max(0, len(mine["incidents"]) - scenario.real_outages),
+            "status_changes": [change[1:] for change in mine["changes"]],
+            "alerts_opened": len(opened),
+            "alerts_resolved": len(resolved),
+            "alerts_signed": all(a.signed for a in alerts if a.monitor_id == monitor_id),
+            "detection_seconds": None,
+            "alert_seconds": None,
+            "recovery_seconds": None,
+            "recovery_alert_seconds": None,
+        }
+        if outage is not None and mine["incidents"]:
+            start, end = started_at + outage.start, started_at + outage.end
+            first_start, first_end = mine["incidents"][0]
+            row["detection_seconds"] = round(first_start - start, 1)
+            row["recovery_seconds"] = round(first_end - end, 1) if first_end else None
+            row["alert_seconds"] = round(opened[0].at - start, 1) if opened else None
+            row["recovery_alert_seconds"] = round(resolved[0].at - end, 1) if resolved else None
+        rows.append(row)
+    return rows
+
+
+COLUMNS = [
+    ("scenario", "scenario"),
+    ("incidents (expected)", lambda r: f"{r['incidents']} ({r['expected_incidents']})"),
+    ("false alarms", "false_alarms"),
+    ("detected s", "detection_seconds"),
+    ("alerted s", "alert_seconds"),
+    ("recovered s", "recovery_seconds"),
+    ("recovery alert s", "recovery_alert_seconds"),
+    ("alerts open/resolve", lambda r: f"{r['alerts_opened']}/{r['alerts_resolved']}"),
+    ("signed", lambda r: "yes" if r["alerts_signed"] else "NO"),
+]
+
+
+def table(rows: list[dict]) -> str:
+    def cell(row, how):
+        value = how(row) if callable(how) else row[how]
+        return "-" if value is None else str(value)
+
+    lines = ["| " + " | ".join(name for name, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cell(row, how) for _, how in COLUMNS) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.verdicts", description=__doc__.splitlines()[0])
+    parser.add_argument("--interval", type=int, default=10, help="monitor interval, seconds (default 10)")
+    parser.add_argument("--timeout", type=int, default=2, help="check timeout, seconds (default 2)")
+    parser.add_argument("--retries", type=int, default=2)
+    parser.add_argument("--retry-interval", type=int, default=2)
+    parser.add_argument("--steady", type=float, default=30, help="seconds of steady running first")
+    parser.add_argument("--recovery", type=float, default=40, help="seconds after the script's last outage")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    args = parser.parse_args(argv)
+
+    settings = Settings(
+        interval_seconds=args.interval,
+        timeout_seconds=args.timeout,
+        retries=args.retries,
+        retry_interval_seconds=args.retry_interval,
+    )
+    plan = scenarios(args.timeout)
+    script_seconds = max((o.end for s in plan for o in s.outages), default=0)
+    budget = args.interval + args.retries * args.retry_interval + 2
+    with ScriptedTarget(plan) as target, AlertReceiver() as receiver, Cluster(settings) as cluster:
+        cluster.start_all()
+        created = create(cluster, target, receiver, plan)
+        receiver.secret = created["secret"]
+        say(f"{len(plan)} monitors checked every {args.interval} s from india and usa; steady for {args.steady:.0f} s")
+        time.sleep(args.steady)
+        started_at = target.start_script()
+        say(f"script running for {script_seconds:.0f} s, then {args.recovery:.0f} s to recover")
+        time.sleep(script_seconds + args.recovery)
+        cluster.stop_everything()
+        facts = read_back(cluster)
+    rows = measure(plan, created["monitors"], facts, receiver.alerts, started_at)
+    print(table(rows))
+    print(f"detection target: interval + retries x retry interval + 2 s = {budget} s")
+    args.json.write_text(
+        json.dumps(
+            {
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "settings": vars(args) | {"json": str(args.json)},
+                "detection_target_seconds": budget,
+                "scenarios": rows,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

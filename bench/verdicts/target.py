@@ -1,0 +1,114 @@
+"""The scripted site: each scenario is a path whose answers follow a timeline, per region
+(read from the check's User-Agent, "... region/<slug>"), and every request is logged."""
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REGION_IN_AGENT = re.compile(r"region/([a-z0-9-]+)")
+
+
+@dataclass(frozen=True)
+class Outage:
+    """Failing answers (500) from `start` to `end`, seconds after the script starts; for
+    one region only, or for all."""
+
+    start: float
+    end: float
+    region: str | None = None
+
+    def covers(self, elapsed: float, region: str) -> bool:
+        return self.start <= elapsed < self.end and self.region in (None, region)
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    outages: tuple[Outage, ...] = ()
+    # Single failed requests: the first request at or after each of these times fails.
+    blips: tuple[float, ...] = ()
+    delay_seconds: float = 0.0
+    # Whether the site was really down (in every region) at some point: an incident expected.
+    real_outages: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    scenario: str
+    region: str
+    at: float
+    status: int
+
+
+class ScriptedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        server: ScriptedTarget = self.server  # type: ignore[assignment]
+        name = self.path.strip("/").split("/")[-1]
+        match = REGION_IN_AGENT.search(self.headers.get("User-Agent", ""))
+        region = match.group(1) if match else ""
+        status, delay = server.answer(name, region)
+        if delay:
+            time.sleep(delay)
+        body = b"ok" if status == 200 else b"scripted failure"
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_HEAD = do_GET
+
+
+class ScriptedTarget(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, scenarios: list[Scenario]):
+        super().__init__(("127.0.0.1", 0), ScriptedHandler)
+        self.scenarios = {scenario.name: scenario for scenario in scenarios}
+        self.started_at: float | None = None  # the script's zero; before it, all is well
+        self.requests: list[Request] = []
+        self._blips_used: set[tuple[str, float]] = set()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def url(self, scenario: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/s/{scenario}"
+
+    def start_script(self) -> float:
+        self.started_at = time.time()
+        return self.started_at
+
+    def answer(self, name: str, region: str) -> tuple[int, float]:
+        scenario = self.scenarios.get(name)
+        now = time.time()
+        status = 200
+        with self._lock:
+            if scenario is not None and self.started_at is not None:
+                elapsed = now - self.started_at
+                if any(outage.covers(elapsed, region) for outage in scenario.outages):
+                    status = 500
+                for blip in scenario.blips:
+                    if elapsed >= blip and (name, blip) not in self._blips_used:
+                        self._blips_used.add((name, blip))
+                        status = 500
+                        break
+            self.requests.append(Request(name, region, now, status))
+        return status, scenario.delay_seconds if scenario else 0.0
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
