@@ -2,6 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
+from checks.stats import uptime_24h_percent
 from monitors import maintenance, services
 from monitors.models import MaintenanceWindow, Monitor, Region
 from monitors.validation import MAX_URL_LENGTH, monitor_errors
@@ -42,6 +43,8 @@ class MonitorSerializer(serializers.ModelSerializer):
         now = timezone.now()
         occurrence = maintenance.monitor_maintenance(monitor, now)
         data["in_maintenance"] = occurrence is not None and occurrence.is_current(now)
+        # From the hourly rollups, annotated on the list's queryset: one query per page.
+        data["uptime_24h_percent"] = uptime_24h_percent(monitor)
         data["maintenance"] = None
         if occurrence is not None:
             data["maintenance"] = {
