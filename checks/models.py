@@ -3,6 +3,7 @@ monitor's status changes, and its incidents."""
 
 from datetime import datetime
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 
@@ -134,3 +135,60 @@ class Gap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slots_missed} slots of monitor {self.monitor_id} in {self.region_id} from {self.starts_at}"
+
+
+class Rollup(models.Model):
+    """A monitor's ticks in one region over one period, counted (checks/rollups.py keeps
+    them): uptime and latency over long windows are read from these, not from ticks."""
+
+    # Ticks in a maintenance window count only in maintenance_checks.
+    checks = models.PositiveIntegerField(default=0)
+    up = models.PositiveIntegerField(default=0)
+    maintenance_checks = models.PositiveIntegerField(default=0)
+    # Over the up checks that have a response time, as the histogram.
+    response_time_sum_ms = models.BigIntegerField(default=0)
+    response_time_min_ms = models.PositiveIntegerField(null=True, blank=True)
+    response_time_max_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Up checks per response-time bucket (rollups.BUCKET_BOUNDS_MS), for percentiles.
+    response_time_histogram = ArrayField(models.IntegerField())
+
+    class Meta:
+        abstract = True
+
+
+class HourlyRollup(Rollup):
+    # No index of its own: the unique constraint's index begins with the monitor.
+    monitor = models.ForeignKey(
+        "monitors.Monitor", on_delete=models.CASCADE, related_name="hourly_rollups", db_index=False
+    )
+    region = models.ForeignKey("monitors.Region", on_delete=models.PROTECT, related_name="hourly_rollups")
+    hour = models.DateTimeField(help_text="The UTC hour the ticks' slots fall in.")
+
+    class Meta:
+        constraints = [
+            # Monitor first, then time: a window of one monitor is one index range (the
+            # regions, few, are filtered within it).
+            models.UniqueConstraint(fields=["monitor", "hour", "region"], name="hourlyrollup_one_per_hour"),
+        ]
+        indexes = [BrinIndex(fields=["hour"], name="hourlyrollup_hour_brin")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {self.region_id} {self.hour:%Y-%m-%d %H:00}: {self.up}/{self.checks} up"
+
+
+class DailyRollup(Rollup):
+    # No index of its own: the unique constraint's index begins with the monitor.
+    monitor = models.ForeignKey(
+        "monitors.Monitor", on_delete=models.CASCADE, related_name="daily_rollups", db_index=False
+    )
+    region = models.ForeignKey("monitors.Region", on_delete=models.PROTECT, related_name="daily_rollups")
+    day = models.DateField(help_text="The UTC day the ticks' slots fall in.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["monitor", "day", "region"], name="dailyrollup_one_per_day"),
+        ]
+        indexes = [BrinIndex(fields=["day"], name="dailyrollup_day_brin")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {self.region_id} {self.day}: {self.up}/{self.checks} up"

@@ -10,6 +10,7 @@ from django.utils import timezone
 from monitors.maintenance import in_maintenance
 from monitors.models import Monitor, Region
 
+from . import rollups
 from .certificates import record_certificate, warn_of_expiry
 from .models import Tick
 from .probe import CheckOutcome, ProbeTarget, check, parse_status_ranges
@@ -69,7 +70,8 @@ def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> Tick 
 def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcome: CheckOutcome) -> Tick | None:
     """Write the slot's tick and re-decide the monitor's status; None if the slot had one already.
 
-    A slot inside one of the monitor's maintenance windows gives a tick marked so.
+    A slot inside one of the monitor's maintenance windows gives a tick marked so. The
+    tick is counted into its rollups here, once: only by the call that wrote it.
     """
     result = outcome.result
     tick, created = Tick.objects.get_or_create(
@@ -89,6 +91,7 @@ def record_tick(monitor: Monitor, region: Region, scheduled_at: datetime, outcom
     )
     if not created:
         return None
+    rollups.count_tick(tick)
     apply_tick(monitor.pk, tick)
     record_certificate(monitor, tick)
     warn_of_expiry(monitor, timezone.now())

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from . import services, watchdog
+from . import rollups, services, watchdog
 
 # The database being briefly away is our fault, not the site's: Celery retries the task
 # rather than recording anything. The slot's unique tick keeps a repeat harmless.
@@ -34,7 +34,8 @@ def run_check(monitor_id: int, region: str, scheduled_at: str | None = None) -> 
 
 @shared_task(name="checks.prune_ticks", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)
 def prune_ticks() -> int:
-    """Delete ticks older than TICK_RETENTION_DAYS."""
+    """Delete ticks older than TICK_RETENTION_DAYS, and rollups older than theirs."""
+    rollups.prune(settings.ROLLUP_HOURLY_RETENTION_DAYS, settings.ROLLUP_DAILY_RETENTION_DAYS)
     return services.prune_ticks(settings.TICK_RETENTION_DAYS)
 
 

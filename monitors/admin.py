@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import F, Q
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from checks.stats import uptime_24h_annotation
@@ -133,7 +134,8 @@ class MonitorAdmin(admin.ModelAdmin):
     def late(self, monitor: Monitor) -> str:
         return ", ".join(monitor.late_regions) or "-"
 
-    @admin.display(description="24h uptime", ordering=F("up_24h") * 1.0 / F("checks_24h"))
+    # From the hourly rollups, over the API's "24h" window (this hour and the 23 before).
+    @admin.display(description="24h uptime", ordering=F("up_24h") * 1.0 / NullIf(F("checks_24h"), 0))
     def uptime_24h(self, monitor: Monitor) -> str:
         if not monitor.checks_24h:
             return "-"

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from checks.models import Tick
+from checks.rollups import count_tick
 from monitors.models import Monitor, Region
 from monitors.services import create_monitor
 
@@ -16,8 +17,9 @@ def make_monitor(owner, url: str, regions=("india",), **fields) -> Monitor:
 def make_tick(
     monitor, region: str, scheduled_at: datetime, status="up", response_time_ms=100, late=timedelta(0)
 ) -> Tick:
-    """A recorded check of one slot, as a worker would write it (`late`: start after the slot)."""
-    return Tick.objects.create(
+    """A recorded check of one slot, as a worker would write it, counted into its rollups
+    (`late`: start after the slot)."""
+    tick = Tick.objects.create(
         monitor=monitor,
         region=Region.objects.get(slug=region),
         status=status,
@@ -27,3 +29,5 @@ def make_tick(
         scheduled_at=scheduled_at,
         checked_at=scheduled_at + late,
     )
+    count_tick(tick)
+    return tick

@@ -7,6 +7,7 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.models import User
 from checks.models import Tick
+from checks.rollups import count_tick
 from monitors.models import Monitor, Region
 from tests.conftest import PASSWORD
 from tests.factories import make_monitor
@@ -24,7 +25,7 @@ def some_data(alice):
     monitor = make_monitor(alice, "https://a.example/", regions=("india", "usa"))
     from datetime import UTC, datetime
 
-    Tick.objects.create(
+    tick = Tick.objects.create(
         monitor=monitor,
         region=Region.objects.get(slug="india"),
         status="up",
@@ -33,6 +34,7 @@ def some_data(alice):
         scheduled_at=datetime.now(UTC),
         checked_at=datetime.now(UTC),
     )
+    count_tick(tick)
     return monitor
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from checks.models import Incident, StatusChange, Tick
+from checks.rollups import count_tick
 from checks.tasks import run_check
 from monitors.maintenance import create_window, in_maintenance
 from monitors.models import MaintenanceWindow, Monitor, Region
@@ -170,7 +171,7 @@ def test_the_database_and_the_display_agree_on_when_a_window_is_in_force(alice, 
 
 def add_tick(monitor, minutes_ago, status, response_time_ms, maintenance=False, region="india"):
     slot = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    return Tick.objects.create(
+    tick = Tick.objects.create(
         monitor=monitor,
         region=Region.objects.get(slug=region),
         status=status,
@@ -180,6 +181,8 @@ def add_tick(monitor, minutes_ago, status, response_time_ms, maintenance=False, 
         checked_at=slot,
         in_maintenance=maintenance,
     )
+    count_tick(tick)
+    return tick
 
 
 @pytest.fixture

@@ -214,6 +214,14 @@ MONITOR_MIN_INTERVAL_SECONDS = env_int("MONITOR_MIN_INTERVAL_SECONDS", 30, minim
 # second worker.
 CHECK_MAX_SECONDS = env_int("CHECK_MAX_SECONDS", 240, minimum=10)
 TICK_RETENTION_DAYS = env_int("TICK_RETENTION_DAYS", 90, minimum=1)
+# Rollups outlive the ticks. The "7d" window reads hourly rows and "90d" daily ones, so
+# neither may be kept for less than its window (a day's margin); daily 0 keeps them forever.
+ROLLUP_HOURLY_RETENTION_DAYS = env_int("ROLLUP_HOURLY_RETENTION_DAYS", 100, minimum=8)
+ROLLUP_DAILY_RETENTION_DAYS = env_int("ROLLUP_DAILY_RETENTION_DAYS", 800, minimum=0)
+if 0 < ROLLUP_DAILY_RETENTION_DAYS < 91:
+    raise ImproperlyConfigured(
+        f"ROLLUP_DAILY_RETENTION_DAYS must be 0 or at least 91, not {ROLLUP_DAILY_RETENTION_DAYS}"
+    )
 # Checks and URLs into loopback, private, link-local, multicast, reserved or cloud-metadata
 # addresses are refused unless this is on (an intranet install, or the test suite).
 ALLOW_PRIVATE_TARGETS = env_bool("ALLOW_PRIVATE_TARGETS", False)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from checks.certificates import tls_expiry_warning
+from checks.stats import uptime_24h_percent
 from monitors import maintenance, services
 from monitors.models import MaintenanceWindow, Monitor, Region
 from monitors.validation import MAX_URL_LENGTH, RULE_FIELDS, monitor_errors
@@ -72,6 +73,8 @@ class MonitorSerializer(serializers.ModelSerializer):
         now = timezone.now()
         occurrence = maintenance.monitor_maintenance(monitor, now)
         data["in_maintenance"] = occurrence is not None and occurrence.is_current(now)
+        # From the hourly rollups, annotated on the list's queryset: one query per page.
+        data["uptime_24h_percent"] = uptime_24h_percent(monitor)
         data["maintenance"] = None
         if occurrence is not None:
             data["maintenance"] = {

@@ -4,6 +4,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from checks.stats import uptime_24h_annotation
 from monitors import services
 from monitors.models import MaintenanceWindow, Monitor, Region
 
@@ -23,8 +24,10 @@ class MonitorViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         windows = MaintenanceWindow.objects.not_over(timezone.now())
-        return Monitor.objects.owned_by(self.request.user).prefetch_related(
-            "regions", "channels", Prefetch("maintenance_windows", queryset=windows)
+        return (
+            Monitor.objects.owned_by(self.request.user)
+            .prefetch_related("regions", "channels", Prefetch("maintenance_windows", queryset=windows))
+            .annotate(**uptime_24h_annotation())
         )
 
     def perform_destroy(self, instance):

@@ -1,0 +1,345 @@
+"""Rollups: each monitor's ticks counted per region and hour, and per region and day, so
+uptime and latency over a window read a few hundred rows instead of every tick.
+
+Written with the tick (record_tick calls count_tick in its transaction), rebuilt from
+ticks by `rebuild` (the migration that added them, and `manage.py rebuild_rollups`), read
+by checks.stats, pruned on their own retention: they outlive the raw ticks.
+"""
+
+import math
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import DailyRollup, HourlyRollup
+
+
+def _bucket_bounds_ms() -> list[int]:
+    # Every bucket is at most 10% as wide as its lower bound, or exactly one millisecond
+    # wide, so a value estimated inside its bucket is off by less than 10% of itself.
+    bounds, bound = [], 1
+    while bound < 60_000:
+        bounds.append(bound)
+        bound = max(bound + 1, math.floor(bound * 1.1))
+    return [*bounds, 60_000]
+
+
+# Lower bounds of the response-time histogram's buckets (1 ms .. 60 s, 107 of them). Bucket
+# i (0-based, as bisect_right and PostgreSQL's width_bucket number them) holds the times in
+# [BUCKET_BOUNDS_MS[i-1], BUCKET_BOUNDS_MS[i]); bucket 0 holds 0 ms, the last one 60 s and
+# over. Changing these means rebuilding every rollup: stored histograms use them.
+BUCKET_BOUNDS_MS = _bucket_bounds_ms()
+BUCKETS = len(BUCKET_BOUNDS_MS) + 1
+
+# How each API window maps onto rollups. Windows are whole hours or days (UTC), the current
+# one included: "24h" is this hour and the 23 before it, "7d" this hour and the 167 before,
+# "30d" today and the 29 days before, "90d" today and the 89 before. So a window covers
+# between its nominal length and one hour (or day) more.
+WINDOWS = {
+    "24h": (HourlyRollup, timedelta(hours=23)),
+    "7d": (HourlyRollup, timedelta(hours=167)),
+    "30d": (DailyRollup, timedelta(days=29)),
+    "90d": (DailyRollup, timedelta(days=89)),
+}
+
+
+def bucket_of(response_time_ms: int) -> int:
+    return bisect_right(BUCKET_BOUNDS_MS, response_time_ms)
+
+
+def _bucket_range_ms(bucket: int, max_ms: int) -> tuple[int, int]:
+    """The smallest and largest whole millisecond a bucket can hold."""
+    low = BUCKET_BOUNDS_MS[bucket - 1] if bucket > 0 else 0
+    high = BUCKET_BOUNDS_MS[bucket] - 1 if bucket < len(BUCKET_BOUNDS_MS) else max_ms
+    return low, high
+
+
+def hour_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+# --- writing -------------------------------------------------------------------------------
+
+# Both rows in one statement. A tick counts once because it is counted only by the
+# transaction that inserted it (record_tick's get_or_create). Ticks in a maintenance window
+# count only in maintenance_checks, as in the figures.
+_COUNT_TICK_SQL = """
+WITH hourly AS (
+    INSERT INTO checks_hourlyrollup AS r (
+        monitor_id, region_id, hour, checks, up, maintenance_checks,
+        response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
+    ) VALUES (%(monitor)s, %(region)s, %(hour)s, %(checks)s, %(up)s, %(maintenance)s,
+              %(sum)s, %(ms)s, %(ms)s, %(histogram)s)
+    ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET
+        checks = r.checks + EXCLUDED.checks,
+        up = r.up + EXCLUDED.up,
+        maintenance_checks = r.maintenance_checks + EXCLUDED.maintenance_checks,
+        response_time_sum_ms = r.response_time_sum_ms + EXCLUDED.response_time_sum_ms,
+        response_time_min_ms = LEAST(r.response_time_min_ms, EXCLUDED.response_time_min_ms),
+        response_time_max_ms = GREATEST(r.response_time_max_ms, EXCLUDED.response_time_max_ms),
+        response_time_histogram[%(index)s] = r.response_time_histogram[%(index)s] + %(timed)s
+)
+INSERT INTO checks_dailyrollup AS r (
+    monitor_id, region_id, day, checks, up, maintenance_checks,
+    response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
+) VALUES (%(monitor)s, %(region)s, %(day)s, %(checks)s, %(up)s, %(maintenance)s,
+          %(sum)s, %(ms)s, %(ms)s, %(histogram)s)
+ON CONFLICT (monitor_id, day, region_id) DO UPDATE SET
+    checks = r.checks + EXCLUDED.checks,
+    up = r.up + EXCLUDED.up,
+    maintenance_checks = r.maintenance_checks + EXCLUDED.maintenance_checks,
+    response_time_sum_ms = r.response_time_sum_ms + EXCLUDED.response_time_sum_ms,
+    response_time_min_ms = LEAST(r.response_time_min_ms, EXCLUDED.response_time_min_ms),
+    response_time_max_ms = GREATEST(r.response_time_max_ms, EXCLUDED.response_time_max_ms),
+    response_time_histogram[%(index)s] = r.response_time_histogram[%(index)s] + %(timed)s
+"""
+
+
+def count_tick(tick) -> None:
+    """Add a newly written tick to its hour's and its day's rollup. Call it in the
+    transaction that inserted the tick, and only there."""
+    counted = not tick.in_maintenance
+    up = counted and tick.status == "up"
+    # Response times count for successful checks only, as in the figures.
+    timed = up and tick.response_time_ms is not None
+    bucket = bucket_of(tick.response_time_ms) if timed else 0
+    histogram = [0] * BUCKETS
+    histogram[bucket] = int(timed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COUNT_TICK_SQL,
+            {
+                "monitor": tick.monitor_id,
+                "region": tick.region_id,
+                "hour": hour_of(tick.scheduled_at),
+                "day": day_of(tick.scheduled_at),
+                "checks": int(counted),
+                "up": int(up),
+                "maintenance": int(tick.in_maintenance),
+                "sum": tick.response_time_ms if timed else 0,
+                # LEAST/GREATEST skip NULLs: a tick without a time leaves min and max alone.
+                "ms": tick.response_time_ms if timed else None,
+                "histogram": histogram,
+                "index": bucket + 1,  # PostgreSQL arrays count from 1
+                "timed": int(timed),
+            },
+        )
+
+
+# --- rebuilding from ticks -----------------------------------------------------------------
+
+_UP_TIMED = "NOT in_maintenance AND status = 'up' AND response_time_ms IS NOT NULL"
+
+# The f-strings below are built from constants only (bucket bounds, table names), never input.
+_REBUILD_HOURLY_SQL = f"""
+INSERT INTO checks_hourlyrollup (
+    monitor_id, region_id, hour, checks, up, maintenance_checks,
+    response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
+)
+SELECT monitor_id, region_id, date_trunc('hour', scheduled_at, 'UTC'),
+    count(*) FILTER (WHERE NOT in_maintenance),
+    count(*) FILTER (WHERE NOT in_maintenance AND status = 'up'),
+    count(*) FILTER (WHERE in_maintenance),
+    coalesce(sum(response_time_ms) FILTER (WHERE {_UP_TIMED}), 0),
+    min(response_time_ms) FILTER (WHERE {_UP_TIMED}),
+    max(response_time_ms) FILTER (WHERE {_UP_TIMED}),
+    ARRAY[{", ".join(f"count(*) FILTER (WHERE {_UP_TIMED} AND bucket = {b})" for b in range(BUCKETS))}]::integer[]
+FROM (
+    SELECT *, width_bucket(response_time_ms, ARRAY{BUCKET_BOUNDS_MS}) AS bucket
+    FROM checks_tick WHERE scheduled_at >= %(since)s
+) AS tick
+GROUP BY 1, 2, 3
+"""  # noqa: S608
+
+
+def _histogram_sum_sql(column: str = "response_time_histogram") -> str:
+    """Element-wise sum of the histograms of a group of rollup rows."""
+    return f"ARRAY[{', '.join(f'sum({column}[{i}])' for i in range(1, BUCKETS + 1))}]"
+
+
+_REBUILD_DAILY_SQL = f"""
+INSERT INTO checks_dailyrollup (
+    monitor_id, region_id, day, checks, up, maintenance_checks,
+    response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
+)
+SELECT monitor_id, region_id, (hour AT TIME ZONE 'UTC')::date,
+    sum(checks), sum(up), sum(maintenance_checks), sum(response_time_sum_ms),
+    min(response_time_min_ms), max(response_time_max_ms), {_histogram_sum_sql()}::integer[]
+FROM checks_hourlyrollup WHERE hour >= %(since)s
+GROUP BY 1, 2, 3
+"""  # noqa: S608
+
+
+def rebuild(since: datetime, using=None) -> dict:
+    """Recompute every rollup from `since` (rounded down to a UTC day) on from the ticks.
+
+    Only run it over days whose ticks are all still there (not pruned): the rows it
+    writes replace those stored. Tick writes wait meanwhile (a SHARE lock on the tick
+    table), so no tick is counted twice or lost between the read and the write.
+    """
+    db = using or connection
+    start = datetime.combine(day_of(since), datetime.min.time(), tzinfo=UTC)
+    with transaction.atomic(using=db.alias), db.cursor() as cursor:
+        cursor.execute("LOCK TABLE checks_tick IN SHARE MODE")
+        cursor.execute("DELETE FROM checks_hourlyrollup WHERE hour >= %s", [start])
+        cursor.execute("DELETE FROM checks_dailyrollup WHERE day >= %s", [start.date()])
+        cursor.execute(_REBUILD_HOURLY_SQL, {"since": start})
+        hourly = cursor.rowcount
+        cursor.execute(_REBUILD_DAILY_SQL, {"since": start})
+        daily = cursor.rowcount
+    return {"since": start, "hourly": hourly, "daily": daily}
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """Counts over some rollup rows: everything a window's figures are computed from."""
+
+    checks: int = 0
+    up: int = 0
+    maintenance_checks: int = 0
+    response_time_sum_ms: int = 0
+    response_time_min_ms: int | None = None
+    response_time_max_ms: int | None = None
+    histogram: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+
+    def add(self, other: "Figures") -> None:
+        self.checks += other.checks
+        self.up += other.up
+        self.maintenance_checks += other.maintenance_checks
+        self.response_time_sum_ms += other.response_time_sum_ms
+        mins = [m for m in (self.response_time_min_ms, other.response_time_min_ms) if m is not None]
+        maxes = [m for m in (self.response_time_max_ms, other.response_time_max_ms) if m is not None]
+        self.response_time_min_ms = min(mins, default=None)
+        self.response_time_max_ms = max(maxes, default=None)
+        self.histogram = [a + b for a, b in zip(self.histogram, other.histogram, strict=True)]
+
+    @property
+    def timed(self) -> int:
+        return sum(self.histogram)
+
+    @property
+    def avg_response_time_ms(self) -> float | None:
+        return self.response_time_sum_ms / self.timed if self.timed else None
+
+    def response_time_percentile_ms(self, fraction: float) -> float | None:
+        """The percentile as PostgreSQL's percentile_cont would give it over the ticks
+        (interpolating between the two values around the rank), each value estimated
+        from its bucket: within 10% of the exact figure. Clamped to the smallest and
+        largest time seen, so it is exact when all times are equal."""
+        count = self.timed
+        if not count:
+            return None
+        rank = fraction * (count - 1)
+        below = math.floor(rank)
+        value = self._nth_ms(below)
+        if rank > below:
+            value += (rank - below) * (self._nth_ms(below + 1) - value)
+        return value
+
+    def _nth_ms(self, n: int) -> float:
+        """The n-th smallest time (from 0), placed evenly within its bucket's range."""
+        low_ms, high_ms = self.response_time_min_ms, self.response_time_max_ms
+        if n == 0:
+            return float(low_ms)
+        if n == self.timed - 1:
+            return float(high_ms)
+        seen = 0
+        for bucket, count in enumerate(self.histogram):
+            if n < seen + count:
+                low, high = _bucket_range_ms(bucket, high_ms)
+                low, high = max(low, low_ms), min(high, high_ms)
+                return low + (high - low) * (n - seen + 0.5) / count
+            seen += count
+        raise ValueError(f"no time number {n} among {self.timed}")
+
+
+def window_start(window: str, now: datetime | None = None) -> datetime:
+    """The first moment a window covers (see WINDOWS)."""
+    model, span = WINDOWS[window]
+    now = now or timezone.now()
+    if model is HourlyRollup:
+        return hour_of(now) - span
+    return datetime.combine(day_of(now), datetime.min.time(), tzinfo=UTC) - span
+
+
+def window_figures(monitor_id: int, window: str, now: datetime | None = None) -> dict[int, Figures]:
+    """A monitor's figures over a window, per region id, in one query."""
+    model, _ = WINDOWS[window]
+    start = window_start(window, now)
+    period = "hour" if model is HourlyRollup else "day"
+    bound = start if model is HourlyRollup else start.date()
+    sql = f"""
+        SELECT region_id, sum(checks), sum(up), sum(maintenance_checks), sum(response_time_sum_ms),
+            min(response_time_min_ms), max(response_time_max_ms), {_histogram_sum_sql()}
+        FROM {model._meta.db_table} WHERE monitor_id = %s AND {period} >= %s
+        GROUP BY region_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [monitor_id, bound])
+        return {
+            row[0]: Figures(
+                checks=row[1],
+                up=row[2],
+                maintenance_checks=row[3],
+                response_time_sum_ms=row[4],
+                response_time_min_ms=row[5],
+                response_time_max_ms=row[6],
+                histogram=[int(n) for n in row[7]],
+            )
+            for row in cursor.fetchall()
+        }
+
+
+def uptime_24h_annotation(now: datetime | None = None) -> dict:
+    """Annotations giving each monitor's checks and up checks over the "24h" window: one
+    small index scan of its hourly rollups per monitor shown, in the same query."""
+    rows = HourlyRollup.objects.filter(monitor=OuterRef("pk"), hour__gte=window_start("24h", now))
+    grouped = rows.order_by().values("monitor")
+    return {
+        f"{name}_24h": Coalesce(
+            Subquery(grouped.annotate(total=Sum(name)).values("total")), 0, output_field=IntegerField()
+        )
+        for name in ("checks", "up")
+    }
+
+
+def uptime_percent(checks: int, up: int) -> float | None:
+    # No checks in the window is "unknown", not 0% or 100%.
+    return round(100.0 * up / checks, 3) if checks else None
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+def prune(hourly_retention_days: int, daily_retention_days: int, batch_size: int = 10_000) -> dict:
+    """Delete hourly rollups older than their retention, and daily ones older than theirs
+    (0: kept forever). In batches, like the ticks."""
+    now = timezone.now()
+    deleted = {"hourly": _delete_before(HourlyRollup, "hour", now - timedelta(days=hourly_retention_days), batch_size)}
+    deleted["daily"] = 0
+    if daily_retention_days:
+        cutoff = day_of(now - timedelta(days=daily_retention_days))
+        deleted["daily"] = _delete_before(DailyRollup, "day", cutoff, batch_size)
+    return deleted
+
+
+def _delete_before(model, field_name: str, cutoff, batch_size: int) -> int:
+    total = 0
+    while True:
+        batch = list(model.objects.filter(**{f"{field_name}__lt": cutoff}).values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return total
+        deleted, _ = model.objects.filter(pk__in=batch).delete()
+        total += deleted
