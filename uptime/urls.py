@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from checks.api.views import HealthView, MonitorTicksView, MonitorUptimeView
@@ -15,5 +16,7 @@ urlpatterns = [
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/monitors/<int:pk>/ticks/", MonitorTicksView.as_view(), name="monitor-ticks"),
     path("api/monitors/<int:pk>/uptime/", MonitorUptimeView.as_view(), name="monitor-uptime"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),
 ]

@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,13 +9,20 @@ from checks.models import Tick
 from checks.stats import uptime_summary
 from monitors.models import Monitor
 
-from .serializers import TickFilterSerializer, TickSerializer, UptimeQuerySerializer
+from .serializers import (
+    HealthReportSerializer,
+    TickFilterSerializer,
+    TickSerializer,
+    UptimeQuerySerializer,
+    UptimeSummarySerializer,
+)
 
 
 def owned_monitor(request, pk) -> Monitor:
     return get_object_or_404(Monitor.objects.owned_by(request.user), pk=pk)
 
 
+@extend_schema(parameters=[TickFilterSerializer])
 class MonitorTicksView(generics.ListAPIView):
     """A monitor's ticks, newest first, filtered by region, status and time."""
 
@@ -38,6 +46,11 @@ class MonitorTicksView(generics.ListAPIView):
 
 
 class MonitorUptimeView(APIView):
+    @extend_schema(
+        description="Uptime and response times over a window, overall and per region.",
+        parameters=[UptimeQuerySerializer],
+        responses=UptimeSummarySerializer,
+    )
     def get(self, request, pk):
         monitor = owned_monitor(request, pk)
         query = UptimeQuerySerializer(data=request.query_params)
@@ -51,6 +64,12 @@ class HealthView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(HealthReportSerializer, description="The database and the broker answer."),
+            503: OpenApiResponse(HealthReportSerializer, description="The database or the broker is down."),
+        }
+    )
     def get(self, request):
         healthy, report = health_report()
         return Response(report, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)

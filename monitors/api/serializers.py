@@ -1,9 +1,18 @@
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from monitors import services
 from monitors.models import Monitor, Region
-from monitors.validation import MAX_URL_LENGTH, monitor_errors
+from monitors.validation import (
+    MAX_INTERVAL_SECONDS,
+    MAX_RETRIES,
+    MAX_RETRY_INTERVAL_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    MAX_URL_LENGTH,
+    monitor_errors,
+)
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -56,3 +65,23 @@ class MonitorSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         regions = validated_data.pop("regions", None)
         return services.update_monitor(instance, regions, **validated_data)
+
+
+class MonitorSchema(OpenApiSerializerExtension):
+    """The OpenAPI document gives the ranges monitors.validation enforces (in `validate`,
+    where the rules that relate fields live), not just the database columns' ranges."""
+
+    target_class = MonitorSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        ranges = {
+            "interval_seconds": (settings.MONITOR_MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS),
+            "timeout_seconds": (1, MAX_TIMEOUT_SECONDS),
+            "retries": (0, MAX_RETRIES),
+            "retry_interval_seconds": (1, MAX_RETRY_INTERVAL_SECONDS),
+        }
+        for name, (minimum, maximum) in ranges.items():
+            schema["properties"][name].update(minimum=minimum, maximum=maximum)
+        schema["properties"]["url"]["format"] = "uri"
+        return schema
