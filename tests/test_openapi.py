@@ -168,3 +168,17 @@ def test_every_operation_keeps_to_the_schema(
         )
         transaction.set_rollback(True)
     assert not queued_checks(broker, "india") and not queued_checks(broker, "usa")
+
+
+@pytest.mark.parametrize("path", ["/api/monitors/1.5/", "/api/monitors/-1/ticks/", "/api/nothing-here/"])
+def test_an_unknown_api_path_is_a_json_404(alice_client, path):
+    response = alice_client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_an_unknown_page_outside_the_api_stays_html(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
