@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from checks.models import Tick
 from checks.stats import WINDOWS
-from monitors.models import Region
+from monitors.api.serializers import RegionSlugField
 
 
 class TickSerializer(serializers.ModelSerializer):
@@ -26,7 +26,7 @@ class TickSerializer(serializers.ModelSerializer):
 class TickFilterSerializer(serializers.Serializer):
     """The query parameters of a monitor's tick list."""
 
-    region = serializers.SlugRelatedField(slug_field="slug", queryset=Region.objects.all(), required=False)
+    region = RegionSlugField(required=False)
     status = serializers.ChoiceField(choices=Tick.Status.choices, required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)

@@ -21,11 +21,22 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["slug", "name"]
 
 
+class RegionSlugField(serializers.SlugRelatedField):
+    """A region named by its slug."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Region.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        # PostgreSQL refuses a NUL character in a query (a 500 otherwise); it names no region.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
 class MonitorSerializer(serializers.ModelSerializer):
     url = serializers.CharField(max_length=MAX_URL_LENGTH)
-    regions = serializers.SlugRelatedField(
-        many=True, slug_field="slug", queryset=Region.objects.all(), allow_empty=False
-    )
+    regions = RegionSlugField(many=True, allow_empty=False)
 
     class Meta:
         model = Monitor
