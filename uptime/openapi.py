@@ -55,6 +55,11 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            # DRF reads query parameters as form fields: an empty value (`?region=`) of an
+            # optional one counts as not given.
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
         responses = operation["responses"]
         for code, response in self._usual_errors(operation).items():
             if code not in responses:
