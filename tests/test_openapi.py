@@ -18,7 +18,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import Client
-from hypothesis import HealthCheck, Phase
+from hypothesis import HealthCheck, Phase, assume
 from hypothesis import settings as hypothesis_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -142,6 +142,11 @@ def schema_settings(settings):
     settings.MONITOR_MIN_INTERVAL_SECONDS = SCHEMA_MIN_INTERVAL_SECONDS
 
 
+def has_empty_string(body) -> bool:
+    values = body.values() if isinstance(body, dict) else []
+    return any(v == "" or (isinstance(v, list) and "" in v) for v in values)
+
+
 @schema.parametrize()
 @hypothesis_settings(
     max_examples=FUZZ_EXAMPLES,
@@ -158,6 +163,9 @@ def test_every_operation_keeps_to_the_schema(
     # monitor so the operations run on a real object.
     if isinstance(case.path_parameters.get("id"), int):
         case.path_parameters["id"] = alice_monitor.pk
+    # Werkzeug's test client writes an empty multipart field without the line break before
+    # the next boundary, and Django then loses the field: a request no real client sends.
+    assume(not (case.media_type == "multipart/form-data" and has_empty_string(case.body)))
     token = RefreshToken.for_user(alice).access_token
     # Each request's writes are undone, so every example starts from the same data (a
     # DELETE does not leave the next examples with nothing to read).
