@@ -68,9 +68,9 @@ def test_schema_documents_the_custom_actions_and_errors(client):
     assert health.get("security") == [{}]
 
     create = paths["/api/monitors/"]["post"]
-    assert {"201", "400", "401", "403", "413"} <= set(create["responses"])
-    assert set(paths["/api/auth/token/"]["post"]["responses"]) == {"200", "400", "401", "413", "429"}
-    assert set(paths["/api/auth/logout/"]["post"]["responses"]) == {"205", "400", "401", "413"}
+    assert {"201", "400", "401", "403", "413", "415"} <= set(create["responses"])
+    assert set(paths["/api/auth/token/"]["post"]["responses"]) == {"200", "400", "401", "413", "415", "429"}
+    assert set(paths["/api/auth/logout/"]["post"]["responses"]) == {"205", "400", "401", "413", "415"}
 
     monitor = document["components"]["schemas"]["MonitorRequest"]["properties"]
     assert (monitor["timeout_seconds"]["minimum"], monitor["timeout_seconds"]["maximum"]) == (1, 60)

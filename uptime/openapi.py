@@ -2,8 +2,8 @@
 
 The errors follow from how a view is built, so an endpoint added later is documented the
 same way without annotations of its own: 400 where it reads input, 401 where it needs a
-token, 404 where a path names an object or a list is paged, 413 where a body is read, 429
-where it is rate limited. An explicit `extend_schema(responses=...)` on a view wins.
+token, 404 where a path names an object or a list is paged, 413 and 415 where a body is
+read, 429 where it is rate limited. An explicit `extend_schema(responses=...)` on a view wins.
 """
 
 from django.conf import settings
@@ -47,6 +47,7 @@ BAD_REQUEST = error("Invalid input: a message per field.", ValidationErrors)
 UNAUTHORIZED = error("No token, or a bad, expired or blacklisted one, or one of a deactivated user.")
 NOT_FOUND = error("No such object among yours (another user's is not found either), or no such page.")
 TOO_LARGE = error("The request body is over REQUEST_MAX_BYTES.")
+UNSUPPORTED_MEDIA_TYPE = error("The body's Content-Type is none of those listed for the request body.")
 THROTTLED = error("Rate limited: retry after the number of seconds in the Retry-After header.")
 
 
@@ -84,6 +85,7 @@ class AutoSchema(SpectacularAutoSchema):
             errors["404"] = NOT_FOUND
         if reads_body:
             errors["413"] = TOO_LARGE
+            errors["415"] = UNSUPPORTED_MEDIA_TYPE
         scope = getattr(self.view, "throttle_scope", None)
         if scope and settings.API_THROTTLE_RATES.get(scope):
             errors["429"] = THROTTLED
