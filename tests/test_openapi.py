@@ -2,8 +2,9 @@
 
 The fuzz test sends schemathesis's generated requests for every operation through Django's
 real WSGI application, as alice with a real JWT and a real monitor, and checks each answer:
-no 5xx, a documented status code, content type and body. Checks are never run: nothing is
-committed inside the test's transaction, so no check is dispatched, and no worker runs.
+no 5xx, a documented status code, content type and body. Nothing reaches the outside
+world: with the suite's ALLOW_PRIVATE_TARGETS no URL is resolved when entered, nothing is
+committed inside the test's transaction so no check is ever queued, and no worker runs.
 """
 
 import os
@@ -27,7 +28,7 @@ from monitors.models import Region
 from tests.conftest import queued_checks
 from tests.factories import make_monitor
 
-# The suite's run is short and the same every time; `FUZZ_EXAMPLES=300 FUZZ_RANDOM=1`
+# The suite's run is short and the same every time; `FUZZ_EXAMPLES=150 FUZZ_RANDOM=1`
 # makes the longer, exploring run described in docs/api.md.
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ_RANDOM = os.environ.get("FUZZ_RANDOM", "") == "1"
@@ -178,7 +179,8 @@ def test_every_operation_keeps_to_the_schema(
             excluded_checks=[schemathesis.checks.positive_data_acceptance],
         )
         transaction.set_rollback(True)
-    assert not queued_checks(broker, "india") and not queued_checks(broker, "usa")
+    for region in Region.objects.values_list("slug", flat=True):
+        assert queued_checks(broker, region) == []
 
 
 @pytest.mark.parametrize("path", ["/api/monitors/1.5/", "/api/monitors/-1/ticks/", "/api/nothing-here/"])
