@@ -78,6 +78,12 @@ def test_schema_documents_the_custom_actions_and_errors(client):
     assert monitor["retries"]["maximum"] == 5
 
 
+def test_schema_and_docs_are_public_and_ignore_a_stale_token(client):
+    for path in ("/api/schema/", "/api/docs/"):
+        assert client.get(path).status_code == 200
+        assert client.get(path, HTTP_AUTHORIZATION="Bearer expired.or.bad").status_code == 200
+
+
 def test_docs_page_loads_its_assets_from_this_server(settings, tmp_path):
     """Swagger UI comes from our static files (whitenoise, DEBUG off as in production), no CDN."""
     settings.STATIC_ROOT = tmp_path
