@@ -148,3 +148,9 @@ def test_bad_window_is_400(alice_client, monitor):
     response = alice_client.get(f"/api/monitors/{monitor.pk}/uptime/", {"window": "1y"})
     assert response.status_code == 400
     assert "window" in response.json()
+
+
+def test_a_region_filter_with_a_nul_character_is_a_400_not_a_500(alice_client, monitor):
+    response = alice_client.get(f"/api/monitors/{monitor.pk}/ticks/", {"region": "in\x00dia"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["region"]

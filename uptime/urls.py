@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from checks.api.views import (
@@ -35,5 +38,18 @@ urlpatterns = [
     ),
     path("api/monitors/<int:pk>/gaps/", MonitorGapsView.as_view(), name="monitor-gaps"),
     path("api/monitors/<int:pk>/status-changes/", MonitorStatusChangesView.as_view(), name="monitor-status-changes"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),
 ]
+
+
+def not_found(request, exception):
+    # API clients read JSON: a path no route matches (/api/monitors/1.5/) answers like
+    # any other 404 of the API, not with Django's HTML page.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+handler404 = not_found

@@ -1,13 +1,18 @@
-from rest_framework import generics, permissions, status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from uptime.openapi import error
 
 from .serializers import RegistrationSerializer, UserSerializer
 
 
+@extend_schema(responses={201: UserSerializer})
 class RegisterView(generics.CreateAPIView):
     serializer_class = RegistrationSerializer
     permission_classes = [permissions.AllowAny]
@@ -16,10 +21,15 @@ class RegisterView(generics.CreateAPIView):
 
 
 # Password guessing and token minting are rate limited per client address.
+@extend_schema(responses={200: TokenObtainPairSerializer, 401: error("Wrong email or password, or an inactive user.")})
 class TokenView(TokenObtainPairView):
     throttle_scope = "auth"
 
 
+@extend_schema(
+    description="A new access token and a new refresh token; the refresh token sent is spent (blacklisted).",
+    responses={200: TokenRefreshSerializer, 401: error("The refresh token is invalid, expired or already spent.")},
+)
 class RefreshView(TokenRefreshView):
     throttle_scope = "auth"
 
@@ -34,6 +44,10 @@ class MeView(generics.RetrieveAPIView):
 class LogoutView(APIView):
     """Blacklist a refresh token so it can mint no more access tokens."""
 
+    @extend_schema(
+        request=inline_serializer("LogoutRequest", {"refresh": serializers.CharField()}),
+        responses={205: None},
+    )
     def post(self, request):
         token = request.data.get("refresh") if isinstance(request.data, dict) else None
         if not token:

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from checks.models import Gap, Incident, StatusChange, Tick
 from checks.stats import WINDOWS
-from monitors.models import Monitor, Region
+from monitors.api.serializers import OwnedMonitorField, RegionSlugField
 
 
 class TickSerializer(serializers.ModelSerializer):
@@ -31,8 +31,6 @@ class TimeRangeSerializer(serializers.Serializer):
 
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
-    # default=None: a query string without it means "either", not false.
-    in_maintenance = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
         if "since" in attrs and "until" in attrs and attrs["since"] > attrs["until"]:
@@ -43,8 +41,10 @@ class TimeRangeSerializer(serializers.Serializer):
 class TickFilterSerializer(TimeRangeSerializer):
     """The query parameters of a monitor's tick list."""
 
-    region = serializers.SlugRelatedField(slug_field="slug", queryset=Region.objects.all(), required=False)
+    region = RegionSlugField(required=False)
     status = serializers.ChoiceField(choices=Tick.Status.choices, required=False)
+    # default=None: a query string without it means "either", not false.
+    in_maintenance = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class IncidentSerializer(serializers.ModelSerializer):
@@ -77,12 +77,8 @@ class IncidentFilterSerializer(TimeRangeSerializer):
     """The query parameters of an incident list. A time range keeps the incidents that
     overlap it; `monitor` must be one of the user's monitors."""
 
-    monitor = serializers.PrimaryKeyRelatedField(queryset=Monitor.objects.none(), required=False)
+    monitor = OwnedMonitorField(required=False)
     state = serializers.ChoiceField(choices=["open", "resolved"], required=False)
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["monitor"].queryset = Monitor.objects.owned_by(user)
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
@@ -107,3 +103,49 @@ class GapSerializer(serializers.ModelSerializer):
 
     def get_is_open(self, gap: Gap) -> bool:
         return gap.ends_at is None
+
+
+# The serializers below describe, for the OpenAPI document, the dicts that checks.stats
+# and checks.health build; the views return those dicts as they are.
+
+
+class UptimeFiguresSerializer(serializers.Serializer):
+    uptime_percent = serializers.FloatField(allow_null=True, help_text="null when the window holds no checks.")
+    checks = serializers.IntegerField(min_value=0, help_text="Checks outside maintenance windows.")
+    maintenance_checks = serializers.IntegerField(min_value=0, help_text="Checks in maintenance: in no other figure.")
+    missed_slots = serializers.IntegerField(min_value=0, help_text="Slots no check covered (our outage): no figure.")
+    avg_response_time_ms = serializers.FloatField(allow_null=True, help_text="Successful checks only.")
+    p95_response_time_ms = serializers.FloatField(allow_null=True, help_text="Successful checks only.")
+
+
+class UptimeSummarySerializer(UptimeFiguresSerializer):
+    window = serializers.ChoiceField(choices=sorted(WINDOWS))
+    regions = serializers.DictField(child=UptimeFiguresSerializer(), help_text="The same figures per region slug.")
+
+
+class ServiceHealthSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    error = serializers.CharField(required=False, help_text="Why it did not answer.")
+
+
+class RegionHealthSerializer(serializers.Serializer):
+    queue_depth = serializers.IntegerField(min_value=0, help_text="Checks waiting on the region's queue.")
+    workers = serializers.IntegerField(min_value=0, help_text="Workers with a recent heartbeat.")
+    last_heartbeat = serializers.DateTimeField(allow_null=True)
+    last_heartbeat_age_seconds = serializers.FloatField(allow_null=True)
+    stalled = serializers.BooleanField(help_text="Checks are waiting and no worker is alive.")
+    late_monitors = serializers.IntegerField(min_value=0, help_text="Monitors whose checks stopped arriving here.")
+
+
+class BeatHealthSerializer(serializers.Serializer):
+    active = serializers.BooleanField(help_text="A beat holds the leader lease: checks are being sent.")
+    holder = serializers.CharField(allow_null=True, help_text="host:pid:id of the active beat.")
+    lease_expires_in_seconds = serializers.FloatField(allow_null=True)
+
+
+class HealthReportSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    database = ServiceHealthSerializer()
+    broker = ServiceHealthSerializer()
+    regions = serializers.DictField(child=RegionHealthSerializer(), help_text="Per region slug.")
+    beat = BeatHealthSerializer(required=False, help_text="Present when the broker answers.")

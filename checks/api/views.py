@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.crypto import constant_time_compare
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from monitors.models import Monitor
 
 from .serializers import (
     GapSerializer,
+    HealthReportSerializer,
     IncidentFilterSerializer,
     IncidentSerializer,
     StatusChangeSerializer,
@@ -23,6 +25,7 @@ from .serializers import (
     TickSerializer,
     TimeRangeSerializer,
     UptimeQuerySerializer,
+    UptimeSummarySerializer,
 )
 
 
@@ -39,6 +42,7 @@ def in_time_range(queryset, field: str, filters: dict):
     return queryset
 
 
+@extend_schema(parameters=[TickFilterSerializer])
 class MonitorTicksView(generics.ListAPIView):
     """A monitor's ticks, newest first, filtered by region, status, maintenance and time."""
 
@@ -59,11 +63,14 @@ class MonitorTicksView(generics.ListAPIView):
         return in_time_range(ticks, "scheduled_at", filters)
 
 
+@extend_schema_view(list=extend_schema(parameters=[IncidentFilterSerializer]))
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     """The user's incidents, newest first: by monitor, open or resolved, and overlapping a
     time range. /api/monitors/{id}/incidents/ is the same list for one monitor."""
 
     serializer_class = IncidentSerializer
+    # For the OpenAPI document: the type of {id}.
+    queryset = Incident.objects.none()
 
     def get_queryset(self):
         incidents = Incident.objects.filter(monitor__owner=self.request.user).select_related("monitor")
@@ -71,7 +78,7 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
             incidents = incidents.filter(monitor=owned_monitor(self.request, self.kwargs["monitor_pk"]))
         if self.action != "list":
             return incidents
-        query = IncidentFilterSerializer(data=self.request.query_params, user=self.request.user)
+        query = IncidentFilterSerializer(data=self.request.query_params, context={"request": self.request})
         query.is_valid(raise_exception=True)
         return filter_incidents(incidents, query.validated_data)
 
@@ -90,6 +97,7 @@ def filter_incidents(incidents, filters: dict):
     return incidents
 
 
+@extend_schema(parameters=[TimeRangeSerializer])
 class MonitorStatusChangesView(generics.ListAPIView):
     """A monitor's status changes, newest first: how long it has been down, how often it flaps."""
 
@@ -113,6 +121,11 @@ class MonitorGapsView(generics.ListAPIView):
 
 
 class MonitorUptimeView(APIView):
+    @extend_schema(
+        description="Uptime and response times over a window, overall and per region.",
+        parameters=[UptimeQuerySerializer],
+        responses=UptimeSummarySerializer,
+    )
     def get(self, request, pk):
         monitor = owned_monitor(request, pk)
         query = UptimeQuerySerializer(data=request.query_params)
@@ -126,6 +139,12 @@ class HealthView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(HealthReportSerializer, description="The database and the broker answer."),
+            503: OpenApiResponse(HealthReportSerializer, description="The database or the broker is down."),
+        }
+    )
     def get(self, request):
         healthy, report = health_report()
         return Response(report, status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE)

@@ -1,4 +1,8 @@
+from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
@@ -6,7 +10,15 @@ from checks.certificates import tls_expiry_warning
 from checks.stats import uptime_24h_percent
 from monitors import maintenance, services
 from monitors.models import MaintenanceWindow, Monitor, Region
-from monitors.validation import MAX_URL_LENGTH, RULE_FIELDS, monitor_errors
+from monitors.validation import (
+    MAX_INTERVAL_SECONDS,
+    MAX_RETRIES,
+    MAX_RETRY_INTERVAL_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    MAX_URL_LENGTH,
+    RULE_FIELDS,
+    monitor_errors,
+)
 from notifications.models import Channel
 
 
@@ -23,11 +35,22 @@ class RegionSerializer(serializers.ModelSerializer):
         fields = ["slug", "name"]
 
 
+class RegionSlugField(serializers.SlugRelatedField):
+    """A region named by its slug."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", queryset=Region.objects.all(), **kwargs)
+
+    def to_internal_value(self, data):
+        # PostgreSQL refuses a NUL character in a query (a 500 otherwise); it names no region.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
 class MonitorSerializer(serializers.ModelSerializer):
     url = serializers.CharField(max_length=MAX_URL_LENGTH)
-    regions = serializers.SlugRelatedField(
-        many=True, slug_field="slug", queryset=Region.objects.all(), allow_empty=False
-    )
+    regions = RegionSlugField(many=True, allow_empty=False)
     # Omitted on create: the owner's default channels.
     channels = OwnedChannelField(many=True, required=False)
 
@@ -118,6 +141,7 @@ class MonitorSerializer(serializers.ModelSerializer):
         return services.update_monitor(instance, regions, channels, **validated_data)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class OwnedMonitorField(serializers.PrimaryKeyRelatedField):
     """A monitor id of the requesting user's; any other id is "invalid", whoever owns it."""
 
@@ -164,3 +188,23 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         monitors = validated_data.pop("monitors", None)
         return maintenance.update_window(instance, monitors, **validated_data)
+
+
+class MonitorSchema(OpenApiSerializerExtension):
+    """The OpenAPI document gives the ranges monitors.validation enforces (in `validate`,
+    where the rules that relate fields live), not just the database columns' ranges."""
+
+    target_class = MonitorSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        ranges = {
+            "interval_seconds": (settings.MONITOR_MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS),
+            "timeout_seconds": (1, MAX_TIMEOUT_SECONDS),
+            "retries": (0, MAX_RETRIES),
+            "retry_interval_seconds": (1, MAX_RETRY_INTERVAL_SECONDS),
+        }
+        for name, (minimum, maximum) in ranges.items():
+            schema["properties"][name].update(minimum=minimum, maximum=maximum)
+        schema["properties"]["url"]["format"] = "uri"
+        return schema

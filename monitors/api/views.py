@@ -1,12 +1,14 @@
 from django.db.models import Prefetch
 from django.utils import timezone
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from checks.stats import uptime_24h_annotation
 from monitors import services
 from monitors.models import MaintenanceWindow, Monitor, Region
+from uptime.openapi import error
 
 from .serializers import MaintenanceWindowSerializer, MonitorSerializer, RegionSerializer
 
@@ -17,6 +19,11 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None
 
 
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: MonitorSerializer, 403: error("The user owns MONITOR_QUOTA_PER_USER monitors already.")}
+    )
+)
 class MonitorViewSet(viewsets.ModelViewSet):
     serializer_class = MonitorSerializer
     # Only "check now" is rate limited (it makes requests to someone's site on demand).
@@ -33,6 +40,14 @@ class MonitorViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.delete_monitor(instance)
 
+    @extend_schema(
+        request=None,
+        description="Queue a check in every region of the monitor now, outside its schedule.",
+        responses={
+            202: inline_serializer("ChecksQueued", {"queued": serializers.ListField(child=serializers.SlugField())}),
+            409: error("The monitor is paused."),
+        },
+    )
     @action(detail=True, methods=["post"], throttle_scope="check_now")
     def check(self, request, pk=None):
         monitor = self.get_object()
