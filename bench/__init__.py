@@ -1,0 +1,1 @@
+"""Reproducible benchmarks and the fault suite; never part of the test run."""
