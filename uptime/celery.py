@@ -13,9 +13,12 @@ app.autodiscover_tasks()
 
 def _install_worker_heartbeat() -> None:
     # Imported late: the step needs Django's settings, which are not ready at import time.
+    from checks.claims import HandBackStep
     from checks.heartbeat import HeartbeatStep
 
     app.steps["worker"].add(HeartbeatStep)
+    # Checks held by a worker that died go back to the queue within seconds (checks/claims.py).
+    app.steps["worker"].add(HandBackStep)
 
 
 _install_worker_heartbeat()
