@@ -14,6 +14,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from uptime.embedded import _stop_on_signals
+
 from .cluster import Cluster, Settings
 from .measure import measure
 from .scenarios import QUICK, SCENARIOS, Scenario
@@ -118,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     args.steady = args.steady or (args.interval + 10 if args.quick else 2 * args.interval)
     args.recovery = args.recovery or (2 * args.interval if args.quick else 3 * args.interval)
 
+    # SIGTERM (and a Ctrl-C even when started in the background) unwinds like Ctrl-C, so
+    # each scenario's servers and processes are stopped.
+    _stop_on_signals()
     started = datetime.now(UTC)
     results = []
     for scenario in SCENARIOS:
@@ -125,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             results.append(run_scenario(scenario, args))
+        except KeyboardInterrupt:
+            say("interrupted")
+            break
         except Exception as exc:  # one broken scenario must not lose the others' figures
             traceback.print_exc()
             results.append({"name": scenario.name, "error": str(exc)})
