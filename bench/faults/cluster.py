@@ -184,13 +184,13 @@ class Cluster:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.valkey.url(), socket_timeout=2, socket_connect_timeout=2)
 
-    def wait_for_worker(self, queue: str, node: str, timeout: float = 60) -> None:
-        """Until the worker's heartbeat is in Redis: it has started consuming."""
+    def wait_for_worker(self, queue: str, node: str, since: float = 0, timeout: float = 60) -> None:
+        """Until the worker's heartbeat (one after `since`) is in Redis: it has started consuming."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with contextlib.suppress(redis.RedisError):
-                fields = self.redis().hkeys(f"uptime:heartbeat:{queue}")
-                if any(f.decode().startswith(f"{node}@") for f in fields):
+                beats = self.redis().hgetall(f"uptime:heartbeat:{queue}")
+                if any(f.decode().startswith(f"{node}@") and float(at) >= since for f, at in beats.items()):
                     return
             time.sleep(0.5)
         raise RuntimeError(f"worker {node} for {queue} did not start within {timeout} s")
