@@ -70,6 +70,10 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict:
         }
 
 
+def _seconds(value: float | None) -> str:
+    return "never" if value is None else f"{value:.0f}"
+
+
 COLUMNS = [
     ("fault", lambda r: r["name"]),
     ("ticks/expected", lambda r: f"{r['ticks']}/{r['expected']}"),
@@ -77,7 +81,7 @@ COLUMNS = [
     ("dup ticks", lambda r: r["duplicate_ticks"]),
     ("extra hits", lambda r: r["extra_hits"]),
     ("longest gap s", lambda r: r["longest_gap_seconds"]),
-    ("recovery s", lambda r: "never" if r["recovery_seconds"] is None else r["recovery_seconds"]),
+    ("recovery s (first/all)", lambda r: f"{_seconds(r['first_on_time_seconds'])}/{_seconds(r['recovery_seconds'])}"),
     ("late ticks", lambda r: r["late_ticks"]),
     ("false down", lambda r: f"{r['down_ticks']}/{r['incidents']}/{r['down_changes']}"),
     ("gaps", lambda r: r["gaps_recorded"]),

@@ -17,7 +17,7 @@ in docs/reliability.md):
   run again after a worker died mid-check, or a check whose tick was never written).
 - recovery: from the end of the fault until every monitor has had an on-time tick (checked
   within ON_TIME_SECONDS of its slot) begun after the fault ended; it includes waiting for
-  each monitor's next slot, up to one interval.
+  each monitor's next slot, up to one interval. "first" is the same for the first monitor.
 - false down: down ticks, incidents and status changes to down or degraded; the target
   never fails, so every one of them is false.
 """
@@ -42,6 +42,7 @@ class Outcome:
     extra_hits: int
     longest_gap_seconds: float
     recovery_seconds: float | None
+    first_on_time_seconds: float | None
     late_ticks: int
     down_ticks: int
     incidents: int
@@ -98,6 +99,7 @@ def measure(
     expected = lost = unflagged = doubled = extra_hits = late = 0
     longest = 0.0
     recovery: float | None = 0.0
+    first_on_time: float | None = None
     for monitor_id, since in monitors.items():
         start = since.timestamp()
         expected += math.floor((window_end - start) / interval_seconds) + 1
@@ -119,6 +121,8 @@ def measure(
         on_time = [
             checked for slot, checked, *_ in rows if checked >= fault_end - 0.5 and checked - slot <= ON_TIME_SECONDS
         ]
+        if on_time:
+            first_on_time = min(first_on_time or math.inf, min(on_time) - fault_end)
         if recovery is not None:
             recovery = max(recovery, min(on_time) - fault_end) if on_time else None
 
@@ -131,6 +135,7 @@ def measure(
         extra_hits=extra_hits,
         longest_gap_seconds=round(longest, 1),
         recovery_seconds=None if recovery is None else round(max(recovery, 0.0), 1),
+        first_on_time_seconds=None if first_on_time is None else round(max(first_on_time, 0.0), 1),
         late_ticks=late,
         down_ticks=sum(1 for row in ticks if row[3] == "down"),
         incidents=incidents,

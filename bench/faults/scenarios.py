@@ -78,11 +78,14 @@ def sigterm_rolling_restart(cluster: Cluster) -> Fault:
 
 
 def valkey_killed(cluster: Cluster) -> Fault:
+    check_in_flight(cluster, "india")
+    in_flight = cluster.target.checks_in_flight("india") + cluster.target.checks_in_flight("usa")
+    queued = sum(cluster.redis().llen(region) for region in ("india", "usa"))
     started = time.time()
     cluster.valkey.server.terminate()  # SIGKILL
     time.sleep(2)
     cluster.restart_valkey()
-    return Fault(started, time.time())
+    return Fault(started, time.time(), [f"{in_flight} check(s) in flight, {queued} queued when killed"])
 
 
 def valkey_down(seconds: int) -> Callable[[Cluster], Fault]:
@@ -146,12 +149,13 @@ SCENARIOS = [
         {"pool": "prefork", "concurrency": 4},
     ),
     Scenario("sigterm-rolling-restart", "new worker per region, then SIGTERM the old", sigterm_rolling_restart, 3.0),
-    Scenario("valkey-killed", "Valkey SIGKILLed, restarted 2 s later (AOF everysec)", valkey_killed),
+    Scenario("valkey-killed", "Valkey SIGKILLed mid-check, restarted 2 s later (AOF everysec)", valkey_killed, 3.0),
     Scenario(
         "valkey-killed-no-aof",
-        "Valkey SIGKILLed, restarted 2 s later, without AOF",
+        "Valkey SIGKILLed mid-check, restarted 2 s later, without AOF",
         valkey_killed,
-        settings={"appendonly": False},
+        3.0,
+        {"appendonly": False},
     ),
     Scenario("valkey-down-30s", "Valkey stopped for 30 s", valkey_down(30)),
     Scenario("postgres-down-30s", "PostgreSQL stopped for 30 s", postgres_down(30)),
