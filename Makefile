@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean faults
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## Fault suite: real processes, injected failures, docs/reliability.md (30-45 min; QUICK=1: a few).
+faults: $(VENV)/.installed
+	$(PY) -m bench.faults $(if $(QUICK),--quick) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .local

@@ -1,1 +1,1 @@
-"""Reproducible benchmarks (`python -m bench.scale --help`); not part of the test run."""
+"""Reproducible benchmarks and the fault suite (see bench/README.md); never part of the test run."""

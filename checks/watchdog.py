@@ -21,6 +21,13 @@ logger = logging.getLogger(__name__)
 GRACE_SECONDS = 30
 # Any number that is the same in every process that runs the watchdog.
 WATCHDOG_LOCK_ID = 0x7570_7464  # "uptd"
+# Two consecutive ticks this many intervals apart or more have a missed slot between them
+# (beat moves later slots along when it sends one late, so less than this is lateness).
+HOLE_INTERVALS = 1.5
+# How far back each run compares ticks with the one before: a hole that closed before any
+# run saw it open is shorter than two intervals, the grace and a watchdog period.
+HOLE_LOOKBACK_INTERVALS = 4
+HOLE_LOOKBACK_SECONDS = 300
 
 
 def missed_slot_count(first_expected: datetime, interval_seconds: int, now: datetime) -> int:
@@ -93,10 +100,60 @@ def watch(now: datetime | None = None) -> dict:
     for gap in open_gaps.values():
         _close(gap, now, now)
         closed += 1
+    holes = _record_holes(now)
     late = _refresh_late_regions()
-    if opened or closed:
-        logger.warning("watchdog: %s gaps opened, %s closed, %s monitor-regions late", opened, closed, late)
-    return {"opened": opened, "closed": closed, "late": late}
+    if opened or closed or holes:
+        logger.warning(
+            "watchdog: %s gaps opened, %s closed, %s found already over, %s monitor-regions late",
+            opened,
+            closed,
+            holes,
+            late,
+        )
+    return {"opened": opened, "closed": closed, "holes": holes, "late": late}
+
+
+def _record_holes(now: datetime) -> int:
+    """Record as closed gaps the missed slots between two recent ticks that no gap covers.
+
+    An outage shorter than about two intervals (a broker or database restart, a check lost
+    with its worker) ends before the open-gap rule above can see it, and the tick after it
+    would otherwise hide it.
+    """
+    sql = f"""
+        SELECT monitor_id, region_id, previous, scheduled_at, interval_seconds FROM (
+            SELECT t.monitor_id, t.region_id, t.scheduled_at, m.interval_seconds,
+                   COALESCE(m.checking_since, m.created_at) AS since,
+                   lag(t.scheduled_at) OVER (
+                       PARTITION BY t.monitor_id, t.region_id ORDER BY t.scheduled_at
+                   ) AS previous
+            FROM {Tick._meta.db_table} t JOIN {Monitor._meta.db_table} m ON m.id = t.monitor_id
+            WHERE m.is_active
+              AND t.scheduled_at > %s - make_interval(secs => m.interval_seconds * %s + %s)
+        ) AS recent
+        WHERE previous >= since
+          AND scheduled_at - previous >= make_interval(secs => interval_seconds * %s)
+    """  # noqa: S608 - table names from the models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, HOLE_LOOKBACK_INTERVALS, HOLE_LOOKBACK_SECONDS, HOLE_INTERVALS])
+        holes = cursor.fetchall()
+    recorded = 0
+    for monitor_id, region_id, previous, following, interval in holes:
+        if Gap.objects.filter(
+            monitor_id=monitor_id, region_id=region_id, starts_at__gt=previous, starts_at__lte=following
+        ).exists():
+            continue  # seen while it was open
+        missed = math.floor((following - previous).total_seconds() / interval + 0.5) - 1
+        Gap.objects.create(
+            monitor_id=monitor_id,
+            region_id=region_id,
+            starts_at=previous + timedelta(seconds=interval),
+            ends_at=following,
+            slots_missed=missed,
+            detected_at=now,
+        )
+        recorded += 1
+    return recorded
 
 
 def _first_slot_after(gap: Gap) -> datetime | None:

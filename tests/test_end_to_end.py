@@ -142,29 +142,3 @@ def test_a_worker_stopped_mid_check_finishes_it_and_hands_back_the_rest(alice, t
     assert old_log.count("succeeded") == 1 and new_log.count("succeeded") == 1, (old_log, new_log)
     # The broker's visibility timeout is minutes; the hand-over took seconds.
     assert handed_over_after < 20, (handed_over_after, old_log, new_log)
-
-
-@pytest.mark.parametrize("restart", ["another worker", "the same worker restarted"])
-def test_a_check_of_a_killed_worker_is_reclaimed_within_seconds(restart, alice, target, broker):
-    """SIGKILL mid-check: the check's message would wait out the visibility timeout
-    (minutes, and by then it has expired). Another worker returns it to the queue once the
-    dead one's heartbeat lapses; the same worker restarted does so at once."""
-    monitor = make_monitor(alice, target.url("/slow?seconds=3"), regions=("india",), timeout_seconds=10)
-    options = ("-Q", "india", "-l", "info", "--without-mingle", "--without-gossip", "-c", "1")
-    killed = start("worker", "-n", "killed@e2e", *options)
-    survivor = None
-    try:
-        wait_for(lambda: target.hits["/slow"], timeout=30, what="the check to reach the target")
-        killed.kill()
-        killed.wait()
-        killed_at = time.monotonic()
-        name = "killed@e2e" if restart == "the same worker restarted" else "survivor@e2e"
-        survivor = start("worker", "-n", name, *options)
-        tick = wait_for(lambda: Tick.objects.filter(monitor=monitor).first(), timeout=40, what="the check's tick")
-        reclaimed_after = time.monotonic() - killed_at
-    finally:
-        killed_log = stop(killed)
-        survivor_log = stop(survivor) if survivor else ""
-    assert tick.status == "up", (killed_log, survivor_log)
-    assert target.hits["/slow"] == 2  # the killed attempt, and the reclaimed one
-    assert reclaimed_after < 20, (reclaimed_after, survivor_log)

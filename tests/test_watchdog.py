@@ -118,3 +118,33 @@ def test_admin_filters_late_monitors_and_lists_gaps(admin_client, monitor, alice
     assert "india, usa" in page
     gaps = admin_client.get(reverse("admin:checks_gap_changelist")).content.decode()
     assert gaps.count(">shop<") == 2  # one gap per region
+
+
+def test_a_missed_slot_between_two_ticks_is_recorded_once_though_no_run_saw_it_open(monitor, alice_client):
+    start = monitor.checking_since
+    every_slot(monitor, "usa", start, 6)
+    # India's third slot was never checked (say its check died with a broker restart); the
+    # fourth came on time, before any watchdog run could see the third overdue.
+    for n in (0, 1, 3, 4, 5):
+        tick(monitor, "india", start + timedelta(seconds=n * INTERVAL))
+    at = start + timedelta(seconds=5 * INTERVAL + 5)
+    assert watch(at)["holes"] == 1
+    watch(at + timedelta(seconds=30))
+
+    gap = Gap.objects.get()
+    assert (gap.region.slug, gap.slots_missed) == ("india", 1)
+    assert gap.starts_at == start + timedelta(seconds=2 * INTERVAL)
+    assert gap.ends_at == start + timedelta(seconds=3 * INTERVAL)
+    assert Monitor.objects.get(pk=monitor.pk).late_regions == []
+    uptime = alice_client.get(f"/api/monitors/{monitor.pk}/uptime/", {"window": "24h"}).json()
+    assert uptime["regions"]["india"]["missed_slots"] == 1
+
+
+def test_a_late_slot_is_not_a_missed_one(monitor):
+    start = monitor.checking_since
+    # Beat sent one slot 0.4 intervals late; the ones after it moved along with it.
+    for offset in (0, 1, 2.4, 3.4, 4.4):
+        tick(monitor, "india", start + timedelta(seconds=offset * INTERVAL))
+        tick(monitor, "usa", start + timedelta(seconds=offset * INTERVAL))
+    assert watch(start + timedelta(seconds=4.4 * INTERVAL + 5))["holes"] == 0
+    assert not Gap.objects.exists()

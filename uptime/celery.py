@@ -15,6 +15,7 @@ def _install_worker_heartbeat() -> None:
     # Imported late: the step needs Django's settings, which are not ready at import time.
     from checks.heartbeat import HeartbeatStep
 
+    # Heartbeats, and handing back the checks of workers that died (checks/reclaim.py).
     app.steps["worker"].add(HeartbeatStep)
 
 

