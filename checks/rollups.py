@@ -69,39 +69,33 @@ def day_of(moment: datetime) -> date:
 
 # --- writing -------------------------------------------------------------------------------
 
+
 # Both rows in one statement. A tick counts once because it is counted only by the
 # transaction that inserted it (record_tick's get_or_create). Ticks in a maintenance window
 # count only in maintenance_checks, as in the figures.
-_COUNT_TICK_SQL = """
-WITH hourly AS (
-    INSERT INTO checks_hourlyrollup AS r (
-        monitor_id, region_id, hour, checks, up, maintenance_checks,
+def _upsert_sql(table: str, period: str) -> str:
+    """Add one tick's counts to its row of `table` (keyed by monitor, `period`, region).
+    Both names are constants of this module, never input."""
+    return f"""
+    INSERT INTO {table} AS r (
+        monitor_id, region_id, {period}, checks, up, maintenance_checks,
         response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
-    ) VALUES (%(monitor)s, %(region)s, %(hour)s, %(checks)s, %(up)s, %(maintenance)s,
+    ) VALUES (%(monitor)s, %(region)s, %({period})s, %(checks)s, %(up)s, %(maintenance)s,
               %(sum)s, %(ms)s, %(ms)s, %(histogram)s)
-    ON CONFLICT (monitor_id, hour, region_id) DO UPDATE SET
+    ON CONFLICT (monitor_id, {period}, region_id) DO UPDATE SET
         checks = r.checks + EXCLUDED.checks,
         up = r.up + EXCLUDED.up,
         maintenance_checks = r.maintenance_checks + EXCLUDED.maintenance_checks,
         response_time_sum_ms = r.response_time_sum_ms + EXCLUDED.response_time_sum_ms,
         response_time_min_ms = LEAST(r.response_time_min_ms, EXCLUDED.response_time_min_ms),
         response_time_max_ms = GREATEST(r.response_time_max_ms, EXCLUDED.response_time_max_ms),
-        response_time_histogram[%(index)s] = r.response_time_histogram[%(index)s] + %(timed)s
+        response_time_histogram[%(index)s] = r.response_time_histogram[%(index)s] + %(timed)s"""  # noqa: S608
+
+
+# Both rows in one statement: one round trip per tick.
+_COUNT_TICK_SQL = (
+    f"WITH hourly AS ({_upsert_sql('checks_hourlyrollup', 'hour')}\n){_upsert_sql('checks_dailyrollup', 'day')}"
 )
-INSERT INTO checks_dailyrollup AS r (
-    monitor_id, region_id, day, checks, up, maintenance_checks,
-    response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
-) VALUES (%(monitor)s, %(region)s, %(day)s, %(checks)s, %(up)s, %(maintenance)s,
-          %(sum)s, %(ms)s, %(ms)s, %(histogram)s)
-ON CONFLICT (monitor_id, day, region_id) DO UPDATE SET
-    checks = r.checks + EXCLUDED.checks,
-    up = r.up + EXCLUDED.up,
-    maintenance_checks = r.maintenance_checks + EXCLUDED.maintenance_checks,
-    response_time_sum_ms = r.response_time_sum_ms + EXCLUDED.response_time_sum_ms,
-    response_time_min_ms = LEAST(r.response_time_min_ms, EXCLUDED.response_time_min_ms),
-    response_time_max_ms = GREATEST(r.response_time_max_ms, EXCLUDED.response_time_max_ms),
-    response_time_histogram[%(index)s] = r.response_time_histogram[%(index)s] + %(timed)s
-"""
 
 
 def count_tick(tick) -> None:

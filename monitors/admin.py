@@ -8,6 +8,7 @@ from checks.stats import uptime_24h_annotation
 
 from . import maintenance, services
 from .models import MaintenanceWindow, Monitor, Region
+from .request_validation import HTTP_ONLY_FIELDS
 
 
 @admin.register(Region)
@@ -88,20 +89,7 @@ class MonitorAdmin(admin.ModelAdmin):
         ),
         (
             "HTTP request and response (HTTP monitors only)",
-            {
-                "fields": (
-                    "method",
-                    "expected_status",
-                    "follow_redirects",
-                    "request_headers",
-                    "request_body",
-                    "request_content_type",
-                    "auth_username",
-                    "auth_password",
-                    "keyword",
-                    "keyword_mode",
-                )
-            },
+            {"fields": tuple(name for name in HTTP_ONLY_FIELDS if name != "tls_expiry_warning_days")},
         ),
         ("TLS certificate", {"fields": ("tls_expiry_warning_days", "tls_expires_at", "tls_expiry_warned_for")}),
         (
