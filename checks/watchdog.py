@@ -24,8 +24,9 @@ WATCHDOG_LOCK_ID = 0x7570_7464  # "uptd"
 # Two consecutive ticks this many intervals apart or more have a missed slot between them
 # (beat moves later slots along when it sends one late, so less than this is lateness).
 HOLE_INTERVALS = 1.5
-# How far back each run compares ticks with the one before: a hole that closed before any
-# run saw it open is shorter than two intervals, the grace and a watchdog period.
+# How far back each run looks for ticks to compare with the one before them: the tick that
+# ends a hole is written at most about two intervals, the grace and a watchdog period
+# before the next run (longer only while the database, and so the watchdog, is away).
 HOLE_LOOKBACK_INTERVALS = 4
 HOLE_LOOKBACK_SECONDS = 300
 
@@ -120,14 +121,18 @@ def _record_holes(now: datetime) -> int:
     with its worker) ends before the open-gap rule above can see it, and the tick after it
     would otherwise hide it.
     """
+    # The tick before each recent one is looked up however old it is (the unique slot index
+    # makes that one index probe), so a hole longer than the look-back is found too: a
+    # database outage leaves no watchdog run to see it open.
+    tick_table, monitor_table = Tick._meta.db_table, Monitor._meta.db_table
     sql = f"""
         SELECT monitor_id, region_id, previous, scheduled_at, interval_seconds FROM (
             SELECT t.monitor_id, t.region_id, t.scheduled_at, m.interval_seconds,
                    COALESCE(m.checking_since, m.created_at) AS since,
-                   lag(t.scheduled_at) OVER (
-                       PARTITION BY t.monitor_id, t.region_id ORDER BY t.scheduled_at
-                   ) AS previous
-            FROM {Tick._meta.db_table} t JOIN {Monitor._meta.db_table} m ON m.id = t.monitor_id
+                   (SELECT max(p.scheduled_at) FROM {tick_table} p
+                    WHERE p.monitor_id = t.monitor_id AND p.region_id = t.region_id
+                      AND p.scheduled_at < t.scheduled_at) AS previous
+            FROM {tick_table} t JOIN {monitor_table} m ON m.id = t.monitor_id
             WHERE m.is_active
               AND t.scheduled_at > %s - make_interval(secs => m.interval_seconds * %s + %s)
         ) AS recent

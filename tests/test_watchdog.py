@@ -148,3 +148,14 @@ def test_a_late_slot_is_not_a_missed_one(monitor):
         tick(monitor, "usa", start + timedelta(seconds=offset * INTERVAL))
     assert watch(start + timedelta(seconds=4.4 * INTERVAL + 5))["holes"] == 0
     assert not Gap.objects.exists()
+
+
+def test_a_hole_longer_than_the_look_back_is_recorded_when_no_run_saw_it_open(monitor):
+    # The database was away for 20 intervals, so no watchdog ran while the slots went missing.
+    start = monitor.checking_since
+    every_slot(monitor, "usa", start, 24)
+    for n in (0, 1, 21, 22, 23):
+        tick(monitor, "india", start + timedelta(seconds=n * INTERVAL))
+    assert watch(start + timedelta(seconds=23 * INTERVAL + 5))["holes"] == 1
+    gap = Gap.objects.get()
+    assert (gap.region.slug, gap.slots_missed, gap.ends_at) == ("india", 19, start + timedelta(seconds=21 * INTERVAL))

@@ -147,8 +147,11 @@ class Cluster:
 
     def note_deaths(self) -> None:
         for name, process in self.processes.items():
-            if process.poll() is not None and name not in self._stopping and name not in self.deaths:
-                self.deaths.append(f"{name} exited with {process.returncode}")
+            if process.poll() is None or name in self._stopping:
+                continue
+            death = f"{name} exited with {process.returncode}"
+            if death not in self.deaths:
+                self.deaths.append(death)
 
     def stop_everything(self) -> None:
         self.note_deaths()
