@@ -309,19 +309,35 @@ def command_run(args: argparse.Namespace) -> int:
             **{f"worker-{slug}": worker_command(slug) for slug in regions},
             "worker-maintenance": maintenance_worker_command(),
         }
+        running: dict[str, subprocess.Popen] = {}
+        restarts: dict[str, list[float]] = {}
+
+        def launch(name: str) -> None:
+            # Own process group: the terminal's Ctrl-C is ours to pass on, in order.
+            running[name] = subprocess.Popen(commands[name], env=env, cwd=BASE_DIR, start_new_session=True)
+            processes.append(running[name])
+            say(f"started {name} (pid {running[name].pid})")
+
         try:
-            for name, command in commands.items():
-                # Own process group: the terminal's Ctrl-C is ours to pass on, in order.
-                processes.append(subprocess.Popen(command, env=env, cwd=BASE_DIR, start_new_session=True))
-                say(f"started {name} (pid {processes[-1].pid})")
+            for name in commands:
+                launch(name)
             say(f"admin:  http://127.0.0.1:{web_port}/admin/")
             say(f"API:    http://127.0.0.1:{web_port}/api/  (health: /api/health/)")
             say("press Ctrl-C to stop everything")
             while True:
-                for name, process in zip(commands, processes, strict=True):
-                    if process.poll() is not None:
+                for name, process in list(running.items()):
+                    if process.poll() is None:
+                        continue
+                    # As a supervisor would: a worker or beat that died is started again
+                    # (under its node name, so it hands back the checks it held), unless
+                    # it keeps dying.
+                    recent = [at for at in restarts.get(name, []) if at > time.monotonic() - 60]
+                    if name == "web" or len(recent) >= 3:
                         say(f"{name} exited with status {process.returncode}; stopping everything")
                         raise KeyboardInterrupt
+                    restarts[name] = [*recent, time.monotonic()]
+                    say(f"{name} exited with status {process.returncode}; starting it again")
+                    launch(name)
                 time.sleep(1)
         except KeyboardInterrupt:
             say("stopping web, beat and workers (running checks are finished first)")
