@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from checks.admin import RecordAdmin
+
 from . import services
 from .models import Channel, Delivery, DeliveryAttempt
 
@@ -34,7 +36,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(RecordAdmin):
     """The log of what was sent where: read-only."""
 
     list_display = ("created_at", "event", "channel", "monitor", "status", "attempts", "finished_at", "last_error")
@@ -43,13 +45,3 @@ class DeliveryAdmin(admin.ModelAdmin):
     list_select_related = ("channel", "monitor")
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]

@@ -4,27 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checks.models import Tick
-from checks.rollups import count_tick
-from monitors.models import Region
-from tests.factories import make_monitor
+from tests.factories import make_monitor, make_tick
 
 
 def add_tick(monitor, region_slug, minutes_ago, status="up", response_time_ms=100, now=None):
-    now = now or datetime.now(UTC)
-    slot = now - timedelta(minutes=minutes_ago)
-    tick = Tick.objects.create(
-        monitor=monitor,
-        region=Region.objects.get(slug=region_slug),
-        status=status,
-        status_code=200 if status == "up" else 500,
-        response_time_ms=response_time_ms,
-        error="" if status == "up" else "unexpected status 500",
-        scheduled_at=slot,
-        checked_at=slot + timedelta(milliseconds=20),
-    )
-    count_tick(tick)
-    return tick
+    slot = (now or datetime.now(UTC)) - timedelta(minutes=minutes_ago)
+    return make_tick(monitor, region_slug, slot, status, response_time_ms, late=timedelta(milliseconds=20))
 
 
 @pytest.fixture

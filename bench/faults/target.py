@@ -5,8 +5,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from bench.servers import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -49,20 +51,13 @@ class HitHandler(BaseHTTPRequestHandler):
                 server.in_flight[region] -= 1
 
 
-class HitTarget(ThreadingHTTPServer):
-    daemon_threads = True
-
+class HitTarget(BackgroundServer):
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), HitHandler)
+        super().__init__(HitHandler)
         self.lock = threading.Lock()
         self.hits: list[Hit] = []
         self.in_flight: Counter = Counter()
         self.delay_seconds = 0.0
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
 
     def url(self, monitor_key: int, region: str) -> str:
         return f"http://127.0.0.1:{self.port}/hit?m={monitor_key}&r={region}"
@@ -74,11 +69,3 @@ class HitTarget(ThreadingHTTPServer):
     def checks_in_flight(self, region: str) -> int:
         with self.lock:
             return self.in_flight[region]
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()

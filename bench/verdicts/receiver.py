@@ -7,7 +7,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from bench.servers import BackgroundServer
 
 
 @dataclass(frozen=True)
@@ -45,27 +47,16 @@ class ReceiverHandler(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-class AlertReceiver(ThreadingHTTPServer):
-    daemon_threads = True
-
+class AlertReceiver(BackgroundServer):
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
+        super().__init__(ReceiverHandler)
         self.secret = ""  # the channel's, once it exists
         self.alerts: list[Alert] = []
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/alerts"
+        return f"http://127.0.0.1:{self.port}/alerts"
 
     def record(self, alert: Alert) -> None:
         with self._lock:
             self.alerts.append(alert)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()

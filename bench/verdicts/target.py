@@ -5,7 +5,9 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from bench.servers import BackgroundServer
 
 REGION_IN_AGENT = re.compile(r"region/([a-z0-9-]+)")
 
@@ -69,20 +71,17 @@ class ScriptedHandler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-class ScriptedTarget(ThreadingHTTPServer):
-    daemon_threads = True
-
+class ScriptedTarget(BackgroundServer):
     def __init__(self, scenarios: list[Scenario]):
-        super().__init__(("127.0.0.1", 0), ScriptedHandler)
+        super().__init__(ScriptedHandler)
         self.scenarios = {scenario.name: scenario for scenario in scenarios}
         self.started_at: float | None = None  # the script's zero; before it, all is well
         self.requests: list[Request] = []
         self._blips_used: set[tuple[str, float]] = set()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def url(self, scenario: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/s/{scenario}"
+        return f"http://127.0.0.1:{self.port}/s/{scenario}"
 
     def start_script(self) -> float:
         self.started_at = time.time()
@@ -104,11 +103,3 @@ class ScriptedTarget(ThreadingHTTPServer):
                         break
             self.requests.append(Request(name, region, now, status))
         return status, scenario.delay_seconds if scenario else 0.0
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()
