@@ -199,6 +199,17 @@ def split_at_stand_ins(text: str) -> list[str]:
     return STAND_IN.split(text)
 
 
+def repr_as_celery(value, maxsize: int) -> str:
+    """celery's `saferepr` of a task's arguments. For plain ones (a check's: ints and short
+    strings) that is Python's repr, found ten times faster; saferepr itself for the rest."""
+    items = value.values() if isinstance(value, dict) else value
+    if all(type(item) in (int, str, bool) or item is None for item in items):
+        text = repr(value)
+        if len(text) < maxsize // 2:
+            return text
+    return saferepr(value, maxsize)
+
+
 def fill_in(parts: list[str], values: dict[str, str]) -> str:
     return "".join([values[part] if index % 2 else part for index, part in enumerate(parts)])
 
@@ -232,8 +243,8 @@ class CheckMessage:
             expires=stand_in("expires") if self.expire_seconds is not None else None,
             reply_to=reply_to,
             ignore_result=task.ignore_result if task is not None else False,
-            argsrepr=saferepr(args, app.amqp.argsrepr_maxsize),
-            kwargsrepr=saferepr(kwargs, app.amqp.kwargsrepr_maxsize),
+            argsrepr=repr_as_celery(args, app.amqp.argsrepr_maxsize),
+            kwargsrepr=repr_as_celery(kwargs, app.amqp.kwargsrepr_maxsize),
         )
         headers.update(options.get("headers") or {})
         headers["celery_beat_task"] = True  # as celery's beat marks what it sends
