@@ -6,12 +6,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django_celery_beat.models import PeriodicTask
 
 from checks.models import Tick
 from monitors.models import Monitor
@@ -142,3 +143,44 @@ def test_a_worker_stopped_mid_check_finishes_it_and_hands_back_the_rest(alice, t
     assert old_log.count("succeeded") == 1 and new_log.count("succeeded") == 1, (old_log, new_log)
     # The broker's visibility timeout is minutes; the hand-over took seconds.
     assert handed_over_after < 20, (handed_over_after, old_log, new_log)
+
+
+def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(alice, target, broker):
+    """Beat builds each check's message itself (checks.scheduler.CheckMessage), not through
+    celery's send_task: a real worker must take them as it took celery's."""
+    from checks.scheduler import CheckMessage, SlotScheduler
+    from uptime.celery import app
+
+    monitors = [
+        make_monitor(alice, target.url(f"/ok?n={n}"), regions=("india",), interval_seconds=60, timeout_seconds=2)
+        for n in range(6)
+    ]
+    now = datetime.now(UTC).replace(microsecond=0)
+    slots = {monitor.pk: now - timedelta(seconds=n + 1) for n, monitor in enumerate(monitors)}
+    for monitor in monitors:
+        PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} in ").update(
+            last_run_at=slots[monitor.pk] - timedelta(seconds=60)
+        )
+    broker.delete("india")  # the checks sent on creation
+    scheduler = SlotScheduler(app=app)
+    wait_for(lambda: scheduler.tick() is not None and broker.llen("india") >= 6, timeout=10, what="beat's sends")
+    # One more, sent two intervals ago: it expired on the way, and is not checked.
+    expired = monitors[0]
+    entry = scheduler.schedule[f"check monitor {expired.pk} in india"]
+    stale = CheckMessage(app, entry, app.thread_oid).render(now - timedelta(minutes=5), time.time() - 120)
+    broker.lpush("india", stale)
+    scheduler.close()
+
+    worker = start("worker", "-Q", "india", "-n", "india@e2e", "-l", "info", "--without-mingle", "--without-gossip")
+    try:
+        wait_for(lambda: Tick.objects.count() >= 6, timeout=40, what="six ticks")
+        wait_for(lambda: broker.llen("india") == 0, timeout=10, what="the queue to empty")
+        time.sleep(1)  # time for the expired message to be (wrongly) checked
+    finally:
+        worker_log = stop(worker)
+    ticks = {tick.monitor_id: tick for tick in Tick.objects.all()}
+    assert {pk: tick.scheduled_at for pk, tick in ticks.items()} == slots, worker_log
+    assert all(tick.status == "up" for tick in ticks.values()), worker_log
+    assert target.hits["/ok"] == 6, worker_log
+    # celery drops a message past its expiry as revoked, without running it.
+    assert worker_log.count("Discarding revoked task: checks.run_check") == 1, worker_log

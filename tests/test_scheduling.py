@@ -1,13 +1,16 @@
 """Monitors keep exactly one beat entry per region in step, and beat stamps each check's slot."""
 
+import base64
+import copy
 import json
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from celery.beat import Scheduler
 from django_celery_beat.models import PeriodicTask
 
-from checks.scheduler import SlotScheduler
+from checks.scheduler import SlotScheduler, broker_client
 from monitors.models import Region
 from monitors.services import delete_monitor, pause_monitor, resume_monitor, update_monitor
 from tests.conftest import queued_checks
@@ -209,4 +212,76 @@ def test_a_late_send_keeps_the_next_slot_on_the_grid(alice, broker):
     # Not 60 s after the late send: 60 s after the slot.
     next_due = scheduler.schedule[f"check monitor {monitor.pk} in india"].due_timestamp()
     assert next_due == (slot + timedelta(seconds=60)).timestamp()
+    scheduler.close()
+
+
+def raw_messages(broker, queue: str) -> list[dict]:
+    """The messages waiting on a queue, oldest first, with their bodies decoded."""
+    messages = []
+    for raw in reversed(broker.lrange(queue, 0, -1)):
+        envelope = json.loads(raw)
+        envelope["body"] = json.loads(base64.b64decode(envelope["body"]))
+        messages.append(envelope)
+    return messages
+
+
+def without_per_send_values(message: dict) -> dict:
+    """The message less what differs between two sends of one entry: the ids, the expiry."""
+    message = copy.deepcopy(message)
+    for name in ("id", "root_id", "expires"):
+        message["headers"].pop(name)
+    for name in ("correlation_id", "delivery_tag"):
+        message["properties"].pop(name)
+    return message
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_beat_sends_the_message_celery_would_with_its_own_id_slot_and_expiry(alice, broker):
+    monitor = make_monitor(alice, "https://example.com/", regions=("usa",), interval_seconds=60)
+    slot = make_due(monitor)
+    broker.delete("usa")
+    scheduler = SlotScheduler(app=app)
+    beat_until(scheduler, lambda: broker.llen("usa"))
+    entry = scheduler.schedule[f"check monitor {monitor.pk} in usa"]
+    # The same check through celery's own beat path: stamped with the same slot, sent
+    # straight to the queue's list.
+    stamped = entry.sent_for(slot)  # a copy
+    stamped.kwargs = {**entry.kwargs, "scheduled_at": slot.isoformat()}
+    stamped.options = {name: value for name, value in entry.options.items() if name != "exchange"}
+    celery_sent_at = time.time()
+    Scheduler.apply_async(scheduler, stamped, producer=scheduler.producer, advance=False)
+    scheduler.producer.release()
+
+    ours, celerys = raw_messages(broker, "usa")
+    ours_kept, celerys_kept = without_per_send_values(ours), without_per_send_values(celerys)
+    for part in ("headers", "properties", "body"):  # one at a time: a readable difference
+        assert ours_kept.pop(part) == celerys_kept.pop(part), part
+    assert ours_kept == celerys_kept
+    assert ours["body"][1]["scheduled_at"] == slot.isoformat()
+    headers, properties = ours["headers"], ours["properties"]
+    assert headers["id"] == headers["root_id"] == properties["correlation_id"] != celerys["headers"]["id"]
+    assert properties["delivery_tag"] != celerys["properties"]["delivery_tag"]
+    # Expires one interval after the send, like celery's.
+    ours_expires = datetime.fromisoformat(headers["expires"]).timestamp()
+    assert celery_sent_at + 58 < ours_expires <= datetime.fromisoformat(celerys["headers"]["expires"]).timestamp()
+    scheduler.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_checks_the_broker_refused_are_sent_once_with_their_slots_when_it_is_back(alice, broker, closed_port):
+    monitors = [make_monitor(alice, f"https://example.com/{n}", regions=("india",)) for n in range(3)]
+    slots = {monitor.pk: make_due(monitor, seconds_ago=n + 1) for n, monitor in enumerate(monitors)}
+    broker.delete("india")
+    scheduler = SlotScheduler(app=app)
+    reachable = scheduler._broker
+    scheduler._broker = broker_client(f"redis://127.0.0.1:{closed_port}/0")  # the broker is away
+    for _ in range(3):
+        scheduler.tick()
+    assert not queued_checks(broker, "india")
+
+    scheduler._broker = reachable  # the broker is back
+    for _ in range(3):
+        scheduler.tick()
+    sent = [(m["kwargs"]["monitor_id"], m["kwargs"]["scheduled_at"]) for m in queued_checks(broker, "india")]
+    assert sorted(sent) == sorted((pk, slot.isoformat()) for pk, slot in slots.items())
     scheduler.close()
