@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                "settings": vars(args) | {"json": str(args.json)},
+                "settings": {name: value for name, value in vars(args).items() if name != "json"},
                 "detection_target_seconds": budget,
                 "scenarios": rows,
             },
