@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from uptime.embedded import BASE_DIR, free_port, port_in_use, say, services
+from uptime.embedded import BASE_DIR, celery_command, free_port, port_in_use, say, services, stop_processes
 
 from .processes import ProcessGroup, Sampler, pids_with_in_command_line, postgres_pids
 from .report import lateness_summary, print_table, save_results
@@ -37,26 +36,9 @@ WARM_UP_SECONDS = 10
 CHECK_SETTINGS = {"timeout_seconds": 4, "retries": 1, "retry_interval_seconds": 2}
 
 
-def celery(*args: str) -> list[str]:
-    return [sys.executable, "-m", "celery", "-A", "uptime", *args]
-
-
 def start(command: list[str], log: Path) -> subprocess.Popen:
     with open(log, "ab") as out:
         return subprocess.Popen(command, cwd=BASE_DIR, env=os.environ.copy(), stdout=out, stderr=out)
-
-
-def stop(processes: list[subprocess.Popen], grace_seconds: float = 30) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace_seconds
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def empty_broker(client) -> None:
@@ -143,7 +125,7 @@ class Bench:
         launch = time.time()
         due = arrange(total, launch + (0 if all_due else WARM_UP_SECONDS), INTERVAL_SECONDS, all_due)
         launch = time.time()
-        command = celery("beat", "-l", "warning", "-S", scheduler, "--pidfile=")
+        command = celery_command("beat", "-l", "warning", "-S", scheduler, "--pidfile=")
         if self.args.profile:
             # cProfile writes its file when beat exits on SIGTERM (a SystemExit).
             profile = self.logs / f"{label.replace(' ', '-').replace('=', '')}.prof"
@@ -161,7 +143,7 @@ class Bench:
                 break
         ended = time.time()
         sampler.sample_now()
-        stop([beat])
+        stop_processes([beat])
         sampler.stop()
         drain(self.redis, self.regions, sent)
         sent = [message for message in sent if message[0] <= ended]
@@ -227,16 +209,17 @@ class Bench:
         targets.stdout.readline()  # "ready"
         launch = time.time()
         due = arrange(total, launch + WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False)
-        beat = start(celery("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
+        beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
         workers = [
             start(
-                celery("worker", "-Q", slug, "-n", f"{slug}@bench", "-l", "warning"), self.logs / f"worker-{slug}.log"
+                celery_command("worker", "-Q", slug, "-n", f"{slug}@bench", "-l", "warning"),
+                self.logs / f"worker-{slug}.log",
             )
             for slug in self.regions
         ]
         workers.append(
             start(
-                celery("worker", "-Q", "maintenance", "-n", "maintenance@bench", "-l", "warning", "-c", "2"),
+                celery_command("worker", "-Q", "maintenance", "-n", "maintenance@bench", "-l", "warning", "-c", "2"),
                 self.logs / "worker-maintenance.log",
             )
         )
@@ -258,10 +241,10 @@ class Bench:
             ended = time.time()
             sampler.sample_now()
         finally:
-            stop([beat])
-            stop(workers, grace_seconds=40)
+            stop_processes([beat])
+            stop_processes(workers, grace_seconds=40)
             sampler.stop()
-            stop([targets], grace_seconds=2)
+            stop_processes([targets], grace_seconds=2)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT extract(epoch FROM scheduled_at), extract(epoch FROM checked_at), monitor_id, region_id"

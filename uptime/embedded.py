@@ -276,11 +276,12 @@ def _ensure_admin(env: dict) -> None:
         say(f"created admin user {email} with password {password}")
 
 
-def stop_processes(processes: list[subprocess.Popen]) -> None:
+def stop_processes(processes: list[subprocess.Popen], grace_seconds: float = SHUTDOWN_GRACE_SECONDS) -> None:
+    """SIGTERM all, then wait for each up to the grace period in all; kill what is left."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+    deadline = time.monotonic() + grace_seconds
     for process in processes:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
