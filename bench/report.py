@@ -49,6 +49,8 @@ def print_table(results: list[dict]) -> None:
         ("p95 ms", lambda r: r["lateness_ms"]["p95"]),
         ("p99 ms", lambda r: r["lateness_ms"]["p99"]),
         ("max ms", lambda r: r["lateness_ms"]["max"]),
+        ("fast p99 ms", lambda r: r["fast_lateness_ms"]["p99"] if "fast_lateness_ms" in r else ""),
+        ("false down", lambda r: r.get("fast_false_down", "")),
         ("missed", lambda r: r["slots_missed"]),
         ("dups", lambda r: r["duplicates"]),
         ("beat cores", lambda r: r.get("beat_cores", round(r["cpu_seconds"]["beat"] / r["seconds"], 3))),

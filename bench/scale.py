@@ -247,17 +247,23 @@ class Bench:
             stop_processes([targets], grace_seconds=2)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT extract(epoch FROM scheduled_at), extract(epoch FROM checked_at), monitor_id, region_id"
-                " FROM checks_tick"
+                "SELECT extract(epoch FROM scheduled_at), extract(epoch FROM checked_at), monitor_id, region_id,"
+                " t.status = 'down' AND m.url LIKE '%%/ok'"
+                " FROM checks_tick t JOIN monitors_monitor m ON m.id = t.monitor_id"
             )
-            ticks = [(float(slot), float(checked), monitor, region) for slot, checked, monitor, region in cursor]
-        return self.e2e_result(label, total, due, ticks, launch, ended, sampler)
+            ticks = [
+                (float(slot), float(checked), monitor, region, false_down)
+                for slot, checked, monitor, region, false_down in cursor
+            ]
+            cursor.execute("SELECT id FROM monitors_monitor WHERE url LIKE '%%/ok'")
+            fast = {row[0] for row in cursor}
+        return self.e2e_result(label, total, due, ticks, fast, launch, ended, sampler)
 
-    def e2e_result(self, label, total, due, ticks, launch, ended, sampler) -> dict:
+    def e2e_result(self, label, total, due, ticks, fast, launch, ended, sampler) -> dict:
         # A slot is owed once its check had time to finish: due, plus the longest check.
         owed_until = ended - 15
         counted = [tick for tick in ticks if tick[0] <= owed_until]
-        slots = {(monitor, round(slot, 3)) for slot, _, monitor, _ in counted}
+        slots = {(monitor, round(slot, 3)) for slot, _, monitor, _, _ in counted}
         expected = 0
         for first_due in due.values():
             if first_due <= owed_until:
@@ -273,16 +279,25 @@ class Bench:
             "checks": checks,
             "checks_per_second": round(checks / window, 1),
             "dispatches_per_second": round(checks / window, 1),
-            "lateness_ms": lateness_summary([checked - slot for slot, checked, _, _ in counted]),
+            "lateness_ms": lateness_summary([checked - slot for slot, checked, _, _, _ in counted]),
+            # The issue's criterion: lateness of the checks of sites that answer at once.
+            "fast_lateness_ms": lateness_summary(
+                [checked - slot for slot, checked, monitor, _, _ in counted if monitor in fast]
+            ),
+            "fast_false_down": sum(1 for *_, false_down in counted if false_down),
             "slots_expected": expected,
             "slots_missed": max(0, expected - len(slots)),
-            "duplicates": checks - len({(monitor, region, round(slot, 3)) for slot, _, monitor, region in counted}),
+            "duplicates": checks - len({(monitor, region, round(slot, 3)) for slot, _, monitor, region, _ in counted}),
             "cpu_seconds": {name: round(value, 2) for name, value in cpu.items()},
             "cpu_ms_per_check": {name: round(value * 1000 / max(1, checks), 3) for name, value in cpu.items()},
             "cpu_ms_per_check_total": round(sum(cpu.values()) * 1000 / max(1, checks), 3),
+            # What production would spend: everything but the benchmark's own targets.
+            "cpu_ms_per_check_ours": round(
+                sum(value for name, value in cpu.items() if name != "targets") * 1000 / max(1, checks), 3
+            ),
             "peak_rss_mb": {name: round(value / 2**20, 1) for name, value in sampler.peak_rss_bytes().items()},
             "timeline": {
-                "lateness": [(checked, checked - slot) for slot, checked, _, _ in counted],
+                "lateness": [(checked, checked - slot) for slot, checked, _, _, _ in counted],
                 "cpu": sampler.timeline,
                 "start": launch,
             },
@@ -290,13 +305,16 @@ class Bench:
 
 
 def meets(result: dict, args) -> bool:
-    late = result["lateness_ms"]
+    """The issue's end-to-end criteria: at least 99.9% of slots checked, no duplicate tick,
+    and for the sites that answer at once p99 lateness within the limit and no false down."""
+    late = result["fast_lateness_ms"]
     missed_share = result["slots_missed"] / max(1, result["slots_expected"])
     return (
         late["p99"] is not None
         and late["p99"] <= args.max_p99_ms
         and missed_share * 100 <= args.max_missed_percent
         and result["duplicates"] == 0
+        and result["fast_false_down"] == 0
     )
 
 
@@ -364,7 +382,9 @@ def main(argv=None) -> int:
         mode = modes.add_parser(name, help="beat, workers and targets" if name == "e2e" else "largest N that passes")
         mode.add_argument("--monitors", default=default)
         mode.add_argument("--minutes", type=float, default=3)
-        mode.add_argument("--max-p99-ms", type=float, default=5000, help="criterion: p99 of checked_at - slot")
+        mode.add_argument(
+            "--max-p99-ms", type=float, default=2000, help="criterion: p99 of checked_at - slot, fast sites"
+        )
         mode.add_argument("--max-missed-percent", type=float, default=0.1, help="criterion: slots missed")
         mode.set_defaults(handler=handler)
 

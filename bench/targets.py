@@ -3,51 +3,56 @@ its CPU is counted on its own. Each connection is closed after its answer, as a 
 check's is.
 
     python -m bench.targets PORT     # /ok  /slow (2-3 s)  /hang (never answers in time)  /status/500
+
+An asyncio server, not http.server's thread per connection: at hundreds of checks a second,
+with the slow and hanging ones holding their connections, the targets must cost little
+next to what is measured.
 """
 
+import asyncio
 import contextlib
 import random
 import sys
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-HANG_SECONDS = 30
+# Longer than any benchmark monitor's timeout (4 s), so these checks time out; not much
+# longer, so the connections they hold do not pile up.
+HANG_SECONDS = 8
+MAX_REQUEST_BYTES = 16 * 1024
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.0"  # one request per connection
+def answer(code: int) -> bytes:
+    reason = {200: "OK", 500: "Internal Server Error"}[code]
+    return f"HTTP/1.0 {code} {reason}\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n".encode()
 
-    def log_message(self, format, *args):
+
+OK, ERROR = answer(200), answer(500)
+
+
+async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+        path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"
+        if path.startswith(b"/slow"):
+            await asyncio.sleep(random.uniform(2.0, 3.0))
+        elif path.startswith(b"/hang"):
+            await asyncio.sleep(HANG_SECONDS)
+        writer.write(ERROR if path.startswith(b"/status/500") else OK)
+        await writer.drain()
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         pass
-
-    def do_HEAD(self):
-        self.do_GET()
-
-    def do_GET(self):
-        if self.path.startswith("/slow"):
-            time.sleep(random.uniform(2.0, 3.0))
-        elif self.path.startswith("/hang"):
-            time.sleep(HANG_SECONDS)
-        code = 500 if self.path.startswith("/status/500") else 200
-        body = b"ok\n"
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-
-
-def main() -> None:
-    server = Server(("127.0.0.1", int(sys.argv[1])), Handler)
+async def main(port: int) -> None:
+    server = await asyncio.start_server(serve, "127.0.0.1", port, backlog=4096, limit=MAX_REQUEST_BYTES)
     print("ready", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    async with server:
+        await server.serve_forever()
 
 
 if __name__ == "__main__":
-    main()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main(int(sys.argv[1])))

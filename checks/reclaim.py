@@ -16,7 +16,8 @@ import logging
 
 import redis
 from celery.signals import task_postrun, task_received, task_revoked
-from django.conf import settings
+
+from .redis_client import client
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +35,6 @@ if tag and redis.call('HGET', KEYS[2], tag) == ARGV[2] then
     redis.call('HDEL', KEYS[2], tag)
 end
 """
-
-_client: redis.Redis | None = None
-
-
-def client() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
-    return _client
 
 
 @task_received.connect

@@ -1,7 +1,7 @@
 """Rollups: each monitor's ticks counted per region and hour, and per region and day, so
 uptime and latency over a window read a few hundred rows instead of every tick.
 
-Written with the tick (record_tick calls count_tick in its transaction), rebuilt from
+Written with the ticks (checks/recording.py counts each batch in its transaction), rebuilt from
 ticks by `rebuild` (the migration that added them, and `manage.py rebuild_rollups`), read
 by checks.stats, pruned on their own retention: they outlive the raw ticks.
 """
@@ -70,63 +70,106 @@ def day_of(moment: datetime) -> date:
 # --- writing -------------------------------------------------------------------------------
 
 
-# Both rows in one statement. A tick counts once because it is counted only by the
-# transaction that inserted it (record_tick's get_or_create). Ticks in a maintenance window
-# count only in maintenance_checks, as in the figures.
-def _upsert_sql(table: str, period: str) -> str:
-    """Add one tick's counts to its row of `table` (keyed by monitor, `period`, region).
+# A tick counts once because it is counted only by the transaction that inserted it
+# (checks/recording.py). Ticks in a maintenance window count only in maintenance_checks,
+# as in the figures. A batch's ticks are summed per row first: one statement may not
+# update the same row twice.
+def _upsert_sql(table: str, period: str, period_type: str) -> str:
+    """Add a batch's counts to their rows of `table` (keyed by monitor, `period`, region).
     Both names are constants of this module, never input."""
     return f"""
     INSERT INTO {table} AS r (
         monitor_id, region_id, {period}, checks, up, maintenance_checks,
         response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
-    ) VALUES (%(monitor)s, %(region)s, %({period})s, %(checks)s, %(up)s, %(maintenance)s,
-              %(sum)s, %(ms)s, %(ms)s, %(histogram)s)
+    )
+    SELECT monitor_id, region_id, period, checks, up, maintenance, total, low, high, histogram::integer[]
+    FROM unnest(%s::bigint[], %s::bigint[], %s::{period_type}[], %s::integer[], %s::integer[], %s::integer[],
+                %s::bigint[], %s::integer[], %s::integer[], %s::text[])
+        AS batch(monitor_id, region_id, period, checks, up, maintenance, total, low, high, histogram)
     ON CONFLICT (monitor_id, {period}, region_id) DO UPDATE SET
         checks = r.checks + EXCLUDED.checks,
         up = r.up + EXCLUDED.up,
         maintenance_checks = r.maintenance_checks + EXCLUDED.maintenance_checks,
         response_time_sum_ms = r.response_time_sum_ms + EXCLUDED.response_time_sum_ms,
+        -- LEAST/GREATEST skip NULLs: ticks without a time leave min and max alone.
         response_time_min_ms = LEAST(r.response_time_min_ms, EXCLUDED.response_time_min_ms),
         response_time_max_ms = GREATEST(r.response_time_max_ms, EXCLUDED.response_time_max_ms),
-        response_time_histogram[%(index)s] = r.response_time_histogram[%(index)s] + %(timed)s"""  # noqa: S608
+        response_time_histogram = ARRAY(
+            SELECT stored + added
+            FROM unnest(r.response_time_histogram, EXCLUDED.response_time_histogram) WITH ORDINALITY
+                AS bucket(stored, added, position)
+            ORDER BY position
+        )"""  # noqa: S608
 
 
-# Both rows in one statement: one round trip per tick.
-_COUNT_TICK_SQL = (
-    f"WITH hourly AS ({_upsert_sql('checks_hourlyrollup', 'hour')}\n){_upsert_sql('checks_dailyrollup', 'day')}"
-)
+_COUNT_HOURLY_SQL = _upsert_sql("checks_hourlyrollup", "hour", "timestamptz")
+_COUNT_DAILY_SQL = _upsert_sql("checks_dailyrollup", "day", "date")
+
+
+@dataclass
+class _Counts:
+    checks: int = 0
+    up: int = 0
+    maintenance: int = 0
+    total_ms: int = 0
+    low_ms: int | None = None
+    high_ms: int | None = None
+    histogram: dict[int, int] = field(default_factory=dict)
+
+    def add(self, tick) -> None:
+        counted = not tick.in_maintenance
+        up = counted and tick.status == "up"
+        self.checks += counted
+        self.up += up
+        self.maintenance += tick.in_maintenance
+        # Response times count for successful checks only, as in the figures.
+        if up and tick.response_time_ms is not None:
+            ms = tick.response_time_ms
+            self.total_ms += ms
+            self.low_ms = ms if self.low_ms is None else min(self.low_ms, ms)
+            self.high_ms = ms if self.high_ms is None else max(self.high_ms, ms)
+            bucket = bucket_of(ms)
+            self.histogram[bucket] = self.histogram.get(bucket, 0) + 1
+
+    def histogram_literal(self) -> str:
+        counts = [0] * BUCKETS
+        for bucket, count in self.histogram.items():
+            counts[bucket] = count
+        return "{" + ",".join(map(str, counts)) + "}"
+
+
+def count_ticks(ticks) -> None:
+    """Add newly written ticks to their hours' and days' rollups: two statements for the
+    batch. Call it in the transaction that inserted the ticks, and only there."""
+    if not ticks:
+        return
+    hourly: dict[tuple, _Counts] = {}
+    daily: dict[tuple, _Counts] = {}
+    for tick in ticks:
+        hourly.setdefault((tick.monitor_id, tick.region_id, hour_of(tick.scheduled_at)), _Counts()).add(tick)
+        daily.setdefault((tick.monitor_id, tick.region_id, day_of(tick.scheduled_at)), _Counts()).add(tick)
+    with connection.cursor() as cursor:
+        for sql, rows in ((_COUNT_HOURLY_SQL, hourly), (_COUNT_DAILY_SQL, daily)):
+            keys, counts = list(rows), list(rows.values())
+            cursor.execute(
+                sql,
+                [
+                    [key[0] for key in keys],
+                    [key[1] for key in keys],
+                    [key[2] for key in keys],
+                    [c.checks for c in counts],
+                    [c.up for c in counts],
+                    [c.maintenance for c in counts],
+                    [c.total_ms for c in counts],
+                    [c.low_ms for c in counts],
+                    [c.high_ms for c in counts],
+                    [c.histogram_literal() for c in counts],
+                ],
+            )
 
 
 def count_tick(tick) -> None:
-    """Add a newly written tick to its hour's and its day's rollup. Call it in the
-    transaction that inserted the tick, and only there."""
-    counted = not tick.in_maintenance
-    up = counted and tick.status == "up"
-    # Response times count for successful checks only, as in the figures.
-    timed = up and tick.response_time_ms is not None
-    bucket = bucket_of(tick.response_time_ms) if timed else 0
-    histogram = [0] * BUCKETS
-    histogram[bucket] = int(timed)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _COUNT_TICK_SQL,
-            {
-                "monitor": tick.monitor_id,
-                "region": tick.region_id,
-                "hour": hour_of(tick.scheduled_at),
-                "day": day_of(tick.scheduled_at),
-                "checks": int(counted),
-                "up": int(up),
-                "maintenance": int(tick.in_maintenance),
-                "sum": tick.response_time_ms if timed else 0,
-                # LEAST/GREATEST skip NULLs: a tick without a time leaves min and max alone.
-                "ms": tick.response_time_ms if timed else None,
-                "histogram": histogram,
-                "index": bucket + 1,  # PostgreSQL arrays count from 1
-                "timed": int(timed),
-            },
-        )
+    count_ticks([tick])
 
 
 # --- rebuilding from ticks -----------------------------------------------------------------

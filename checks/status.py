@@ -3,7 +3,7 @@ StatusChange row, and opens or resolves the monitor's incident, in the same tran
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from monitors.models import Monitor
@@ -18,48 +18,91 @@ from .verdicts import DOWN, verdict
 FRESH_INTERVALS = 3
 
 
-def latest_results(monitor: Monitor, now: datetime) -> dict[str, Tick | None]:
-    """Each of the monitor's regions' latest fresh tick (None where there is none)."""
-    fresh_since = now - timedelta(seconds=FRESH_INTERVALS * monitor.interval_seconds)
-    slugs = list(monitor.regions.values_list("slug", flat=True))
+def latest_results(monitors: list[Monitor], as_of: dict[int, datetime]) -> dict[int, dict[str, Tick | None]]:
+    """Each monitor's regions' latest tick still fresh at `as_of[monitor id]` (None where
+    there is none), for a batch of monitors in two queries."""
+    if not monitors:
+        return {}
+    ids = [monitor.pk for monitor in monitors]
+    slugs: dict[int, list[str]] = {monitor_id: [] for monitor_id in ids}
+    for monitor_id, slug in Monitor.regions.through.objects.filter(monitor_id__in=ids).values_list(
+        "monitor_id", "region__slug"
+    ):
+        slugs[monitor_id].append(slug)
+    fresh_since = {m.pk: as_of[m.pk] - timedelta(seconds=FRESH_INTERVALS * m.interval_seconds) for m in monitors}
     latest = (
-        Tick.objects.filter(monitor=monitor, region__slug__in=slugs, scheduled_at__gte=fresh_since)
+        Tick.objects.filter(monitor_id__in=ids, scheduled_at__gte=min(fresh_since.values()))
         .select_related("region")
-        .order_by("region_id", "-scheduled_at")
-        .distinct("region_id")
+        .order_by("monitor_id", "region_id", "-scheduled_at")
+        .distinct("monitor_id", "region_id")
     )
-    found = {tick.region.slug: tick for tick in latest}
-    return {slug: found.get(slug) for slug in slugs}
+    found = {
+        (tick.monitor_id, tick.region.slug): tick
+        for tick in latest
+        if tick.scheduled_at >= fresh_since[tick.monitor_id]
+    }
+    return {monitor_id: {slug: found.get((monitor_id, slug)) for slug in slugs[monitor_id]} for monitor_id in ids}
 
 
-def apply_tick(monitor_id: int, tick: Tick) -> None:
-    """Re-decide the monitor's status now that `tick` is recorded. Call inside the tick's
-    transaction: the monitor row is locked, so regions finishing together decide in turn."""
-    monitor = Monitor.objects.select_for_update().get(pk=monitor_id)
-    if not monitor.is_active:
-        return  # paused meanwhile: the tick is kept, the status stays paused
-    latest = latest_results(monitor, timezone.now())
-    down = {slug: t for slug, t in latest.items() if t and t.status == DOWN}
-    if _newest_in_maintenance(latest):
-        # No verdict during maintenance, so no incident: the first check after the window
-        # judges the site again, and an outage still going on opens its incident then.
-        new_status = Monitor.Status.MAINTENANCE
-    else:
-        new_status = verdict({slug: t.status if t else None for slug, t in latest.items()}, monitor.quorum)
-    if monitor.last_checked_at is None or tick.checked_at > monitor.last_checked_at:
-        monitor.last_checked_at = tick.checked_at
-    if new_status != monitor.status:
-        # Moving into maintenance resolves an open incident (its resolution: "maintenance").
-        if new_status == Monitor.Status.MAINTENANCE:
-            reason = "maintenance window"
+def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
+    """Re-decide the status of the monitors `ticks` (just recorded) are of. Call inside the
+    ticks' transaction with `monitors` (by id) locked, so writers deciding the same monitor
+    take turns.
+
+    Each monitor is judged as of its newest tick here, not of the clock: results written
+    late (after a database outage) are judged as they were when checked.
+    """
+    newest: dict[int, Tick] = {}
+    for tick in ticks:
+        if tick.monitor_id not in newest or tick.checked_at > newest[tick.monitor_id].checked_at:
+            newest[tick.monitor_id] = tick
+    # Paused meanwhile: the ticks are kept, the status stays paused.
+    judged = [monitors[monitor_id] for monitor_id in newest if monitors[monitor_id].is_active]
+    latest_of = latest_results(judged, {m.pk: newest[m.pk].checked_at for m in judged})
+    still_down = []
+    for monitor in judged:
+        tick, latest = newest[monitor.pk], latest_of[monitor.pk]
+        down = {slug: t for slug, t in latest.items() if t and t.status == DOWN}
+        if _newest_in_maintenance(latest):
+            # No verdict during maintenance, so no incident: the first check after the window
+            # judges the site again, and an outage still going on opens its incident then.
+            new_status = Monitor.Status.MAINTENANCE
         else:
-            reason = min(down.values(), key=lambda t: t.checked_at).error if down else ""
-        change_status(monitor, new_status, tick.checked_at, reason, sorted(down))
-    elif new_status == DOWN:
-        _widen_open_incident(monitor, sorted(down))
-    Monitor.objects.filter(pk=monitor.pk).update(
-        status=monitor.status, last_checked_at=monitor.last_checked_at, status_changed_at=monitor.status_changed_at
-    )
+            new_status = verdict({slug: t.status if t else None for slug, t in latest.items()}, monitor.quorum)
+        if monitor.last_checked_at is None or tick.checked_at > monitor.last_checked_at:
+            monitor.last_checked_at = tick.checked_at
+        if new_status != monitor.status:
+            # Moving into maintenance resolves an open incident (its resolution: "maintenance").
+            if new_status == Monitor.Status.MAINTENANCE:
+                reason = "maintenance window"
+            else:
+                reason = min(down.values(), key=lambda t: t.checked_at).error if down else ""
+            change_status(monitor, new_status, tick.checked_at, reason, sorted(down))
+        elif new_status == DOWN:
+            still_down.append((monitor, sorted(down)))
+    _widen_open_incidents(still_down)
+    _save_statuses(judged)
+
+
+def _save_statuses(monitors: list[Monitor]) -> None:
+    """Write the monitors' status fields in one statement (an UPDATE leaves `updated_at`,
+    which marks people's edits, alone)."""
+    if not monitors:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE monitors_monitor AS m
+            SET status = v.status, last_checked_at = v.last_checked_at, status_changed_at = v.status_changed_at
+            FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[])
+                AS v(id, status, last_checked_at, status_changed_at)
+            WHERE m.id = v.id""",
+            [
+                [m.pk for m in monitors],
+                [m.status for m in monitors],
+                [m.last_checked_at for m in monitors],
+                [m.status_changed_at for m in monitors],
+            ],
+        )
 
 
 def _newest_in_maintenance(latest: dict[str, Tick | None]) -> bool:
@@ -98,11 +141,15 @@ def change_status(monitor: Monitor, new_status: str, at: datetime, reason: str, 
     monitor.status_changed_at = at
 
 
-def _widen_open_incident(monitor: Monitor, down_regions: list[str]) -> None:
-    incident = Incident.objects.filter(monitor=monitor, resolved_at__isnull=True).first()
-    if incident is not None and not set(down_regions) <= set(incident.regions):
-        incident.regions = sorted(set(incident.regions) | set(down_regions))
-        incident.save(update_fields=["regions"])
+def _widen_open_incidents(down: list[tuple[Monitor, list[str]]]) -> None:
+    """Add regions that now see it down to each still-down monitor's open incident."""
+    regions = {monitor.pk: set(slugs) for monitor, slugs in down}
+    if not regions:
+        return
+    for incident in Incident.objects.filter(monitor_id__in=list(regions), resolved_at__isnull=True):
+        if not regions[incident.monitor_id] <= set(incident.regions):
+            incident.regions = sorted(regions[incident.monitor_id] | set(incident.regions))
+            incident.save(update_fields=["regions"])
 
 
 @transaction.atomic

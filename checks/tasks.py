@@ -6,12 +6,14 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
+from redis import RedisError
 
 from . import rollups, services, watchdog
 
-# The database being briefly away is our fault, not the site's: Celery retries the task
-# rather than recording anything. The slot's unique tick keeps a repeat harmless.
-INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
+# The database or Redis being briefly away is our fault, not the site's: Celery retries
+# the task rather than recording anything. The slot's unique tick keeps a repeat harmless.
+# (A check needs the database only when its worker has not read the monitors yet.)
+INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, RedisError)
 
 
 @shared_task(
@@ -23,13 +25,16 @@ INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError)
     ignore_result=True,
 )
 def run_check(monitor_id: int, region: str, scheduled_at: str | None = None) -> str:
-    """Check one monitor from one region for the slot beat stamped on the message."""
+    """Check one monitor from one region for the slot beat stamped on the message; the
+    outcome is spooled for the outcome writer to record."""
     # A message without a slot (sent by hand) is a check of "now".
     slot = datetime.fromisoformat(scheduled_at) if scheduled_at else timezone.now()
     if timezone.is_naive(slot):
         slot = timezone.make_aware(slot, UTC)
-    tick = services.run_slot(monitor_id, region, slot)
-    return tick.status if tick else "skipped"
+    checked = services.run_slot(monitor_id, region, slot)
+    if checked is None:
+        return "skipped"
+    return "up" if checked.outcome.result.is_up else "down"
 
 
 @shared_task(name="checks.prune_ticks", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)

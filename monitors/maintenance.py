@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 
 from .models import WEEK, MaintenanceWindow, Monitor
 
@@ -42,6 +43,16 @@ def update_window(window: MaintenanceWindow, monitors: Iterable[Monitor] | None 
     if monitors is not None:
         window.monitors.set(monitors)
     return window
+
+
+def windows_of(monitor_ids: Iterable[int], since: datetime) -> dict[int, list[MaintenanceWindow]]:
+    """The monitors' windows in force at `since` or later, by monitor: one query for a batch
+    of ticks, which then ask `window.covers(slot)`."""
+    found: dict[int, list[MaintenanceWindow]] = {}
+    windows = MaintenanceWindow.objects.not_over(since).filter(monitors__in=list(monitor_ids))
+    for window in windows.annotate(monitor_id=F("monitors")):
+        found.setdefault(window.monitor_id, []).append(window)
+    return found
 
 
 def in_maintenance(monitor_id: int, at: datetime) -> bool:

@@ -190,6 +190,10 @@ class MaintenanceWindow(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def covers(self, at: datetime) -> bool:
+        occurrence = self.occurrence(at)
+        return occurrence is not None and occurrence[0] <= at < occurrence[1]
+
     def occurrence(self, at: datetime) -> tuple[datetime, datetime] | None:
         """The (start, end) of the window's occurrence in force at `at`, or else of its next
         one; None once a one-off window is over."""

@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from checks.directory import directory
 from monitors.models import Region
 
 PASSWORD = "correct-horse-battery-staple"
@@ -39,6 +40,10 @@ def suite_settings(settings):
     cache.clear()
     # Password hashing is deliberately slow; the suite hashes hundreds of them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # In-process checks see each test's monitors and edits at once (workers read edits
+    # every second); tests of that caching set their own period.
+    settings.MONITOR_REFRESH_SECONDS = 0
+    directory.forget()
 
 
 def make_user(email: str) -> User:

@@ -4,13 +4,17 @@ from datetime import UTC, datetime, timedelta
 
 from checks.models import Tick
 from checks.tasks import run_check
+from checks.writer import write_spooled
 from monitors.models import Monitor
 from monitors.services import delete_monitor, pause_monitor
 from tests.factories import make_monitor
 
 
 def run(monitor, slot, region="india"):
-    return run_check.apply(kwargs={"monitor_id": monitor.pk, "region": region, "scheduled_at": slot.isoformat()}).get()
+    kwargs = {"monitor_id": monitor.pk, "region": region, "scheduled_at": slot.isoformat()}
+    status = run_check.apply(kwargs=kwargs).get()
+    write_spooled()
+    return status
 
 
 def test_up_site_writes_an_up_tick_and_moves_the_monitor(alice, target, slot):

@@ -4,6 +4,7 @@ import pytest
 
 from checks.models import Incident, StatusChange
 from checks.tasks import run_check
+from checks.writer import write_spooled
 from monitors.models import Monitor
 from monitors.services import pause_monitor, update_monitor
 from tests.factories import make_monitor
@@ -19,6 +20,7 @@ def check(monitor, region, slot, seconds=0):
 
     at = slot + timedelta(seconds=seconds)
     run_check.apply(kwargs={"monitor_id": monitor.pk, "region": region, "scheduled_at": at.isoformat()})
+    write_spooled()
     monitor.refresh_from_db()
     return monitor.status
 

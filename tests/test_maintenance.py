@@ -10,6 +10,7 @@ from accounts.models import User
 from checks.models import Incident, StatusChange, Tick
 from checks.rollups import count_tick
 from checks.tasks import run_check
+from checks.writer import write_spooled
 from monitors.maintenance import create_window, in_maintenance
 from monitors.models import MaintenanceWindow, Monitor, Region
 from tests.conftest import PASSWORD
@@ -21,6 +22,7 @@ WEEK = timedelta(days=7)
 
 def check(monitor, slot, region="india") -> str:
     run_check.apply(kwargs={"monitor_id": monitor.pk, "region": region, "scheduled_at": slot.isoformat()})
+    write_spooled()
     monitor.refresh_from_db()
     return monitor.status
 

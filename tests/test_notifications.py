@@ -21,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from checks.models import Incident
 from checks.tasks import run_check
+from checks.writer import write_spooled
 from monitors.models import Monitor
 from notifications import services
 from notifications.models import Channel, Delivery
@@ -106,6 +107,7 @@ def make_channel(owner, kind="webhook", target="", **fields) -> Channel:
 def check(monitor, slot, seconds=0):
     at = slot + timedelta(seconds=seconds)
     run_check.apply(kwargs={"monitor_id": monitor.pk, "region": "india", "scheduled_at": at.isoformat()})
+    write_spooled()
     monitor.refresh_from_db()
     return monitor.status
 

@@ -16,10 +16,11 @@ import trustme
 from django.conf import settings
 
 from checks.certificates import CERTIFICATE_EXPIRING, certificate_warning_due, mark_certificate_warned
+from checks.directory import probe_target
 from checks.models import Tick
 from checks.probe import ProbeTarget, probe
-from checks.services import probe_target
 from checks.tasks import run_check
+from checks.writer import write_spooled
 from monitors.models import Monitor
 from notifications.models import Channel, Delivery
 from tests.conftest import TargetHandler
@@ -153,7 +154,10 @@ def local(url: str, **settings) -> ProbeTarget:
 
 
 def run(monitor, slot, region="india"):
-    return run_check.apply(kwargs={"monitor_id": monitor.pk, "region": region, "scheduled_at": slot.isoformat()}).get()
+    kwargs = {"monitor_id": monitor.pk, "region": region, "scheduled_at": slot.isoformat()}
+    status = run_check.apply(kwargs=kwargs).get()
+    write_spooled()
+    return status
 
 
 # --- what an HTTP check sends ------------------------------------------------------------

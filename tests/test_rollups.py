@@ -18,7 +18,7 @@ from accounts.models import User
 from checks import rollups
 from checks.models import DailyRollup, HourlyRollup, Tick
 from checks.probe import CheckOutcome, ProbeResult
-from checks.services import record_tick
+from checks.recording import record_tick
 from checks.stats import Percentile
 from checks.tasks import prune_ticks
 from monitors.admin import MonitorAdmin

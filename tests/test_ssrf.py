@@ -78,10 +78,12 @@ def test_a_redirect_into_the_private_network_is_blocked_at_that_hop(target, priv
 
 def test_a_stored_monitor_pointing_inside_is_checked_as_down_blocked(settings, alice, target, slot):
     from checks.tasks import run_check
+    from checks.writer import write_spooled
 
     monitor = make_monitor(alice, target.url("/ok"))  # entered while private targets were allowed
     settings.ALLOW_PRIVATE_TARGETS = False
     run_check.apply(kwargs={"monitor_id": monitor.pk, "region": "india", "scheduled_at": slot.isoformat()})
+    write_spooled()
     tick = Tick.objects.get(monitor=monitor)
     assert tick.status == "down"
     assert tick.error.startswith("blocked:")

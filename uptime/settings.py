@@ -305,6 +305,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("WORKER_PREFETCH_MULTIPLIER", 1, min
 CELERY_WORKER_POOL = env_str("WORKER_POOL", "threads")
 CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32, minimum=1)
 CELERY_WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+# Workers keep the monitors' settings in memory and read the edited ones this often
+# (checks/directory.py): an edit reaches the checks within this many seconds.
+MONITOR_REFRESH_SECONDS = env_int("MONITOR_REFRESH_SECONDS", 1, minimum=0)
 CELERY_BEAT_SCHEDULER = "checks.scheduler:SlotScheduler"
 # Used only by django-celery-beat's own scheduler: SlotScheduler saves its sends in batches
 # every half second (checks/scheduler.py, SAVE_EVERY_SECONDS).

@@ -1,0 +1,150 @@
+"""What a worker checks and how, kept in its memory: the settings of the monitors of the
+regions it serves, read once in bulk and then only the rows edited since.
+
+A check then costs the database nothing before it is recorded, and a worker goes on
+checking with what it knows while PostgreSQL is away (its results wait in the outcome
+spool, checks/spool.py). Edits reach it within MONITOR_REFRESH_SECONDS: every edit goes
+through monitors.services.save_monitor, which bumps `updated_at` with its regions.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from monitors.models import Monitor
+
+from .probe import ProbeTarget, parse_status_ranges
+
+logger = logging.getLogger(__name__)
+
+# `updated_at` is stamped by the editing process's clock before its transaction commits,
+# so an edit can become visible with a stamp a little older than the last read: look
+# back this far. Reading a row twice is harmless.
+CLOCK_MARGIN = timedelta(seconds=5)
+# Rows deleted, or edits missed despite the margin, are caught by a full read this often.
+FULL_READ_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One monitor as its checks need it."""
+
+    monitor_id: int
+    interval_seconds: int
+    retries: int
+    retry_interval_seconds: int
+    # What to check, per region the monitor is checked from (each names its region).
+    targets: dict[str, ProbeTarget]
+
+
+class MonitorDirectory:
+    """The active monitors one worker process may be asked to check, by id."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._assignments: dict[int, Assignment] = {}
+        self._read_at: datetime | None = None
+        self._full_read_at = 0.0
+        self._refreshed_at = 0.0
+
+    def forget(self) -> None:
+        with self._lock:
+            self._assignments, self._read_at, self._full_read_at, self._refreshed_at = {}, None, 0.0, 0.0
+
+    def assignment(self, monitor_id: int, region_slug: str) -> Assignment | None:
+        """The monitor's settings if it is active in the region, else None.
+
+        Reads what changed when the last read is older than MONITOR_REFRESH_SECONDS; if
+        the database is away, answers from what it read before (and raises only when it
+        never read anything).
+        """
+        if time.monotonic() - self._refreshed_at >= settings.MONITOR_REFRESH_SECONDS:
+            self._refresh()
+        found = self._assignments.get(monitor_id)
+        return found if found is not None and region_slug in found.targets else None
+
+    def _refresh(self) -> None:
+        # One thread reads; the others go on with the current dictionary meanwhile.
+        if not self._lock.acquire(blocking=self._read_at is None):
+            return
+        try:
+            full = time.monotonic() - self._full_read_at >= FULL_READ_SECONDS
+            started = timezone.now()
+            try:
+                rows = self._read(None if full else self._read_at - CLOCK_MARGIN)
+            except DatabaseError as exc:
+                if self._read_at is None:
+                    raise
+                logger.warning("monitor settings not refreshed, checking with those read before: %s", exc)
+                self._refreshed_at = time.monotonic()
+                return
+            assignments = {} if full else dict(self._assignments)
+            for monitor_id, assignment in rows.items():
+                if assignment is None:
+                    assignments.pop(monitor_id, None)
+                else:
+                    assignments[monitor_id] = assignment
+            self._assignments = assignments
+            self._read_at = started
+            self._refreshed_at = time.monotonic()
+            if full:
+                self._full_read_at = self._refreshed_at
+        finally:
+            self._lock.release()
+
+    @staticmethod
+    def _read(since: datetime | None) -> dict[int, Assignment | None]:
+        """The monitors edited since `since` (all when None): an Assignment for the active
+        ones with a region, None for the others."""
+        monitors = Monitor.objects.prefetch_related("regions")
+        monitors = monitors.filter(is_active=True) if since is None else monitors.filter(updated_at__gte=since)
+        found: dict[int, Assignment | None] = {}
+        for monitor in monitors.iterator(chunk_size=2000):
+            targets = {region.slug: probe_target(monitor, region.slug) for region in monitor.regions.all()}
+            found[monitor.pk] = (
+                Assignment(
+                    monitor_id=monitor.pk,
+                    interval_seconds=monitor.interval_seconds,
+                    retries=monitor.retries,
+                    retry_interval_seconds=monitor.retry_interval_seconds,
+                    targets=targets,
+                )
+                if monitor.is_active and targets
+                else None
+            )
+        return found
+
+
+def probe_target(monitor: Monitor, region_slug: str = "") -> ProbeTarget:
+    """What to check and how, from the monitor's settings. The User-Agent names the region,
+    so a site's owner can tell our vantage points apart in their logs."""
+    if monitor.kind == Monitor.Kind.TCP:
+        return ProbeTarget(
+            url=monitor.url, timeout_seconds=monitor.timeout_seconds, allow_private=settings.ALLOW_PRIVATE_TARGETS
+        )
+    return ProbeTarget(
+        url=monitor.url,
+        method=monitor.method,
+        timeout_seconds=monitor.timeout_seconds,
+        expected_status=parse_status_ranges(monitor.expected_status),
+        max_redirects=settings.PROBE_MAX_REDIRECTS if monitor.follow_redirects else 0,
+        max_body_bytes=settings.PROBE_MAX_BODY_BYTES,
+        user_agent=f"{settings.PROBE_USER_AGENT} region/{region_slug}" if region_slug else settings.PROBE_USER_AGENT,
+        headers=tuple(monitor.request_headers.items()),
+        body=monitor.request_body.encode(),
+        content_type=monitor.request_content_type,
+        basic_auth=(monitor.auth_username, monitor.auth_password) if monitor.auth_username else None,
+        keyword=monitor.keyword,
+        keyword_absent=monitor.keyword_mode == Monitor.KeywordMode.ABSENT,
+        ca_bundle=settings.PROBE_CA_BUNDLE,
+        allow_private=settings.ALLOW_PRIVATE_TARGETS,
+    )
+
+
+directory = MonitorDirectory()
