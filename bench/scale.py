@@ -225,7 +225,9 @@ class Bench:
         )
         groups = [
             ProcessGroup("beat", lambda: [beat.pid]),
-            ProcessGroup("workers", lambda: [worker.pid for worker in workers]),
+            ProcessGroup("workers", lambda: [worker.pid for worker in workers[:-1]]),
+            # The watchdog, pruning and notifications: not per check, so on their own line.
+            ProcessGroup("housekeeping", lambda: [workers[-1].pid]),
             self.groups["postgres"],
             self.groups["redis"],
             ProcessGroup("targets", lambda: [targets.pid]),
@@ -245,17 +247,20 @@ class Bench:
             stop_processes(workers, grace_seconds=40)
             sampler.stop()
             stop_processes([targets], grace_seconds=2)
+        # The sites that answer at once (bench/population.py's URLs).
+        fast_url = f"%:{self.args.target_port}/ok?%"
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT extract(epoch FROM scheduled_at), extract(epoch FROM checked_at), monitor_id, region_id,"
-                " t.status = 'down' AND m.url LIKE '%%/ok'"
-                " FROM checks_tick t JOIN monitors_monitor m ON m.id = t.monitor_id"
+                " t.status = 'down' AND m.url LIKE %s"
+                " FROM checks_tick t JOIN monitors_monitor m ON m.id = t.monitor_id",
+                [fast_url],
             )
             ticks = [
                 (float(slot), float(checked), monitor, region, false_down)
                 for slot, checked, monitor, region, false_down in cursor
             ]
-            cursor.execute("SELECT id FROM monitors_monitor WHERE url LIKE '%%/ok'")
+            cursor.execute("SELECT id FROM monitors_monitor WHERE url LIKE %s", [fast_url])
             fast = {row[0] for row in cursor}
         return self.e2e_result(label, total, due, ticks, fast, launch, ended, sampler)
 

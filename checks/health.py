@@ -9,6 +9,7 @@ from django.db.models import Count
 
 from monitors.models import Region
 
+from . import spool
 from .heartbeat import heartbeat_key
 from .leader import lease_status
 from .models import Gap
@@ -76,6 +77,9 @@ def health_report() -> tuple[bool, dict]:
         slugs = list(Region.objects.values_list("slug", flat=True)) if database_ok else []
         report["regions"] = region_report(client, slugs, time.time())
         report["beat"] = lease_status(client)
+        # Checks done and not yet written to PostgreSQL (growing: the database is away, or
+        # no worker is running to write them).
+        report["outcomes_waiting"] = spool.backlog(client)
         for slug, late in late_monitors_by_region().items():
             report["regions"][slug]["late_monitors"] = late
     except redis.RedisError as exc:

@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from monitors.models import Monitor, Region
 
+from . import spool
 from .health import late_monitors_by_region, region_report
 from .leader import lease_status
 from .models import Incident, Tick
@@ -84,6 +85,7 @@ class UptimeCollector:
         try:
             regions = region_report(client, slugs, time.time())
             beat = lease_status(client)
+            waiting = spool.backlog(client)
         except redis.RedisError:
             yield GaugeMetricFamily("uptime_broker_up", "The broker answers.", value=0)
             return
@@ -91,6 +93,9 @@ class UptimeCollector:
             client.close()
         yield GaugeMetricFamily("uptime_broker_up", "The broker answers.", value=1)
         yield GaugeMetricFamily("uptime_beat_active", "A beat holds the leader lease.", value=int(beat["active"]))
+        yield GaugeMetricFamily(
+            "uptime_outcomes_waiting", "Checks done whose results are not written to PostgreSQL yet.", value=waiting
+        )
         depth = GaugeMetricFamily("uptime_queue_depth", "Checks waiting in the region's queue.", labels=["region"])
         workers = GaugeMetricFamily("uptime_workers", "Workers alive in the region.", labels=["region"])
         for slug, report in regions.items():

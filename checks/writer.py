@@ -2,9 +2,9 @@
 (checks/spool.py) into PostgreSQL, a batch at a time (checks/recording.py).
 
 Batches grow with the load by themselves: the writer takes whatever has arrived (up to
-BATCH_SIZE) while it wrote the last batch, so at a few checks a second each is written
-within a moment, and at hundreds a second a batch's few statements serve hundreds of
-ticks. An entry is acknowledged only once its batch has committed. While PostgreSQL is
+BATCH_SIZE) since its last batch, at most every GATHER_SECONDS, so a check is written
+within about a second, and at hundreds of checks a second a batch's few statements serve
+hundreds of ticks. An entry is acknowledged only once its batch has committed. While PostgreSQL is
 away the entries wait in Redis and the writer tries again every RETRY_SECONDS.
 """
 
@@ -27,8 +27,9 @@ BATCH_SIZE = 500
 # How long a read waits for outcomes when there are none.
 WAIT_MS = 500
 # After a batch smaller than BATCH_SIZE, let the next one gather this long: fewer, larger
-# batches under load, and still written well within a second.
-GATHER_SECONDS = 0.1
+# batches under load (fixed costs per batch are most of a small one), and still written
+# within about a second.
+GATHER_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 # Entries another writer has held unwritten this long are taken over: it died, or it
 # cannot reach the database while this one can.

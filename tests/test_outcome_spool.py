@@ -36,11 +36,12 @@ def spooled(broker):
     return broker
 
 
-def test_a_check_is_spooled_and_recorded_only_by_the_writer(alice, target, slot, spooled):
+def test_a_check_is_spooled_and_recorded_only_by_the_writer(alice, target, slot, spooled, anon_client):
     monitor = make_monitor(alice, target.url("/ok"))
     assert send(monitor, slot) == "up"
     assert not Tick.objects.exists()
     assert spool.backlog(spooled) == 1
+    assert anon_client.get("/api/health/").json()["outcomes_waiting"] == 1
 
     assert write_spooled() == 1
     tick = Tick.objects.get(monitor=monitor)
@@ -48,7 +49,7 @@ def test_a_check_is_spooled_and_recorded_only_by_the_writer(alice, target, slot,
     monitor.refresh_from_db()
     assert (monitor.status, monitor.last_checked_at) == (Monitor.Status.UP, tick.checked_at)
     assert HourlyRollup.objects.get(monitor=monitor).checks == 1
-    assert spool.backlog(spooled) == 0
+    assert anon_client.get("/api/health/").json()["outcomes_waiting"] == 0
 
 
 def test_a_batch_writes_each_slot_once_and_counts_it_once(alice, slot, spooled):
