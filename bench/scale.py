@@ -201,12 +201,7 @@ class Bench:
         say(f"{label}, {seconds:.0f} s")
         empty_broker(self.redis)
         clear_ticks()
-        targets = subprocess.Popen(
-            [sys.executable, "-m", "bench.targets", str(self.args.target_port)],
-            cwd=BASE_DIR,
-            stdout=subprocess.PIPE,
-        )
-        targets.stdout.readline()  # "ready"
+        targets = self._start_targets()
         launch = time.time()
         due = arrange(total, launch + WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False)
         beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
@@ -308,6 +303,121 @@ class Bench:
             },
         }
 
+    # -- capacity of one part ----------------------------------------------------------
+
+    def worker_drain(self, total: int) -> dict:
+        """One region worker (the project's command) drains `total` checks of fast sites
+        queued at once: what one more worker process adds, without beat in the way."""
+        from datetime import UTC
+
+        from checks.tasks import run_check
+        from monitors.models import Monitor
+
+        from .population import clear_ticks
+
+        region = self.regions[0]
+        say(f"capacity: one {region} worker draining {total} checks")
+        empty_broker(self.redis)
+        clear_ticks()
+        fast = Monitor.objects.filter(regions__slug=region, url__contains=f":{self.args.target_port}/ok?")
+        ids = list(fast.order_by("pk").values_list("pk", flat=True)[:total])
+        targets = self._start_targets()
+        worker = start(
+            celery_command("worker", "-Q", region, "-n", f"{region}@capacity", "-l", "warning"),
+            self.logs / "worker-capacity.log",
+        )
+        time.sleep(8)  # started, and idle
+        slot = datetime.now(UTC).replace(microsecond=0).isoformat()
+        with run_check.app.producer_or_acquire() as producer:
+            for pk in ids:
+                run_check.apply_async(
+                    kwargs={"monitor_id": pk, "region": region, "scheduled_at": slot},
+                    queue=region,
+                    routing_key=region,
+                    exchange=region,
+                    producer=producer,
+                )
+        groups = [ProcessGroup("worker", lambda: [worker.pid]), self.groups["postgres"], self.groups["redis"]]
+        sampler = Sampler(groups)
+        launch = time.time()
+        sampler.sample_now()
+        written = 0
+        while written < len(ids) and time.time() - launch < 600 and worker.poll() is None:
+            time.sleep(0.5)
+            written = self._tick_count()
+        ended = time.time()
+        sampler.sample_now()
+        stop_processes([worker])
+        stop_processes([targets], grace_seconds=2)
+        cpu = sampler.cpu_between(launch, ended)
+        return {
+            "label": f"one worker drains n={len(ids)}",
+            "checks": written,
+            "seconds": round(ended - launch, 1),
+            "per_second": round(written / (ended - launch), 1),
+            "cpu_ms_each": {name: round(value * 1000 / max(1, written), 3) for name, value in cpu.items()},
+            "cores": {name: round(value / (ended - launch), 2) for name, value in cpu.items()},
+        }
+
+    def outcome_writing(self, total: int) -> dict:
+        """One outcome writer (this process) records `total` spooled outcomes: the rate at
+        which one writer, and PostgreSQL behind it, turn checks into ticks."""
+        from datetime import UTC, timedelta
+
+        from checks import spool
+        from checks.probe import CheckOutcome, ProbeResult
+        from checks.redis_client import client
+        from checks.writer import write_spooled
+        from monitors.models import Monitor
+
+        from .population import clear_ticks
+
+        say(f"capacity: writing {total} spooled outcomes")
+        empty_broker(self.redis)
+        clear_ticks()
+        pairs = list(Monitor.objects.filter(url__contains="/ok?").values_list("pk", "regions__slug")[:total])
+        now = datetime.now(UTC).replace(microsecond=0)
+        spool.ensure_group(client())
+        with client().pipeline(transaction=False) as pipe:
+            for index, (pk, region) in enumerate(pairs):
+                at = now - timedelta(seconds=index % 60)
+                slot = spool.SlotOutcome(
+                    pk, region, at, CheckOutcome(ProbeResult(True, at, 200, 20 + index % 50), 1, at)
+                )
+                pipe.xadd(spool.STREAM_KEY, {"outcome": spool.encode(slot)})
+            pipe.execute()
+        groups = [ProcessGroup("writer", lambda: [os.getpid()]), self.groups["postgres"], self.groups["redis"]]
+        sampler = Sampler(groups)
+        launch = time.time()
+        sampler.sample_now()
+        write_spooled()
+        ended = time.time()
+        sampler.sample_now()
+        written = self._tick_count()
+        cpu = sampler.cpu_between(launch, ended)
+        return {
+            "label": f"one writer records n={len(pairs)}",
+            "checks": written,
+            "seconds": round(ended - launch, 1),
+            "per_second": round(written / (ended - launch), 1),
+            "cpu_ms_each": {name: round(value * 1000 / max(1, written), 3) for name, value in cpu.items()},
+            "cores": {name: round(value / (ended - launch), 2) for name, value in cpu.items()},
+        }
+
+    def _tick_count(self) -> int:
+        from checks.models import Tick
+
+        return Tick.objects.count()
+
+    def _start_targets(self) -> subprocess.Popen:
+        targets = subprocess.Popen(
+            [sys.executable, "-m", "bench.targets", str(self.args.target_port)],
+            cwd=BASE_DIR,
+            stdout=subprocess.PIPE,
+        )
+        targets.stdout.readline()  # "ready"
+        return targets
+
 
 def meets(result: dict, args) -> bool:
     """The issue's end-to-end criteria: at least 99.9% of slots checked, no duplicate tick,
@@ -363,6 +473,22 @@ def command_sweep(bench: Bench, args) -> list[dict]:
     return results
 
 
+def command_capacity(bench: Bench, args) -> list[dict]:
+    with bench.services():
+        bench.populate(args.monitors)
+        results = []
+        for _ in range(args.repeat):
+            results.append(bench.worker_drain(args.checks))
+            results.append(bench.outcome_writing(args.outcomes))
+    return results
+
+
+def print_capacity(results: list[dict]) -> None:
+    for r in results:
+        cpu = ", ".join(f"{name} {ms} ms ({r['cores'][name]} cores)" for name, ms in r["cpu_ms_each"].items())
+        print(f"{r['label']}: {r['checks']} in {r['seconds']} s = {r['per_second']}/s; CPU each: {cpu}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=str(BASE_DIR / ".local" / "bench"))
@@ -393,9 +519,25 @@ def main(argv=None) -> int:
         mode.add_argument("--max-missed-percent", type=float, default=0.1, help="criterion: slots missed")
         mode.set_defaults(handler=handler)
 
+    capacity = modes.add_parser("capacity", help="what one worker, and one outcome writer, can do")
+    capacity.add_argument("--monitors", type=int, default=10000, help="monitors to have (fast ones are used)")
+    capacity.add_argument("--checks", type=int, default=3000, help="checks one worker drains")
+    capacity.add_argument("--outcomes", type=int, default=20000, help="outcomes one writer records")
+    capacity.set_defaults(handler=command_capacity)
+
     args = parser.parse_args(argv)
     bench = Bench(args)
     results = args.handler(bench, args)
+    if args.mode == "capacity":
+        print_capacity(results)
+        path = bench.out / f"capacity-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+        path.write_text(
+            json.dumps(
+                {"options": {k: v for k, v in vars(args).items() if k != "handler"}, "results": results}, indent=1
+            )
+        )
+        say(f"wrote {path}")
+        return 0
     print_table(results)
     json_path, png_path = save_results(results, bench.out, args.mode, vars(args))
     say(f"wrote {json_path} and {png_path}")
