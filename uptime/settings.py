@@ -281,6 +281,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "uptime@localhost")
 
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
+# kombu's Redis transport with a fix that keeps a worker alive when Redis goes away while
+# it holds a check (uptime/broker.py). Only for redis:// URLs: for any other scheme
+# (rediss://, whose TLS defaults kombu derives from the scheme's name; sentinel://) kombu
+# picks its transport from the URL as usual.
+CELERY_BROKER_TRANSPORT = "uptime.broker:Transport" if REDIS_URL.startswith("redis://") else None
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CHECK_MAX_SECONDS + 60,
     # kombu scans for messages whose worker died every interval x throttle seconds; the

@@ -56,16 +56,18 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace) -> dict:
             fault.ended,
             window_end,
         )
-        if cluster.deaths:
-            for death in cluster.deaths:
-                say(f"{scenario.name}: {death}")
-                name = death.split()[0]
-                print(cluster.log_tail(name), flush=True)
+        for death in cluster.deaths:
+            say(f"{scenario.name}: {death}")
+        for name, tail in cluster.death_logs.items():
+            say(f"{scenario.name}: the end of {name}'s log when it died:")
+            print(tail, flush=True)
         return {
             "name": scenario.name,
             "description": scenario.description,
             "fault_seconds": round(fault.ended - fault.started, 1),
             "notes": [*fault.notes, *cluster.deaths],
+            # Processes that died during the run and were started again, with how often.
+            "restarts": dict(cluster.restarts),
             **outcome.as_dict(),
         }
 
@@ -98,6 +100,17 @@ def table(results: list[dict]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def restarts_line(results: list[dict]) -> str:
+    """Which processes died and were started again, per scenario (the table counts their
+    slots as usual: a crash shows as a restart, not as every later slot lost)."""
+    done = [
+        f"{r['name']}: " + ", ".join(f"{name} {count}x" for name, count in sorted(r["restarts"].items()))
+        for r in results
+        if r.get("restarts")
+    ]
+    return "restarts: " + ("; ".join(done) if done else "none")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(table(results))
+    print(restarts_line(results))
     print(f"\nfigures written to {args.json}")
     return 1 if any("error" in r for r in results) else 0
 

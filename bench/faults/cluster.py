@@ -1,6 +1,11 @@
 """One throwaway Uptime installation for one fault scenario: its own embedded PostgreSQL and
 Valkey on free ports, beat and workers as real processes started with the project's own
-command lines, and the handles a fault needs to stop, kill and restart each part."""
+command lines, and the handles a fault needs to stop, kill and restart each part.
+
+Like a deployment's supervisor (compose's `restart: unless-stopped`, `make run`), the
+installation starts a worker or beat that exits without being told to again, with the
+same command line, and counts it: a crash shows as a restart, not as every later slot lost.
+"""
 
 import contextlib
 import json
@@ -10,7 +15,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +40,8 @@ from .target import HitTarget
 
 REGIONS = ("india", "usa")
 MAINTENANCE = "maintenance"
+# How often the supervisor looks for processes that died (`make run` looks every second).
+SUPERVISE_EVERY_SECONDS = 1.0
 
 
 @dataclass
@@ -60,9 +69,18 @@ class Cluster:
         self.valkey = EmbeddedValkey(self.root / "valkey", free_port(), appendonly=settings.appendonly)
         self.target = HitTarget()
         self.processes: dict[str, subprocess.Popen] = {}
-        # Processes that exited without being told to: a crash the fault caused.
+        self.commands: dict[str, list[str]] = {}
+        # Processes that exited without being told to (a crash the fault caused), each
+        # with the end of its log at that moment; and how often each was started again.
         self.deaths: list[str] = []
+        self.death_logs: dict[str, str] = {}
+        self.restarts: Counter[str] = Counter()
         self._stopping: set[str] = set()
+        # Held while a process is started, signalled or looked at, so the supervisor never
+        # restarts one that a fault is stopping or replacing on purpose.
+        self._lock = threading.RLock()
+        self._supervisor: threading.Thread | None = None
+        self._stop_supervising = threading.Event()
         self.monitors: dict[int, tuple[int, str]] = {}  # monitor id -> (key, region)
         self.created_at = 0.0
 
@@ -90,6 +108,7 @@ class Cluster:
         return self
 
     def __exit__(self, *exc):
+        self._end_supervision()
         stop_processes(list(self.processes.values()))
         for server in (self.valkey, self.postgres):
             with contextlib.suppress(Exception):
@@ -100,14 +119,16 @@ class Cluster:
 
     # --- processes ------------------------------------------------------------------------
     def start(self, name: str, command: list[str]) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child writes it until it ends
-        process = subprocess.Popen(
-            command, env=self.env, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
-        self.processes[name] = process
-        self._stopping.discard(name)
-        return process
+        with self._lock:
+            log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child writes it until it ends
+            process = subprocess.Popen(
+                command, env=self.env, cwd=BASE_DIR, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            log.close()
+            self.processes[name] = process
+            self.commands[name] = command
+            self._stopping.discard(name)
+            return process
 
     def start_worker(self, queue: str, node: str | None = None) -> str:
         node = node or queue
@@ -125,10 +146,13 @@ class Cluster:
             self.start_worker(queue)
         for queue in REGIONS:
             self.wait_for_worker(queue, queue)
+        self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+        self._supervisor.start()
 
     def signal(self, name: str, signum: int) -> None:
-        self._stopping.add(name)  # stopped or killed on purpose: not a crash
-        self.processes[name].send_signal(signum)
+        with self._lock:
+            self._stopping.add(name)  # stopped or killed on purpose: not a crash
+            self.processes[name].send_signal(signum)
 
     def stop(self, name: str, timeout: float = 60) -> float:
         """SIGTERM (a warm shutdown for a worker) and wait; returns when it had exited."""
@@ -145,17 +169,43 @@ class Cluster:
         self.processes[name].wait()
         return time.time()
 
+    def _died(self) -> list[str]:
+        """Processes that exited without being told to, not yet started again."""
+        return [
+            name
+            for name, process in self.processes.items()
+            if process.poll() is not None and name not in self._stopping
+        ]
+
+    def _supervise(self) -> None:
+        while not self._stop_supervising.wait(SUPERVISE_EVERY_SECONDS):
+            with self._lock:
+                for name in self._died():
+                    self._note_death(name)
+                    self.restarts[name] += 1
+                    self.start(name, self.commands[name])
+
+    def _note_death(self, name: str) -> None:
+        self.deaths.append(f"{name} exited with status {self.processes[name].returncode}")
+        self.death_logs.setdefault(name, self.log_tail(name))
+
+    def _end_supervision(self) -> None:
+        self._stop_supervising.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+
     def note_deaths(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is None or name in self._stopping:
-                continue
-            death = f"{name} exited with {process.returncode}"
-            if death not in self.deaths:
-                self.deaths.append(death)
+        """Record, without restarting, what died since the supervisor last looked."""
+        with self._lock:
+            for name in self._died():
+                self._note_death(name)
+                self._stopping.add(name)
 
     def stop_everything(self) -> None:
+        self._end_supervision()
         self.note_deaths()
-        self._stopping.update(self.processes)
+        with self._lock:
+            self._stopping.update(self.processes)
         stop_processes(list(self.processes.values()))
 
     def pool_children(self, name: str) -> list[int]:
