@@ -5,10 +5,12 @@ import logging
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from redis import RedisError
 
 from .directory import directory
 from .models import Tick
 from .probe import check
+from .recording import record_outcomes
 from .redis_client import client
 from .spool import SlotOutcome, already_checked, spool
 
@@ -38,7 +40,13 @@ def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> SlotO
     deadline = (scheduled_at + timedelta(seconds=assignment.interval_seconds)).timestamp()
     outcome = check(assignment.targets[region_slug], assignment.retries, assignment.retry_interval_seconds, deadline)
     slot = SlotOutcome(monitor_id, region_slug, scheduled_at, outcome)
-    spool(redis, slot, remember_seconds=REMEMBER_CHECKED_INTERVALS * assignment.interval_seconds)
+    try:
+        spool(redis, slot, remember_seconds=REMEMBER_CHECKED_INTERVALS * assignment.interval_seconds)
+    except RedisError as exc:
+        # Redis went away during the check: record it straight away instead of checking
+        # again later (if PostgreSQL is away too, the task is retried).
+        logger.warning("outcome of monitor %s in %s not spooled, recording it now: %s", monitor_id, region_slug, exc)
+        record_outcomes([slot])
     return slot
 
 

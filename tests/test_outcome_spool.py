@@ -118,7 +118,8 @@ def test_workers_see_edits_within_the_refresh_period(alice, target, slot, settin
     assert send(monitor, slot + timedelta(minutes=3)) == "skipped"
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the regions are seed data, and a transactional test's flush removes them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_checks_go_on_from_memory_while_the_database_is_away(alice, target, slot, settings, spooled, caplog):
     monitor = make_monitor(alice, target.url("/ok"))
     assert send(monitor, slot) == "up"  # the worker has read its monitors
