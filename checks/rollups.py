@@ -311,20 +311,39 @@ def window_start(window: str, now: datetime | None = None) -> datetime:
     return datetime.combine(day_of(now), datetime.min.time(), tzinfo=UTC) - span
 
 
+# How a window's periods are listed: the series' SQL type, the period column's, the step.
+_PERIODS = {
+    HourlyRollup: ("hour", "timestamptz", "timestamptz", "1 hour"),
+    DailyRollup: ("day", "timestamp", "date", "1 day"),
+}
+
+
 def window_figures(monitor_id: int, window: str, now: datetime | None = None) -> dict[int, Figures]:
-    """A monitor's figures over a window, per region id, in one query."""
+    """A monitor's figures over a window, per region id, in one query.
+
+    The window's periods are listed (generate_series) and each is looked up by the unique
+    index (monitor, period, region): a few index probes whatever the table holds. With
+    `monitor_id = %s AND hour >= %s` instead, the planner multiplies the two selectivities
+    as if independent; for a monitor holding a large share of the rows (a year of them
+    among many young monitors) it expects thousands of rows where there are 48, and scans
+    every recent hour of every monitor (the BRIN index on hour, or the whole table in
+    parallel): 15-30 ms instead of 2.
+    """
     model, _ = WINDOWS[window]
-    start = window_start(window, now)
-    period = "hour" if model is HourlyRollup else "day"
-    bound = start if model is HourlyRollup else start.date()
+    now = now or timezone.now()
+    period, series_type, period_type, step = _PERIODS[model]
+    first, last = window_start(window, now), hour_of(now)
+    if model is DailyRollup:
+        first, last = first.date(), day_of(now)
     sql = f"""
         SELECT region_id, sum(checks), sum(up), sum(maintenance_checks), sum(response_time_sum_ms),
             min(response_time_min_ms), max(response_time_max_ms), {_histogram_sum_sql()}
-        FROM {model._meta.db_table} WHERE monitor_id = %s AND {period} >= %s
+        FROM generate_series(%(first)s::{series_type}, %(last)s::{series_type}, interval '{step}') AS slot(start)
+        JOIN {model._meta.db_table} ON monitor_id = %(monitor)s AND {period} = slot.start::{period_type}
         GROUP BY region_id
     """  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [monitor_id, bound])
+        cursor.execute(sql, {"first": first, "last": last, "monitor": monitor_id})
         return {
             row[0]: Figures(
                 checks=row[1],

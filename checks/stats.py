@@ -6,7 +6,7 @@ Ticks checked in a maintenance window count in none of the figures, only in
 list follow the same rule.
 """
 
-from django.db.models import Aggregate, FloatField, Sum
+from django.db.models import Aggregate, FloatField, Q, Sum
 from django.utils import timezone
 
 from monitors.models import Region
@@ -48,10 +48,11 @@ def uptime_summary(monitor, window: str) -> dict:
     """
     now = timezone.now()
     per_region_id = rollups.window_figures(monitor.pk, window, now)
-    slugs = dict(Region.objects.filter(pk__in=per_region_id).values_list("pk", "slug"))
-    per_region = {slugs[region_id]: figures for region_id, figures in per_region_id.items()}
-    for slug in monitor.regions.values_list("slug", flat=True):
-        per_region.setdefault(slug, rollups.Figures())
+    # The regions with figures, and the monitor's regions without any yet (shown empty).
+    regions = Region.objects.filter(Q(pk__in=per_region_id) | Q(monitors=monitor)).distinct()
+    per_region = {
+        slug: per_region_id.get(region_id, rollups.Figures()) for region_id, slug in regions.values_list("pk", "slug")
+    }
     overall = rollups.Figures()
     for figures in per_region.values():
         overall.add(figures)
