@@ -50,8 +50,10 @@ def already_checked(client: redis.Redis, monitor_id: int, region_slug: str, sche
 
 
 def spool(client: redis.Redis, slot: SlotOutcome, remember_seconds: int) -> None:
-    """Append the outcome, and remember the slot as checked, in one transaction."""
-    with client.pipeline(transaction=True) as pipe:
+    """Append the outcome, and remember the slot as checked, in one round trip. (Not a
+    MULTI: should Redis lose the second write, a redelivered message checks again and
+    the unique slot still keeps one tick.)"""
+    with client.pipeline(transaction=False) as pipe:
         pipe.xadd(STREAM_KEY, {"outcome": encode(slot)})
         pipe.set(_checked_key(slot.monitor_id, slot.region_slug, slot.scheduled_at), 1, ex=remember_seconds)
         pipe.execute()
