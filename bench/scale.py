@@ -349,15 +349,7 @@ class Bench:
         sampler.sample_now()
         stop_processes([worker])
         stop_processes([targets], grace_seconds=2)
-        cpu = sampler.cpu_between(launch, ended)
-        return {
-            "label": f"one worker drains n={len(ids)}",
-            "checks": written,
-            "seconds": round(ended - launch, 1),
-            "per_second": round(written / (ended - launch), 1),
-            "cpu_ms_each": {name: round(value * 1000 / max(1, written), 3) for name, value in cpu.items()},
-            "cores": {name: round(value / (ended - launch), 2) for name, value in cpu.items()},
-        }
+        return capacity_result(f"one worker drains n={len(ids)}", written, launch, ended, sampler)
 
     def outcome_writing(self, total: int) -> dict:
         """One outcome writer (this process) records `total` spooled outcomes: the rate at
@@ -394,15 +386,7 @@ class Bench:
         ended = time.time()
         sampler.sample_now()
         written = self._tick_count()
-        cpu = sampler.cpu_between(launch, ended)
-        return {
-            "label": f"one writer records n={len(pairs)}",
-            "checks": written,
-            "seconds": round(ended - launch, 1),
-            "per_second": round(written / (ended - launch), 1),
-            "cpu_ms_each": {name: round(value * 1000 / max(1, written), 3) for name, value in cpu.items()},
-            "cores": {name: round(value / (ended - launch), 2) for name, value in cpu.items()},
-        }
+        return capacity_result(f"one writer records n={len(pairs)}", written, launch, ended, sampler)
 
     def _tick_count(self) -> int:
         from checks.models import Tick
@@ -417,6 +401,18 @@ class Bench:
         )
         targets.stdout.readline()  # "ready"
         return targets
+
+
+def capacity_result(label: str, done: int, launch: float, ended: float, sampler: Sampler) -> dict:
+    cpu = sampler.cpu_between(launch, ended)
+    return {
+        "label": label,
+        "checks": done,
+        "seconds": round(ended - launch, 1),
+        "per_second": round(done / (ended - launch), 1),
+        "cpu_ms_each": {name: round(value * 1000 / max(1, done), 3) for name, value in cpu.items()},
+        "cores": {name: round(value / (ended - launch), 2) for name, value in cpu.items()},
+    }
 
 
 def meets(result: dict, args) -> bool:
