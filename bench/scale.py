@@ -207,10 +207,11 @@ class Bench:
         beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
         workers = [
             start(
-                celery_command("worker", "-Q", slug, "-n", f"{slug}@bench", "-l", "warning"),
-                self.logs / f"worker-{slug}.log",
+                celery_command("worker", "-Q", slug, "-n", f"{slug}{index}@bench", "-l", "warning"),
+                self.logs / f"worker-{slug}{index}.log",
             )
             for slug in self.regions
+            for index in range(self.args.workers_per_region)
         ]
         workers.append(
             start(
@@ -492,6 +493,7 @@ def main(argv=None) -> int:
     parser.add_argument("--target-port", type=int, default=18080)
     parser.add_argument("--refused-port", type=int, default=18081)
     parser.add_argument("--concurrency", type=int, default=32, help="threads per region worker")
+    parser.add_argument("--workers-per-region", type=int, default=1, help="region worker processes (e2e)")
     parser.add_argument("--profile", action="store_true", help="run beat under cProfile (files in OUT/logs)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each case (report medians)")
     modes = parser.add_subparsers(dest="mode", required=True)
