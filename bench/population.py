@@ -114,7 +114,8 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool) -> d
             UPDATE {table} AS task
             SET enabled = true, total_run_count = 0,
                 last_run_at = to_timestamp(%s) - make_interval(secs => %s)
-                              + CASE WHEN %s THEN interval '0' ELSE make_interval(secs => chosen.i * %s::float8 / %s) END
+                              + CASE WHEN %s THEN interval '0'
+                                     ELSE make_interval(secs => chosen.i * %s::float8 / %s) END
             FROM chosen WHERE task.id = chosen.id
             RETURNING task.name, extract(epoch FROM task.last_run_at)
             """,  # noqa: S608
