@@ -16,6 +16,7 @@ slot and expiry, and each tick's messages go to Redis in one pipeline.
 """
 
 import base64
+import bisect
 import contextlib
 import functools
 import gc
@@ -23,6 +24,7 @@ import heapq
 import itertools
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -34,8 +36,7 @@ from celery.beat import ScheduleEntry
 from celery.schedules import schedule as interval_schedule
 from celery.utils.saferepr import saferepr
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import DatabaseError, InterfaceError, close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, close_old_connections
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 from django_celery_beat.schedulers import SCHEDULE_SYNC_MAX_INTERVAL, DatabaseScheduler
@@ -45,6 +46,7 @@ from redis.retry import Retry
 
 from monitors.scheduling import CHECK_TASK
 
+from .last_runs import LastRunSaver
 from .leader import Lease
 
 logger = logging.getLogger(__name__)
@@ -59,11 +61,16 @@ CHANGE_POLL_SECONDS = 0.25
 # Rows changed this long before the newest change beat has seen are read again: a
 # transaction stamps date_changed when it saves, but commits later.
 CHANGE_OVERLAP_SECONDS = 30
-# Sent entries' last run times are saved at most this far apart, in one statement. A beat
-# killed in between sends the same slots again when it (or a standby) starts; the worker
-# writes one tick per slot, so that costs a message, not a tick.
+# Sent entries' last run times are handed to the saver's thread (checks/last_runs.py) at most
+# this far apart. A beat killed before they are saved sends the same slots again when it (or
+# a standby) starts; the worker writes one tick per slot, so that costs a message, not a tick.
 SAVE_EVERY_SECONDS = 0.5
-SAVE_BATCH_ROWS = 5000
+# How long a read of the whole schedule, or a clean stop, waits for those saves.
+SAVE_WAIT_SECONDS = 10.0
+# The periodic comparison of every row's id and change time with the schedule (for a change
+# that slipped past the overlap) reads this many rows at a time, one slice per step, taking
+# SCHEDULE_SYNC_MAX_INTERVAL over the whole table; after a deletion, a slice per tick.
+RECONCILE_SLICE_ROWS = 2000
 # One tick sends for at most this long before handing back to beat's loop, so the lease,
 # edits and saves keep their pace under a backlog.
 SEND_BUDGET_SECONDS = 0.05
@@ -93,15 +100,6 @@ ROW_FIELDS = (
     "start_time",
     "expires",
     "one_off",
-)
-
-# The table name is the model's, not input.
-SAVE_SQL = (
-    f"UPDATE {PeriodicTask._meta.db_table} AS task"  # noqa: S608
-    # Never backwards: an edit that restarted the clock (resume) may have saved a later one.
-    " SET last_run_at = GREATEST(task.last_run_at, sent.last_run_at), total_run_count = sent.total_run_count"
-    " FROM unnest(%s::integer[], %s::timestamptz[], %s::integer[]) AS sent(id, last_run_at, total_run_count)"
-    " WHERE task.id = sent.id"
 )
 
 
@@ -320,6 +318,13 @@ class SlotScheduler(DatabaseScheduler):
         self._order = itertools.count()
         self._changed_up_to: datetime | None = None
         self._next_change_poll = 0.0
+        # The periodic comparison: the last id compared in this pass, ours when it began,
+        # and when the next slice is due (monotonic).
+        self._reconcile_after_id = 0
+        self._reconcile_ids: list[int] = []
+        self._reconcile_hurry = False
+        self._next_reconcile_step = 0.0
+        self._saver = LastRunSaver()
         # Checks rendered this tick, pushed to the broker together at its end.
         self._outbox: list[tuple[object, datetime, str, str]] | None = None
         super().__init__(*args, **kwargs)
@@ -352,12 +357,11 @@ class SlotScheduler(DatabaseScheduler):
         self._initial_read = True
 
     def _read_all(self) -> None:
-        if self._dirty:
-            self.sync()
-            if self._dirty:
-                # Sends whose last run is not saved yet: a read now would bring back their
-                # old last run, and with it the same slots.
-                raise DatabaseError(f"{len(self._dirty)} sent entries not saved yet")
+        self.sync()
+        if not self._saver.flush(SAVE_WAIT_SECONDS):
+            # Sends whose last run is not saved yet: a read now would bring back their old
+            # last run, and with it the same slots.
+            raise DatabaseError(f"{self._saver.unsaved} sent entries not saved yet")
         close_old_connections()
         self._last_timestamp = PeriodicTasks.last_change()
         self._intervals = self._read_intervals()
@@ -368,7 +372,7 @@ class SlotScheduler(DatabaseScheduler):
         # objects on every full collection (a pause of a good fraction of a second at 100k).
         gc.freeze()
         self._initial_read = False
-        self._last_full_sync = datetime.now()
+        self._start_reconcile_pass(time.monotonic())
         logger.info("beat: schedule read, %s entries", len(self._schedule))
 
     def _read_intervals(self) -> dict[int, tuple[int, str]]:
@@ -450,13 +454,8 @@ class SlotScheduler(DatabaseScheduler):
         """Apply what changed in the database since the last look: edited, added, disabled
         and deleted rows, without reading the rest."""
         now = time.monotonic()
-        if (datetime.now() - self._last_full_sync).total_seconds() >= SCHEDULE_SYNC_MAX_INTERVAL:
-            # Now and then compare every row's id and change time, in case a change slipped
-            # past the overlap (a transaction open for longer than that).
-            close_old_connections()
-            self._reconcile()
-            self._last_full_sync = datetime.now()
-            return
+        if now >= self._next_reconcile_step:
+            self._reconcile_step(now)
         if now < self._next_change_poll:
             return
         self._next_change_poll = now + CHANGE_POLL_SECONDS
@@ -478,9 +477,10 @@ class SlotScheduler(DatabaseScheduler):
         self._apply_rows(changed)
         if changed:
             logger.info("beat: %s schedule entries changed", len(changed))
-        # A deletion leaves no row to find: the count of enabled rows tells one happened.
+        # A deletion leaves no row to find: the count of enabled rows tells one happened, and
+        # a pass over the whole table, a slice per tick, finds which.
         if PeriodicTask.objects.filter(enabled=True).count() != len(self._name_of_id):
-            self._reconcile()
+            self._start_reconcile_pass(now, hurry=True)
 
     def _is_news(self, row: dict) -> bool:
         name = self._name_of_id.get(row["id"])
@@ -488,10 +488,34 @@ class SlotScheduler(DatabaseScheduler):
             return row["enabled"]
         return row["date_changed"] != changed_at_of(self._schedule[name]) or row["name"] != name
 
-    def _reconcile(self) -> None:
-        stored = dict(PeriodicTask.objects.filter(enabled=True).values_list("id", "date_changed"))
-        for model_id in set(self._name_of_id) - set(stored):
-            self._remove(self._name_of_id[model_id])
+    def _start_reconcile_pass(self, now: float, hurry: bool = False) -> None:
+        self._reconcile_after_id = 0
+        self._reconcile_ids = sorted(self._name_of_id)  # ours, to find those gone from the table
+        self._reconcile_hurry = hurry
+        self._next_reconcile_step = now if hurry else now + self._reconcile_spacing()
+
+    def _reconcile_spacing(self) -> float:
+        # Slices spread evenly: one pass over the table takes SCHEDULE_SYNC_MAX_INTERVAL.
+        return SCHEDULE_SYNC_MAX_INTERVAL / max(1, math.ceil(len(self._name_of_id) / RECONCILE_SLICE_ROWS))
+
+    def _reconcile_step(self, now: float) -> None:
+        """Compare one slice of the table's enabled rows (id and change time) with the
+        schedule, and put right what differs. A whole pass at once would hold up sends for
+        most of a second at 100,000 rows; a slice takes a few milliseconds."""
+        after_id = self._reconcile_after_id
+        close_old_connections()
+        stored = dict(
+            PeriodicTask.objects.filter(enabled=True, pk__gt=after_id)
+            .order_by("pk")
+            .values_list("id", "date_changed")[:RECONCILE_SLICE_ROWS]
+        )
+        last_slice = len(stored) < RECONCILE_SLICE_ROWS
+        up_to = float("inf") if last_slice else max(stored)
+        ours = self._reconcile_ids
+        for index in range(bisect.bisect_right(ours, after_id), bisect.bisect_right(ours, up_to)):
+            model_id = ours[index]
+            if model_id not in stored and model_id in self._name_of_id:
+                self._remove(self._name_of_id[model_id])
         stale = [
             model_id
             for model_id, changed_at in stored.items()
@@ -501,6 +525,11 @@ class SlotScheduler(DatabaseScheduler):
         if stale:
             self._apply_rows(self._read_rows(PeriodicTask.objects.filter(pk__in=stale)))
             logger.info("beat: %s schedule entries out of step, read again", len(stale))
+        if last_slice:
+            self._start_reconcile_pass(now)
+            return
+        self._reconcile_after_id = up_to
+        self._next_reconcile_step = now if self._reconcile_hurry else now + self._reconcile_spacing()
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -529,6 +558,7 @@ class SlotScheduler(DatabaseScheduler):
             logger.warning("beat: database unavailable (%s); retrying in %ss", exc, DATABASE_RETRY_SECONDS)
             close_old_connections()
             self._next_change_poll = time.monotonic() + DATABASE_RETRY_SECONDS
+            self._next_reconcile_step = max(self._next_reconcile_step, self._next_change_poll)
             return DATABASE_RETRY_SECONDS
 
     def _send_due(self) -> float:
@@ -589,30 +619,19 @@ class SlotScheduler(DatabaseScheduler):
         return new_entry
 
     def sync(self):
-        """Save the sent entries' last runs in one statement per batch. An entry whose save
-        fails (database away) stays to be saved next time: forgetting it would let a read
-        after the outage send its slot again."""
+        """Hand the sent entries' last runs to the saver's thread, which writes them in one
+        statement per batch and keeps what the database refused to try again."""
         if not self._dirty:
             return
-        names = list(self._dirty)
         rows = []
-        for name in names:
-            entry = (self._schedule or {}).get(name)
+        schedule = self._schedule or {}
+        for name in self._dirty:
+            entry = schedule.get(name)
             model_id = model_id_of(entry) if entry is not None else None
             if model_id is not None:
                 rows.append((model_id, entry.last_run_at, entry.total_run_count))
-        try:
-            close_old_connections()
-            with connection.cursor() as cursor:
-                for start in range(0, len(rows), SAVE_BATCH_ROWS):
-                    batch = rows[start : start + SAVE_BATCH_ROWS]
-                    cursor.execute(SAVE_SQL, [list(column) for column in zip(*batch, strict=True)])
-        except (DatabaseError, InterfaceError) as exc:
-            logger.warning("beat: cannot save %s entries yet (%s)", len(self._dirty), exc)
-            return
-        except ObjectDoesNotExist:
-            pass
-        self._dirty.difference_update(names)
+        self._dirty.clear()
+        self._saver.submit(rows)
 
     def all_as_schedule(self):
         # Only the parent's own reload would call this; ours reads through _read_all.
@@ -684,6 +703,7 @@ class SlotScheduler(DatabaseScheduler):
         # Save before letting the lease go: a standby taking over reads what we saved.
         try:
             self.sync()
+            self._saver.close(SAVE_WAIT_SECONDS)
         finally:
             self.lease.release()
             super().close()

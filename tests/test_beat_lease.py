@@ -86,6 +86,7 @@ def test_two_beats_send_each_slot_once_and_the_standby_takes_over_without_resend
     assert standby.lease.held
     assert len(queued_checks(broker, "india")) == 1
     assert monitor.pk  # (the monitor is still there: nothing was skipped for it)
+    standby.close()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -98,13 +99,14 @@ def test_beat_keeps_running_through_a_database_outage(alice, broker, closed_port
     connection.close()
     connection.settings_dict["PORT"] = closed_port  # PostgreSQL is away
     try:
-        scheduler._last_full_sync -= timedelta(minutes=10)  # its periodic full reload is due now
+        scheduler._next_reconcile_step = 0  # its periodic comparison with the table is due now
         assert scheduler.tick() == DATABASE_RETRY_SECONDS
     finally:
         connection.close()
         connection.settings_dict["PORT"] = real_port
     run(scheduler)
     assert len(queued_checks(broker, "india")) == 1
+    scheduler.close()
 
 
 def test_health_reports_the_active_beat(anon_client, broker, db):

@@ -109,6 +109,7 @@ def test_beat_sends_a_due_check_stamped_with_its_slot(alice, broker):
     }
     # The stamp belongs to that one message, not to the entry.
     assert "scheduled_at" not in scheduler.schedule[f"check monitor {monitor.pk} in india"].kwargs
+    scheduler.close()
 
 
 def make_due(monitor, seconds_ago: int = 1) -> datetime:
