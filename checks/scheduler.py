@@ -11,8 +11,11 @@ of the number of entries; django-celery-beat reloads every row after any edit an
 each send with two queries. Here a heap keyed by due time is the only structure a tick
 touches, edits are applied row by row (`PeriodicTask.date_changed` since the last look,
 when `PeriodicTasks.last_change` moved), and sent entries are saved in one statement per
-batch. A check's message is built once per entry (`CheckMessage`); a send fills in its id,
-slot and expiry, and each tick's messages go to Redis in one pipeline.
+batch, by a thread of their own (checks/last_runs.py). A check's message is built once per
+entry (`CheckMessage`); a send fills in its id, slot and expiry, and each tick's messages go
+to Redis in one pipeline. An entry advances only once the broker has taken its check, so
+through a broker outage the owed slots stay in the heap, to be sent in order after it
+(`BrokerOutages`).
 """
 
 import base64
@@ -103,21 +106,72 @@ ROW_FIELDS = (
 )
 
 
-def slot_of(entry, now: datetime) -> datetime:
+def slot_of(entry, now: datetime, kept_since: datetime | None = None) -> datetime:
     """The time this entry fell due: its last run plus its interval.
 
     After beat has been down for longer than an interval the old slots are gone (missed);
-    the check sent now is for the present, not for a slot long past.
+    the check sent now is for the present, not for a slot long past. The exception: slots
+    the broker could not take, from `kept_since` on (see BrokerOutages), are each sent in
+    turn, however late.
     """
     if not isinstance(entry.schedule, interval_schedule):
         return now
     run_every = entry.schedule.run_every
-    due = entry.last_run_at + run_every
-    if timezone.is_naive(due):
-        due = timezone.make_aware(due, UTC)
-    if due < now - run_every or due > now + timedelta(seconds=1):
+    due = due_at(entry)
+    if due > now + timedelta(seconds=1):
+        return now
+    if due < now - run_every and (kept_since is None or due < kept_since):
         return now
     return due
+
+
+def due_at(entry) -> datetime:
+    due = entry.last_run_at + entry.schedule.run_every
+    return timezone.make_aware(due, UTC) if timezone.is_naive(due) else due
+
+
+def slots_skipped(entry, slot: datetime) -> int:
+    """How many of an interval entry's slots a send for `slot` passes over."""
+    return max(0, int((slot - due_at(entry)) / entry.schedule.run_every))
+
+
+class BrokerOutages:
+    """Since when slots the broker could not take are owed, so that once it is back they are
+    sent, oldest first, each stamped with its slot, rather than skipped.
+
+    Nothing is held per slot: an entry whose check the broker refused is not advanced, so
+    it stays due in the heap, and once the broker is back it is sent once per slot it owes,
+    in slot order. The debt is settled when nothing is due any more. Slots older than
+    `keep_seconds` are not made up (the watchdog records them as missed): after a long
+    outage so many late checks would crowd out the current ones.
+    """
+
+    def __init__(self, keep_seconds: float):
+        self.keep_seconds = keep_seconds
+        self.began: datetime | None = None
+        self.broker_away = False
+
+    def kept_since(self, now: datetime) -> datetime | None:
+        if self.began is None or self.keep_seconds <= 0:
+            return None
+        return max(self.began, now - timedelta(seconds=self.keep_seconds))
+
+    def away(self, since: datetime) -> None:
+        if not self.broker_away:
+            logger.warning("beat: the broker is away; keeping the slots due from %s", since.isoformat())
+        self.broker_away = True
+        if self.began is None or since < self.began:
+            self.began = since
+
+    def back(self) -> None:
+        if self.broker_away:
+            logger.warning("beat: the broker is back; sending the slots it missed, oldest first")
+        self.broker_away = False
+
+    def settled(self) -> None:
+        """Nothing is due: every slot owed has been sent (or another beat owes them)."""
+        if not self.broker_away:
+            self.began = None
 
 
 class IntervalEntry(ScheduleEntry):
@@ -307,8 +361,9 @@ class SlotScheduler(DatabaseScheduler):
             redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2),
             settings.BEAT_LEASE_SECONDS,
         )
-        # Checks whose send failed (broker away), kept with their slot to send again.
-        self.unsent: list[tuple[object, datetime]] = []
+        # Since when slots the broker could not take are owed (sent once it is back).
+        self.outages = BrokerOutages(settings.BEAT_UNSENT_MAX_SECONDS)
+        self._skipped_slots = 0
         # (due as a Unix timestamp, tie-breaker, entry name). An entry edited or removed
         # leaves its old item behind; `_due` tells the current one from those.
         self._heap: list | None = None
@@ -535,14 +590,20 @@ class SlotScheduler(DatabaseScheduler):
 
     def tick(self, *args, **kwargs):
         was_leader = self.lease.held
-        if not self.lease.hold():
-            if was_leader:
-                # Another beat may be sending now: what we could not send is its business.
-                self.unsent.clear()
+        leading = self.lease.hold()
+        if not self.lease.reachable:
+            self.outages.away(timezone.now())
+        if not leading:
+            if self.lease.reachable:
+                # Another beat leads: the slots owed are its business now.
+                self.outages.back()
+                self.outages.settled()
             return STANDBY_POLL_SECONDS
-        if not was_leader:
+        if not was_leader and not self.lease.kept:
             # Read the schedule afresh: the previous leader saved its sends before letting
-            # the lease go (or while it held it), so nothing it sent is sent again.
+            # the lease go (or while it held it), so nothing it sent is sent again. (A lease
+            # we stopped trusting but Redis kept for us, after a long first read or a pause,
+            # had no other holder: the schedule we have is current.)
             self._initial_read = True
         try:
             self.schedule  # noqa: B018 (reads the schedule when it must)
@@ -562,22 +623,34 @@ class SlotScheduler(DatabaseScheduler):
             return DATABASE_RETRY_SECONDS
 
     def _send_due(self) -> float:
-        """Send the checks the broker refused before, then every entry that is due, for at
-        most SEND_BUDGET_SECONDS, in one round trip to the broker; return how long beat may
-        sleep. If that round trip fails, every check in it is kept to be sent again."""
+        """Send every entry that is due, for at most SEND_BUDGET_SECONDS, in one round trip
+        to the broker; return how long beat may sleep. If that round trip fails, the entries
+        in it stay due, and go with the next round trip the broker takes."""
+        if self.outages.broker_away and not self._broker_answers():
+            return STANDBY_POLL_SECONDS
         self._outbox = []
         try:
-            self._take_unsent()
             delay = self._send_due_entries()
             if not self._flush_outbox():
                 return STANDBY_POLL_SECONDS
+            if delay > 0 and not (self._heap and self._heap[0][0] <= time.time()):
+                self.outages.settled()  # nothing is due, not even the next slot of one just sent
             return delay
         finally:
             self._outbox = None
 
+    def _broker_answers(self) -> bool:
+        try:
+            self._broker.ping()
+        except redis.RedisError:
+            return False
+        self.outages.back()
+        return True
+
     def _send_due_entries(self) -> float:
         heap = self._heap
         budget_ends = time.monotonic() + SEND_BUDGET_SECONDS
+        kept_since = self.outages.kept_since(timezone.now())
         while heap:
             due, _, name = heap[0]
             now = time.time()
@@ -587,7 +660,11 @@ class SlotScheduler(DatabaseScheduler):
             if self._due.get(name) != due:
                 continue  # edited or removed since it was pushed
             entry = self._schedule[name]
-            if isinstance(entry, IntervalEntry):
+            if takes_fast_path(entry):
+                slot = slot_of(entry, timezone.now(), kept_since)
+                self._skipped_slots += slots_skipped(entry, slot)
+                self._post(entry, slot, requeue_at=due)
+            elif isinstance(entry, IntervalEntry):
                 self.apply_async(entry)
             else:
                 try:
@@ -608,7 +685,8 @@ class SlotScheduler(DatabaseScheduler):
         # django-celery-beat hands the advanced entry to the heap only; the schedule keeps
         # the old one, and a heap rebuilt from it sends the same slot again. Keep both current.
         if isinstance(entry, IntervalEntry):
-            new_entry = entry.sent_for(slot or slot_of(entry, timezone.now()))
+            now = timezone.now()
+            new_entry = entry.sent_for(slot or slot_of(entry, now, self.outages.kept_since(now)))
         else:
             new_entry = next(entry)
         self._dirty.add(new_entry.name)
@@ -621,6 +699,13 @@ class SlotScheduler(DatabaseScheduler):
     def sync(self):
         """Hand the sent entries' last runs to the saver's thread, which writes them in one
         statement per batch and keeps what the database refused to try again."""
+        if self._skipped_slots:
+            logger.warning(
+                "beat: %s slots more than an interval old skipped (beat was away, or the broker for longer than"
+                " BEAT_UNSENT_MAX_SECONDS); the watchdog records them as missed",
+                self._skipped_slots,
+            )
+            self._skipped_slots = 0
         if not self._dirty:
             return
         rows = []
@@ -643,36 +728,37 @@ class SlotScheduler(DatabaseScheduler):
             if advance:
                 self.reserve(entry)
             return super().apply_async(entry, producer=producer, advance=False, **kwargs)
-        slot = slot_of(entry, timezone.now())
-        if advance:
-            self.reserve(entry, slot)
+        now = timezone.now()
+        slot = slot_of(entry, now, self.outages.kept_since(now))
         if self._outbox is not None:
-            self._post(entry, slot)  # sent with the rest of the tick's checks
+            self._post(entry, slot, advance)  # sent with the rest of the tick's checks
         else:
             self._outbox = []
             try:
-                self._post(entry, slot)
+                self._post(entry, slot, advance)
                 self._flush_outbox()
             finally:
                 self._outbox = None
         return None
 
-    def _post(self, entry, slot: datetime) -> None:
+    def _post(self, entry, slot: datetime, advance: bool = True, requeue_at: float | None = None) -> None:
+        """Render the entry's check for `slot` into the outbox. The entry advances once the
+        broker has taken it; `requeue_at` is its place in the heap, to go back to if not."""
         message = entry.message
         if message is None:
             # Built at the entry's first send, not when the schedule is read: a starting
             # beat sends its first checks sooner. An edit makes a new entry, and a new message.
             message = entry.message = CheckMessage(self.app, entry, self._reply_to)
-        self._outbox.append((entry, slot, message.queue, message.render(slot, time.time())))
+        self._outbox.append((entry, slot, message.queue, message.render(slot, time.time()), advance, requeue_at))
 
     def _flush_outbox(self) -> bool:
         """Push the outbox's messages in one pipeline, one LPUSH per queue (the order kombu
-        would push them in); True if the broker took them. If not, they are kept to be
-        sent again with their slots, as new messages."""
+        would push them in), and advance their entries; True if the broker took them. If
+        not, the entries stay due, to be sent with the same slots as new messages."""
         if not self._outbox:
             return True
         by_queue = defaultdict(list)
-        for _, _, queue, message in self._outbox:
+        for _, _, queue, message, _, _ in self._outbox:
             by_queue[queue].append(message)
         try:
             with self._broker.pipeline(transaction=False) as pipe:
@@ -680,24 +766,17 @@ class SlotScheduler(DatabaseScheduler):
                     pipe.lpush(queue, *messages)
                 pipe.execute()
         except redis.RedisError as exc:
-            logger.warning("beat: could not send %s checks (%s); will retry", len(self._outbox), exc)
-            self.unsent.extend((entry, slot) for entry, slot, _, _ in self._outbox)
+            logger.warning("beat: the broker refused %s checks (%s); they stay due", len(self._outbox), exc)
+            self.outages.away(min(slot for _, slot, _, _, _, _ in self._outbox))
+            for entry, _, _, _, _, requeue_at in self._outbox:
+                if requeue_at is not None and self._due.get(entry.name) == requeue_at:
+                    heapq.heappush(self._heap, (requeue_at, next(self._order), entry.name))
             return False
+        self.outages.back()
+        for entry, slot, _, _, advance, _ in self._outbox:
+            if advance:
+                self.reserve(entry, slot)
         return True
-
-    def _take_unsent(self) -> None:
-        """Put the checks the broker refused back in the outbox, oldest first, while their
-        slot is current. A slot older than its interval is gone (its message would expire):
-        the watchdog records it as missed."""
-        if not self.unsent:
-            return
-        now = timezone.now()
-        pending, self.unsent = self.unsent, []
-        for entry, slot in pending:
-            if slot < now - entry.schedule.run_every:
-                logger.warning("beat: dropping %s for %s: the next slot is due", entry.name, slot.isoformat())
-                continue
-            self._post(entry, slot)
 
     def close(self):
         # Save before letting the lease go: a standby taking over reads what we saved.

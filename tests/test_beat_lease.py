@@ -53,6 +53,18 @@ def test_a_holder_that_cannot_reach_redis_stops_trusting_its_lease_before_it_can
     assert broker.pttl(LEASE_KEY) > 0  # (the key itself lapses on its own in Redis)
 
 
+def test_a_lease_redis_kept_through_a_pause_is_known_as_never_lost(broker):
+    clock = Clock()
+    lease = Lease(broker, ttl_seconds=10, clock=clock)
+    assert lease.hold() and not lease.kept  # taken
+    clock.now += 9  # a long pause (a first read of a big schedule): past trusting it
+    assert not lease.held
+    assert lease.hold() and lease.kept  # but still ours in Redis: nobody led meanwhile
+    broker.delete(LEASE_KEY)  # this time it lapsed
+    clock.now += 9
+    assert lease.hold() and not lease.kept
+
+
 def due_monitor(alice, broker, interval=60):
     monitor = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=interval)
     last_run = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=interval + 1)
