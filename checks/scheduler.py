@@ -380,8 +380,9 @@ class SlotScheduler(DatabaseScheduler):
         self._reconcile_hurry = False
         self._next_reconcile_step = 0.0
         self._saver = LastRunSaver()
-        # Checks rendered this tick, pushed to the broker together at its end.
-        self._outbox: list[tuple[object, datetime, str, str]] | None = None
+        # Checks rendered this tick, pushed to the broker together at its end: (entry, slot,
+        # queue, message, whether to advance the entry, its due time in the heap or None).
+        self._outbox: list[tuple[object, datetime, str, str, bool, float | None]] | None = None
         super().__init__(*args, **kwargs)
         self._broker = broker_client(self.app.conf.broker_url)
         self._reply_to = self.app.thread_oid
