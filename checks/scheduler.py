@@ -377,6 +377,7 @@ class SlotScheduler(DatabaseScheduler):
         # and when the next slice is due (monotonic).
         self._reconcile_after_id = 0
         self._reconcile_ids: list[int] = []
+        self._reconcile_new_ids: set[int] = set()  # added since the pass began
         self._reconcile_hurry = False
         self._next_reconcile_step = 0.0
         self._saver = LastRunSaver()
@@ -472,6 +473,8 @@ class SlotScheduler(DatabaseScheduler):
             entry.total_run_count = max(entry.total_run_count, current.total_run_count)
         self._schedule[entry.name] = entry
         if model_id is not None:
+            if model_id not in self._name_of_id:
+                self._reconcile_new_ids.add(model_id)
             self._name_of_id[model_id] = entry.name
         changed_at = changed_at_of(entry)
         if changed_at and (self._changed_up_to is None or changed_at > self._changed_up_to):
@@ -547,6 +550,7 @@ class SlotScheduler(DatabaseScheduler):
     def _start_reconcile_pass(self, now: float, hurry: bool = False) -> None:
         self._reconcile_after_id = 0
         self._reconcile_ids = sorted(self._name_of_id)  # ours, to find those gone from the table
+        self._reconcile_new_ids = set()
         self._reconcile_hurry = hurry
         self._next_reconcile_step = now if hurry else now + self._reconcile_spacing()
 
@@ -568,8 +572,9 @@ class SlotScheduler(DatabaseScheduler):
         last_slice = len(stored) < RECONCILE_SLICE_ROWS
         up_to = float("inf") if last_slice else max(stored)
         ours = self._reconcile_ids
-        for index in range(bisect.bisect_right(ours, after_id), bisect.bisect_right(ours, up_to)):
-            model_id = ours[index]
+        in_slice = ours[bisect.bisect_right(ours, after_id) : bisect.bisect_right(ours, up_to)]
+        in_slice += [model_id for model_id in self._reconcile_new_ids if after_id < model_id <= up_to]
+        for model_id in in_slice:
             if model_id not in stored and model_id in self._name_of_id:
                 self._remove(self._name_of_id[model_id])
         stale = [
