@@ -596,11 +596,12 @@ class SlotScheduler(DatabaseScheduler):
 
     def tick(self, *args, **kwargs):
         was_leader = self.lease.held
-        leading = self.lease.hold()
-        if not self.lease.reachable:
-            self.outages.away(timezone.now())
-        if not leading:
-            if self.lease.reachable:
+        if not self.lease.hold():
+            if not self.lease.reachable:
+                # Redis is the broker too: what falls due now is owed once it is back. (A
+                # leader learns that from its refused sends.)
+                self.outages.away(timezone.now())
+            else:
                 # Another beat leads: the slots owed are its business now.
                 self.outages.back()
                 self.outages.settled()
