@@ -103,7 +103,8 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool) -> d
     table = PeriodicTask._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET enabled = false WHERE name LIKE 'check monitor %%'")  # noqa: S608
-        # Numbered by monitor, then spread: entry i of n falls due i/n of an interval after start.
+        # Numbered by monitor, then spread: entry i of n falls due i/n of an interval after start
+        # (in floating point: integer division would bunch them on whole seconds).
         cursor.execute(
             f"""
             WITH chosen AS (
@@ -113,7 +114,8 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool) -> d
             UPDATE {table} AS task
             SET enabled = true, total_run_count = 0,
                 last_run_at = to_timestamp(%s) - make_interval(secs => %s)
-                              + CASE WHEN %s THEN interval '0' ELSE make_interval(secs => chosen.i * %s / %s) END
+                              + CASE WHEN %s THEN interval '0'
+                                     ELSE make_interval(secs => chosen.i * %s::float8 / %s) END
             FROM chosen WHERE task.id = chosen.id
             RETURNING task.name, extract(epoch FROM task.last_run_at)
             """,  # noqa: S608

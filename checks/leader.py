@@ -19,10 +19,14 @@ logger = logging.getLogger(__name__)
 
 LEASE_KEY = "uptime:beat:leader"
 
-# Renew when held by us, take when free, else leave it: one atomic step.
+# Renew when held by us (2), take when free (1), else leave it (0): one atomic step.
 ACQUIRE_OR_RENEW = """
 local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] or not holder then
+if holder == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    return 2
+end
+if not holder then
     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
     return 1
 end
@@ -48,6 +52,10 @@ class Lease:
         self.clock = clock
         self._valid_until = 0.0
         self._renewed_at = float("-inf")
+        # Whether Redis answered the last attempt to take or renew the lease, and whether
+        # that attempt found the key still ours: then no other beat can have led since.
+        self.reachable = True
+        self.kept = False
 
     @property
     def held(self) -> bool:
@@ -61,15 +69,18 @@ class Lease:
             return True
         was_held = self.held
         try:
-            won = bool(self.client.eval(ACQUIRE_OR_RENEW, 1, self.key, self.token, int(self.ttl_seconds * 1000)))
+            outcome = self.client.eval(ACQUIRE_OR_RENEW, 1, self.key, self.token, int(self.ttl_seconds * 1000))
         except redis.RedisError as exc:
+            self.reachable, self.kept = False, False
             # Keep what we have until it could lapse; a standby cannot take it before then.
             logger.warning("beat lease: cannot reach Redis (%s); %s", exc, "holding" if self.held else "standing by")
             return self.held
+        self.reachable = True
+        won, self.kept = bool(outcome), outcome == 2
         if won:
             self._valid_until = now + self.ttl_seconds - self.margin_seconds
             self._renewed_at = now
-            if not was_held:
+            if not was_held and not self.kept:
                 logger.warning("beat lease: %s is now the active beat", self.token)
         else:
             if was_held:

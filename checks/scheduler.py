@@ -11,11 +11,15 @@ of the number of entries; django-celery-beat reloads every row after any edit an
 each send with two queries. Here a heap keyed by due time is the only structure a tick
 touches, edits are applied row by row (`PeriodicTask.date_changed` since the last look,
 when `PeriodicTasks.last_change` moved), and sent entries are saved in one statement per
-batch. A check's message is built once per entry (`CheckMessage`); a send fills in its id,
-slot and expiry, and each tick's messages go to Redis in one pipeline.
+batch, by a thread of their own (checks/last_runs.py). A check's message is built once per
+entry (`CheckMessage`); a send fills in its id, slot and expiry, and each tick's messages go
+to Redis in one pipeline. An entry advances only once the broker has taken its check, so
+through a broker outage the owed slots stay in the heap, to be sent in order after it
+(`BrokerOutages`).
 """
 
 import base64
+import bisect
 import contextlib
 import functools
 import gc
@@ -23,6 +27,7 @@ import heapq
 import itertools
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -34,8 +39,7 @@ from celery.beat import ScheduleEntry
 from celery.schedules import schedule as interval_schedule
 from celery.utils.saferepr import saferepr
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import DatabaseError, InterfaceError, close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, close_old_connections
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTasks
 from django_celery_beat.schedulers import SCHEDULE_SYNC_MAX_INTERVAL, DatabaseScheduler
@@ -45,6 +49,7 @@ from redis.retry import Retry
 
 from monitors.scheduling import CHECK_TASK
 
+from .last_runs import LastRunSaver
 from .leader import Lease
 
 logger = logging.getLogger(__name__)
@@ -59,11 +64,16 @@ CHANGE_POLL_SECONDS = 0.25
 # Rows changed this long before the newest change beat has seen are read again: a
 # transaction stamps date_changed when it saves, but commits later.
 CHANGE_OVERLAP_SECONDS = 30
-# Sent entries' last run times are saved at most this far apart, in one statement. A beat
-# killed in between sends the same slots again when it (or a standby) starts; the worker
-# writes one tick per slot, so that costs a message, not a tick.
+# Sent entries' last run times are handed to the saver's thread (checks/last_runs.py) at most
+# this far apart. A beat killed before they are saved sends the same slots again when it (or
+# a standby) starts; the worker writes one tick per slot, so that costs a message, not a tick.
 SAVE_EVERY_SECONDS = 0.5
-SAVE_BATCH_ROWS = 5000
+# How long a read of the whole schedule, or a clean stop, waits for those saves.
+SAVE_WAIT_SECONDS = 10.0
+# The periodic comparison of every row's id and change time with the schedule (for a change
+# that slipped past the overlap) reads this many rows at a time, one slice per step, taking
+# SCHEDULE_SYNC_MAX_INTERVAL over the whole table; after a deletion, a slice per tick.
+RECONCILE_SLICE_ROWS = 2000
 # One tick sends for at most this long before handing back to beat's loop, so the lease,
 # edits and saves keep their pace under a backlog.
 SEND_BUDGET_SECONDS = 0.05
@@ -95,31 +105,73 @@ ROW_FIELDS = (
     "one_off",
 )
 
-# The table name is the model's, not input.
-SAVE_SQL = (
-    f"UPDATE {PeriodicTask._meta.db_table} AS task"  # noqa: S608
-    # Never backwards: an edit that restarted the clock (resume) may have saved a later one.
-    " SET last_run_at = GREATEST(task.last_run_at, sent.last_run_at), total_run_count = sent.total_run_count"
-    " FROM unnest(%s::integer[], %s::timestamptz[], %s::integer[]) AS sent(id, last_run_at, total_run_count)"
-    " WHERE task.id = sent.id"
-)
 
-
-def slot_of(entry, now: datetime) -> datetime:
+def slot_of(entry, now: datetime, kept_since: datetime | None = None) -> datetime:
     """The time this entry fell due: its last run plus its interval.
 
     After beat has been down for longer than an interval the old slots are gone (missed);
-    the check sent now is for the present, not for a slot long past.
+    the check sent now is for the present, not for a slot long past. The exception: slots
+    the broker could not take, from `kept_since` on (see BrokerOutages), are each sent in
+    turn, however late.
     """
     if not isinstance(entry.schedule, interval_schedule):
         return now
     run_every = entry.schedule.run_every
-    due = entry.last_run_at + run_every
-    if timezone.is_naive(due):
-        due = timezone.make_aware(due, UTC)
-    if due < now - run_every or due > now + timedelta(seconds=1):
+    due = due_at(entry)
+    if due > now + timedelta(seconds=1):
+        return now
+    if due < now - run_every and (kept_since is None or due < kept_since):
         return now
     return due
+
+
+def due_at(entry) -> datetime:
+    due = entry.last_run_at + entry.schedule.run_every
+    return timezone.make_aware(due, UTC) if timezone.is_naive(due) else due
+
+
+def slots_skipped(entry, slot: datetime) -> int:
+    """How many of an interval entry's slots a send for `slot` passes over."""
+    return max(0, int((slot - due_at(entry)) / entry.schedule.run_every))
+
+
+class BrokerOutages:
+    """Since when slots the broker could not take are owed, so that once it is back they are
+    sent, oldest first, each stamped with its slot, rather than skipped.
+
+    Nothing is held per slot: an entry whose check the broker refused is not advanced, so
+    it stays due in the heap, and once the broker is back it is sent once per slot it owes,
+    in slot order. The debt is settled when nothing is due any more. Slots older than
+    `keep_seconds` are not made up (the watchdog records them as missed): after a long
+    outage so many late checks would crowd out the current ones.
+    """
+
+    def __init__(self, keep_seconds: float):
+        self.keep_seconds = keep_seconds
+        self.began: datetime | None = None
+        self.broker_away = False
+
+    def kept_since(self, now: datetime) -> datetime | None:
+        if self.began is None or self.keep_seconds <= 0:
+            return None
+        return max(self.began, now - timedelta(seconds=self.keep_seconds))
+
+    def away(self, since: datetime) -> None:
+        if not self.broker_away:
+            logger.warning("beat: the broker is away; keeping the slots due from %s", since.isoformat())
+        self.broker_away = True
+        if self.began is None or since < self.began:
+            self.began = since
+
+    def back(self) -> None:
+        if self.broker_away:
+            logger.warning("beat: the broker is back; sending the slots it missed, oldest first")
+        self.broker_away = False
+
+    def settled(self) -> None:
+        """Nothing is due: every slot owed has been sent (or another beat owes them)."""
+        if not self.broker_away:
+            self.began = None
 
 
 class IntervalEntry(ScheduleEntry):
@@ -157,8 +209,15 @@ class IntervalEntry(ScheduleEntry):
     def due_timestamp(self) -> float:
         return (self.last_run_at + self.schedule.run_every).timestamp()
 
+    def advance_to(self, slot: datetime) -> None:
+        """Record the send for `slot` in place. A new entry per send would put 100,000
+        objects a minute in the collector's oldest generation, and a full collection over
+        them every minute or so holds beat up for over half a second."""
+        self.last_run_at = slot
+        self.total_run_count += 1
+
     def sent_for(self, slot: datetime) -> "IntervalEntry":
-        """The entry as it stands once its check for `slot` is sent."""
+        """The entry as it stands once its check for `slot` is sent, as a copy."""
         sent = object.__new__(IntervalEntry)
         sent.__dict__.update(self.__dict__)
         sent.last_run_at = slot
@@ -309,8 +368,9 @@ class SlotScheduler(DatabaseScheduler):
             redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2),
             settings.BEAT_LEASE_SECONDS,
         )
-        # Checks whose send failed (broker away), kept with their slot to send again.
-        self.unsent: list[tuple[object, datetime]] = []
+        # Since when slots the broker could not take are owed (sent once it is back).
+        self.outages = BrokerOutages(settings.BEAT_UNSENT_MAX_SECONDS)
+        self._skipped_slots = 0
         # (due as a Unix timestamp, tie-breaker, entry name). An entry edited or removed
         # leaves its old item behind; `_due` tells the current one from those.
         self._heap: list | None = None
@@ -320,8 +380,17 @@ class SlotScheduler(DatabaseScheduler):
         self._order = itertools.count()
         self._changed_up_to: datetime | None = None
         self._next_change_poll = 0.0
-        # Checks rendered this tick, pushed to the broker together at its end.
-        self._outbox: list[tuple[object, datetime, str, str]] | None = None
+        # The periodic comparison: the last id compared in this pass, ours when it began,
+        # and when the next slice is due (monotonic).
+        self._reconcile_after_id = 0
+        self._reconcile_ids: list[int] = []
+        self._reconcile_new_ids: set[int] = set()  # added since the pass began
+        self._reconcile_hurry = False
+        self._next_reconcile_step = 0.0
+        self._saver = LastRunSaver()
+        # Checks rendered this tick, pushed to the broker together at its end: (entry, slot,
+        # queue, message, whether to advance the entry, its due time in the heap or None).
+        self._outbox: list[tuple[object, datetime, str, str, bool, float | None]] | None = None
         super().__init__(*args, **kwargs)
         self._broker = broker_client(self.app.conf.broker_url)
         self._reply_to = self.app.thread_oid
@@ -352,12 +421,11 @@ class SlotScheduler(DatabaseScheduler):
         self._initial_read = True
 
     def _read_all(self) -> None:
-        if self._dirty:
-            self.sync()
-            if self._dirty:
-                # Sends whose last run is not saved yet: a read now would bring back their
-                # old last run, and with it the same slots.
-                raise DatabaseError(f"{len(self._dirty)} sent entries not saved yet")
+        self.sync()
+        if not self._saver.flush(SAVE_WAIT_SECONDS):
+            # Sends whose last run is not saved yet: a read now would bring back their old
+            # last run, and with it the same slots.
+            raise DatabaseError(f"{self._saver.unsaved} sent entries not saved yet")
         close_old_connections()
         self._last_timestamp = PeriodicTasks.last_change()
         self._intervals = self._read_intervals()
@@ -368,7 +436,7 @@ class SlotScheduler(DatabaseScheduler):
         # objects on every full collection (a pause of a good fraction of a second at 100k).
         gc.freeze()
         self._initial_read = False
-        self._last_full_sync = datetime.now()
+        self._start_reconcile_pass(time.monotonic())
         logger.info("beat: schedule read, %s entries", len(self._schedule))
 
     def _read_intervals(self) -> dict[int, tuple[int, str]]:
@@ -412,6 +480,8 @@ class SlotScheduler(DatabaseScheduler):
             entry.total_run_count = max(entry.total_run_count, current.total_run_count)
         self._schedule[entry.name] = entry
         if model_id is not None:
+            if model_id not in self._name_of_id:
+                self._reconcile_new_ids.add(model_id)
             self._name_of_id[model_id] = entry.name
         changed_at = changed_at_of(entry)
         if changed_at and (self._changed_up_to is None or changed_at > self._changed_up_to):
@@ -450,13 +520,8 @@ class SlotScheduler(DatabaseScheduler):
         """Apply what changed in the database since the last look: edited, added, disabled
         and deleted rows, without reading the rest."""
         now = time.monotonic()
-        if (datetime.now() - self._last_full_sync).total_seconds() >= SCHEDULE_SYNC_MAX_INTERVAL:
-            # Now and then compare every row's id and change time, in case a change slipped
-            # past the overlap (a transaction open for longer than that).
-            close_old_connections()
-            self._reconcile()
-            self._last_full_sync = datetime.now()
-            return
+        if now >= self._next_reconcile_step:
+            self._reconcile_step(now)
         if now < self._next_change_poll:
             return
         self._next_change_poll = now + CHANGE_POLL_SECONDS
@@ -478,9 +543,10 @@ class SlotScheduler(DatabaseScheduler):
         self._apply_rows(changed)
         if changed:
             logger.info("beat: %s schedule entries changed", len(changed))
-        # A deletion leaves no row to find: the count of enabled rows tells one happened.
+        # A deletion leaves no row to find: the count of enabled rows tells one happened, and
+        # a pass over the whole table, a slice per tick, finds which.
         if PeriodicTask.objects.filter(enabled=True).count() != len(self._name_of_id):
-            self._reconcile()
+            self._start_reconcile_pass(now, hurry=True)
 
     def _is_news(self, row: dict) -> bool:
         name = self._name_of_id.get(row["id"])
@@ -488,10 +554,36 @@ class SlotScheduler(DatabaseScheduler):
             return row["enabled"]
         return row["date_changed"] != changed_at_of(self._schedule[name]) or row["name"] != name
 
-    def _reconcile(self) -> None:
-        stored = dict(PeriodicTask.objects.filter(enabled=True).values_list("id", "date_changed"))
-        for model_id in set(self._name_of_id) - set(stored):
-            self._remove(self._name_of_id[model_id])
+    def _start_reconcile_pass(self, now: float, hurry: bool = False) -> None:
+        self._reconcile_after_id = 0
+        self._reconcile_ids = sorted(self._name_of_id)  # ours, to find those gone from the table
+        self._reconcile_new_ids = set()
+        self._reconcile_hurry = hurry
+        self._next_reconcile_step = now if hurry else now + self._reconcile_spacing()
+
+    def _reconcile_spacing(self) -> float:
+        # Slices spread evenly: one pass over the table takes SCHEDULE_SYNC_MAX_INTERVAL.
+        return SCHEDULE_SYNC_MAX_INTERVAL / max(1, math.ceil(len(self._name_of_id) / RECONCILE_SLICE_ROWS))
+
+    def _reconcile_step(self, now: float) -> None:
+        """Compare one slice of the table's enabled rows (id and change time) with the
+        schedule, and put right what differs. A whole pass at once would hold up sends for
+        most of a second at 100,000 rows; a slice takes a few milliseconds."""
+        after_id = self._reconcile_after_id
+        close_old_connections()
+        stored = dict(
+            PeriodicTask.objects.filter(enabled=True, pk__gt=after_id)
+            .order_by("pk")
+            .values_list("id", "date_changed")[:RECONCILE_SLICE_ROWS]
+        )
+        last_slice = len(stored) < RECONCILE_SLICE_ROWS
+        up_to = float("inf") if last_slice else max(stored)
+        ours = self._reconcile_ids
+        in_slice = ours[bisect.bisect_right(ours, after_id) : bisect.bisect_right(ours, up_to)]
+        in_slice += [model_id for model_id in self._reconcile_new_ids if after_id < model_id <= up_to]
+        for model_id in in_slice:
+            if model_id not in stored and model_id in self._name_of_id:
+                self._remove(self._name_of_id[model_id])
         stale = [
             model_id
             for model_id, changed_at in stored.items()
@@ -501,19 +593,31 @@ class SlotScheduler(DatabaseScheduler):
         if stale:
             self._apply_rows(self._read_rows(PeriodicTask.objects.filter(pk__in=stale)))
             logger.info("beat: %s schedule entries out of step, read again", len(stale))
+        if last_slice:
+            self._start_reconcile_pass(now)
+            return
+        self._reconcile_after_id = up_to
+        self._next_reconcile_step = now if self._reconcile_hurry else now + self._reconcile_spacing()
 
     # -- the loop -------------------------------------------------------------------------
 
     def tick(self, *args, **kwargs):
         was_leader = self.lease.held
         if not self.lease.hold():
-            if was_leader:
-                # Another beat may be sending now: what we could not send is its business.
-                self.unsent.clear()
+            if not self.lease.reachable:
+                # Redis is the broker too: what falls due now is owed once it is back. (A
+                # leader learns that from its refused sends.)
+                self.outages.away(timezone.now())
+            else:
+                # Another beat leads: the slots owed are its business now.
+                self.outages.back()
+                self.outages.settled()
             return STANDBY_POLL_SECONDS
-        if not was_leader:
+        if not was_leader and not self.lease.kept:
             # Read the schedule afresh: the previous leader saved its sends before letting
-            # the lease go (or while it held it), so nothing it sent is sent again.
+            # the lease go (or while it held it), so nothing it sent is sent again. (A lease
+            # we stopped trusting but Redis kept for us, after a long first read or a pause,
+            # had no other holder: the schedule we have is current.)
             self._initial_read = True
         try:
             self.schedule  # noqa: B018 (reads the schedule when it must)
@@ -529,25 +633,38 @@ class SlotScheduler(DatabaseScheduler):
             logger.warning("beat: database unavailable (%s); retrying in %ss", exc, DATABASE_RETRY_SECONDS)
             close_old_connections()
             self._next_change_poll = time.monotonic() + DATABASE_RETRY_SECONDS
+            self._next_reconcile_step = max(self._next_reconcile_step, self._next_change_poll)
             return DATABASE_RETRY_SECONDS
 
     def _send_due(self) -> float:
-        """Send the checks the broker refused before, then every entry that is due, for at
-        most SEND_BUDGET_SECONDS, in one round trip to the broker; return how long beat may
-        sleep. If that round trip fails, every check in it is kept to be sent again."""
+        """Send every entry that is due, for at most SEND_BUDGET_SECONDS, in one round trip
+        to the broker; return how long beat may sleep. If that round trip fails, the entries
+        in it stay due, and go with the next round trip the broker takes."""
+        if self.outages.broker_away and not self._broker_answers():
+            return STANDBY_POLL_SECONDS
         self._outbox = []
         try:
-            self._take_unsent()
             delay = self._send_due_entries()
             if not self._flush_outbox():
                 return STANDBY_POLL_SECONDS
+            if delay > 0 and not (self._heap and self._heap[0][0] <= time.time()):
+                self.outages.settled()  # nothing is due, not even the next slot of one just sent
             return delay
         finally:
             self._outbox = None
 
+    def _broker_answers(self) -> bool:
+        try:
+            self._broker.ping()
+        except redis.RedisError:
+            return False
+        self.outages.back()
+        return True
+
     def _send_due_entries(self) -> float:
         heap = self._heap
         budget_ends = time.monotonic() + SEND_BUDGET_SECONDS
+        kept_since = self.outages.kept_since(timezone.now())
         while heap:
             due, _, name = heap[0]
             now = time.time()
@@ -557,7 +674,11 @@ class SlotScheduler(DatabaseScheduler):
             if self._due.get(name) != due:
                 continue  # edited or removed since it was pushed
             entry = self._schedule[name]
-            if isinstance(entry, IntervalEntry):
+            if takes_fast_path(entry):
+                slot = slot_of(entry, timezone.now(), kept_since)
+                self._skipped_slots += slots_skipped(entry, slot)
+                self._post(entry, slot, requeue_at=due)
+            elif isinstance(entry, IntervalEntry):
                 self.apply_async(entry)
             else:
                 try:
@@ -578,7 +699,9 @@ class SlotScheduler(DatabaseScheduler):
         # django-celery-beat hands the advanced entry to the heap only; the schedule keeps
         # the old one, and a heap rebuilt from it sends the same slot again. Keep both current.
         if isinstance(entry, IntervalEntry):
-            new_entry = entry.sent_for(slot or slot_of(entry, timezone.now()))
+            now = timezone.now()
+            new_entry = entry
+            entry.advance_to(slot or slot_of(entry, now, self.outages.kept_since(now)))
         else:
             new_entry = next(entry)
         self._dirty.add(new_entry.name)
@@ -589,30 +712,26 @@ class SlotScheduler(DatabaseScheduler):
         return new_entry
 
     def sync(self):
-        """Save the sent entries' last runs in one statement per batch. An entry whose save
-        fails (database away) stays to be saved next time: forgetting it would let a read
-        after the outage send its slot again."""
+        """Hand the sent entries' last runs to the saver's thread, which writes them in one
+        statement per batch and keeps what the database refused to try again."""
+        if self._skipped_slots:
+            logger.warning(
+                "beat: %s slots more than an interval old skipped (beat was away, or the broker for longer than"
+                " BEAT_UNSENT_MAX_SECONDS); the watchdog records them as missed",
+                self._skipped_slots,
+            )
+            self._skipped_slots = 0
         if not self._dirty:
             return
-        names = list(self._dirty)
         rows = []
-        for name in names:
-            entry = (self._schedule or {}).get(name)
+        schedule = self._schedule or {}
+        for name in self._dirty:
+            entry = schedule.get(name)
             model_id = model_id_of(entry) if entry is not None else None
             if model_id is not None:
                 rows.append((model_id, entry.last_run_at, entry.total_run_count))
-        try:
-            close_old_connections()
-            with connection.cursor() as cursor:
-                for start in range(0, len(rows), SAVE_BATCH_ROWS):
-                    batch = rows[start : start + SAVE_BATCH_ROWS]
-                    cursor.execute(SAVE_SQL, [list(column) for column in zip(*batch, strict=True)])
-        except (DatabaseError, InterfaceError) as exc:
-            logger.warning("beat: cannot save %s entries yet (%s)", len(self._dirty), exc)
-            return
-        except ObjectDoesNotExist:
-            pass
-        self._dirty.difference_update(names)
+        self._dirty.clear()
+        self._saver.submit(rows)
 
     def all_as_schedule(self):
         # Only the parent's own reload would call this; ours reads through _read_all.
@@ -624,36 +743,37 @@ class SlotScheduler(DatabaseScheduler):
             if advance:
                 self.reserve(entry)
             return super().apply_async(entry, producer=producer, advance=False, **kwargs)
-        slot = slot_of(entry, timezone.now())
-        if advance:
-            self.reserve(entry, slot)
+        now = timezone.now()
+        slot = slot_of(entry, now, self.outages.kept_since(now))
         if self._outbox is not None:
-            self._post(entry, slot)  # sent with the rest of the tick's checks
+            self._post(entry, slot, advance)  # sent with the rest of the tick's checks
         else:
             self._outbox = []
             try:
-                self._post(entry, slot)
+                self._post(entry, slot, advance)
                 self._flush_outbox()
             finally:
                 self._outbox = None
         return None
 
-    def _post(self, entry, slot: datetime) -> None:
+    def _post(self, entry, slot: datetime, advance: bool = True, requeue_at: float | None = None) -> None:
+        """Render the entry's check for `slot` into the outbox. The entry advances once the
+        broker has taken it; `requeue_at` is its place in the heap, to go back to if not."""
         message = entry.message
         if message is None:
             # Built at the entry's first send, not when the schedule is read: a starting
             # beat sends its first checks sooner. An edit makes a new entry, and a new message.
             message = entry.message = CheckMessage(self.app, entry, self._reply_to)
-        self._outbox.append((entry, slot, message.queue, message.render(slot, time.time())))
+        self._outbox.append((entry, slot, message.queue, message.render(slot, time.time()), advance, requeue_at))
 
     def _flush_outbox(self) -> bool:
         """Push the outbox's messages in one pipeline, one LPUSH per queue (the order kombu
-        would push them in); True if the broker took them. If not, they are kept to be
-        sent again with their slots, as new messages."""
+        would push them in), and advance their entries; True if the broker took them. If
+        not, the entries stay due, to be sent with the same slots as new messages."""
         if not self._outbox:
             return True
         by_queue = defaultdict(list)
-        for _, _, queue, message in self._outbox:
+        for _, _, queue, message, _, _ in self._outbox:
             by_queue[queue].append(message)
         try:
             with self._broker.pipeline(transaction=False) as pipe:
@@ -661,29 +781,23 @@ class SlotScheduler(DatabaseScheduler):
                     pipe.lpush(queue, *messages)
                 pipe.execute()
         except redis.RedisError as exc:
-            logger.warning("beat: could not send %s checks (%s); will retry", len(self._outbox), exc)
-            self.unsent.extend((entry, slot) for entry, slot, _, _ in self._outbox)
+            logger.warning("beat: the broker refused %s checks (%s); they stay due", len(self._outbox), exc)
+            self.outages.away(min(slot for _, slot, _, _, _, _ in self._outbox))
+            for entry, _, _, _, _, requeue_at in self._outbox:
+                if requeue_at is not None and self._due.get(entry.name) == requeue_at:
+                    heapq.heappush(self._heap, (requeue_at, next(self._order), entry.name))
             return False
+        self.outages.back()
+        for entry, slot, _, _, advance, _ in self._outbox:
+            if advance:
+                self.reserve(entry, slot)
         return True
-
-    def _take_unsent(self) -> None:
-        """Put the checks the broker refused back in the outbox, oldest first, while their
-        slot is current. A slot older than its interval is gone (its message would expire):
-        the watchdog records it as missed."""
-        if not self.unsent:
-            return
-        now = timezone.now()
-        pending, self.unsent = self.unsent, []
-        for entry, slot in pending:
-            if slot < now - entry.schedule.run_every:
-                logger.warning("beat: dropping %s for %s: the next slot is due", entry.name, slot.isoformat())
-                continue
-            self._post(entry, slot)
 
     def close(self):
         # Save before letting the lease go: a standby taking over reads what we saved.
         try:
             self.sync()
+            self._saver.close(SAVE_WAIT_SECONDS)
         finally:
             self.lease.release()
             super().close()

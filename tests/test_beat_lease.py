@@ -53,6 +53,18 @@ def test_a_holder_that_cannot_reach_redis_stops_trusting_its_lease_before_it_can
     assert broker.pttl(LEASE_KEY) > 0  # (the key itself lapses on its own in Redis)
 
 
+def test_a_lease_redis_kept_through_a_pause_is_known_as_never_lost(broker):
+    clock = Clock()
+    lease = Lease(broker, ttl_seconds=10, clock=clock)
+    assert lease.hold() and not lease.kept  # taken
+    clock.now += 9  # a long pause (a first read of a big schedule): past trusting it
+    assert not lease.held
+    assert lease.hold() and lease.kept  # but still ours in Redis: nobody led meanwhile
+    broker.delete(LEASE_KEY)  # this time it lapsed
+    clock.now += 9
+    assert lease.hold() and not lease.kept
+
+
 def due_monitor(alice, broker, interval=60):
     monitor = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=interval)
     last_run = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=interval + 1)
@@ -86,6 +98,7 @@ def test_two_beats_send_each_slot_once_and_the_standby_takes_over_without_resend
     assert standby.lease.held
     assert len(queued_checks(broker, "india")) == 1
     assert monitor.pk  # (the monitor is still there: nothing was skipped for it)
+    standby.close()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -98,13 +111,14 @@ def test_beat_keeps_running_through_a_database_outage(alice, broker, closed_port
     connection.close()
     connection.settings_dict["PORT"] = closed_port  # PostgreSQL is away
     try:
-        scheduler._last_full_sync -= timedelta(minutes=10)  # its periodic full reload is due now
+        scheduler._next_reconcile_step = 0  # its periodic comparison with the table is due now
         assert scheduler.tick() == DATABASE_RETRY_SECONDS
     finally:
         connection.close()
         connection.settings_dict["PORT"] = real_port
     run(scheduler)
     assert len(queued_checks(broker, "india")) == 1
+    scheduler.close()
 
 
 def test_health_reports_the_active_beat(anon_client, broker, db):

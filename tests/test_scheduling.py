@@ -109,6 +109,7 @@ def test_beat_sends_a_due_check_stamped_with_its_slot(alice, broker):
     }
     # The stamp belongs to that one message, not to the entry.
     assert "scheduled_at" not in scheduler.schedule[f"check monitor {monitor.pk} in india"].kwargs
+    scheduler.close()
 
 
 def make_due(monitor, seconds_ago: int = 1) -> datetime:
@@ -285,3 +286,20 @@ def test_checks_the_broker_refused_are_sent_once_with_their_slots_when_it_is_bac
     sent = [(m["kwargs"]["monitor_id"], m["kwargs"]["scheduled_at"]) for m in queued_checks(broker, "india")]
     assert sorted(sent) == sorted((pk, slot.isoformat()) for pk, slot in slots.items())
     scheduler.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_change_beat_was_not_told_of_is_found_by_its_periodic_comparison(alice, broker, leading_beat):
+    kept = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=60)
+    hidden = make_monitor(alice, "https://example.org/", regions=("india",), interval_seconds=60)
+    names = {f"check monitor {m.pk} in india" for m in (kept, hidden)}
+    beat_until(leading_beat, lambda: names <= set(leading_beat.schedule))
+    # A queryset update(): no signal, no change time, so the poll of changes misses it.
+    PeriodicTask.objects.filter(name=f"check monitor {hidden.pk} in india").update(enabled=False)
+    for _ in range(5):
+        leading_beat.tick()
+    assert names <= set(leading_beat.schedule)
+
+    leading_beat._next_reconcile_step = 0  # the comparison's next slice is due
+    beat_until(leading_beat, lambda: f"check monitor {hidden.pk} in india" not in leading_beat.schedule)
+    assert f"check monitor {kept.pk} in india" in leading_beat.schedule

@@ -322,6 +322,9 @@ CELERY_BEAT_SYNC_EVERY = 1
 # Prometheus scrapes /metrics with "Authorization: Bearer <token>" when this is set.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 10, minimum=3)
+# Slots that fell due while the broker was away are sent once it is back, oldest first, if
+# at most this old; older ones are skipped, and the watchdog records them as missed.
+BEAT_UNSENT_MAX_SECONDS = env_int("BEAT_UNSENT_MAX_SECONDS", 600, minimum=0)
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
