@@ -622,19 +622,26 @@ class SlotScheduler(DatabaseScheduler):
         try:
             self.schedule  # noqa: B018 (reads the schedule when it must)
             self._look_for_changes()
-            delay = self._send_due()
+        except (DatabaseError, InterfaceError) as exc:
+            self._database_away(exc)
+            if self._initial_read:
+                return DATABASE_RETRY_SECONDS  # no schedule read yet: nothing to send
+        # Beat keeps sending through a database outage with the schedule it has (it is
+        # newer than the database's), and saves and looks for changes once it is back.
+        delay = self._send_due()
+        try:
             if self.should_sync():
                 self._do_sync()
-            delay = min(delay, max(0.0, self._next_change_poll - time.monotonic()))
-            return min(delay, self.lease.ttl_seconds / 3)
         except (DatabaseError, InterfaceError) as exc:
-            # Beat keeps sending through a database outage with the schedule it has (it is
-            # newer than the database's), and saves and looks for changes once it is back.
-            logger.warning("beat: database unavailable (%s); retrying in %ss", exc, DATABASE_RETRY_SECONDS)
-            close_old_connections()
-            self._next_change_poll = time.monotonic() + DATABASE_RETRY_SECONDS
-            self._next_reconcile_step = max(self._next_reconcile_step, self._next_change_poll)
-            return DATABASE_RETRY_SECONDS
+            self._database_away(exc)
+        delay = min(delay, max(0.0, self._next_change_poll - time.monotonic()))
+        return min(delay, self.lease.ttl_seconds / 3)
+
+    def _database_away(self, exc: Exception) -> None:
+        logger.warning("beat: database unavailable (%s); looking again in %ss", exc, DATABASE_RETRY_SECONDS)
+        close_old_connections()
+        self._next_change_poll = time.monotonic() + DATABASE_RETRY_SECONDS
+        self._next_reconcile_step = max(self._next_reconcile_step, self._next_change_poll)
 
     def _send_due(self) -> float:
         """Send every entry that is due, for at most SEND_BUDGET_SECONDS, in one round trip
