@@ -52,10 +52,14 @@ class MonitorDirectory:
         self._read_at: datetime | None = None
         self._full_read_at = 0.0
         self._refreshed_at = 0.0
+        # The regions this process checks from (its queues), learnt from the checks it is
+        # asked for: only their monitors are kept.
+        self._regions: frozenset[str] = frozenset()
 
     def forget(self) -> None:
         with self._lock:
             self._assignments, self._read_at, self._full_read_at, self._refreshed_at = {}, None, 0.0, 0.0
+            self._regions = frozenset()
 
     def assignment(self, monitor_id: int, region_slug: str) -> Assignment | None:
         """The monitor's settings if it is active in the region, else None.
@@ -64,7 +68,12 @@ class MonitorDirectory:
         the database is away, answers from what it read before (and raises only when it
         never read anything).
         """
-        if time.monotonic() - self._refreshed_at >= settings.MONITOR_REFRESH_SECONDS:
+        if region_slug not in self._regions:
+            with self._lock:
+                # A region new to this process: read all of it, with the others, at once.
+                self._regions |= {region_slug}
+                self._read_at = None
+        if self._read_at is None or time.monotonic() - self._refreshed_at >= settings.MONITOR_REFRESH_SECONDS:
             self._refresh()
         found = self._assignments.get(monitor_id)
         return found if found is not None and region_slug in found.targets else None
@@ -74,10 +83,10 @@ class MonitorDirectory:
         if not self._lock.acquire(blocking=self._read_at is None):
             return
         try:
-            full = time.monotonic() - self._full_read_at >= FULL_READ_SECONDS
+            full = self._read_at is None or time.monotonic() - self._full_read_at >= FULL_READ_SECONDS
             started = timezone.now()
             try:
-                rows = self._read(None if full else self._read_at - CLOCK_MARGIN)
+                rows = self._read(self._regions, None if full else self._read_at - CLOCK_MARGIN)
             except DatabaseError as exc:
                 if self._read_at is None:
                     raise
@@ -99,14 +108,21 @@ class MonitorDirectory:
             self._lock.release()
 
     @staticmethod
-    def _read(since: datetime | None) -> dict[int, Assignment | None]:
-        """The monitors edited since `since` (all when None): an Assignment for the active
-        ones with a region, None for the others."""
+    def _read(regions: frozenset[str], since: datetime | None) -> dict[int, Assignment | None]:
+        """The monitors edited since `since` (when None, all active ones in `regions`): an
+        Assignment for the active ones in one of `regions`, None for the others."""
         monitors = Monitor.objects.prefetch_related("regions")
-        monitors = monitors.filter(is_active=True) if since is None else monitors.filter(updated_at__gte=since)
+        if since is None:
+            monitors = monitors.filter(is_active=True, regions__slug__in=regions).distinct()
+        else:
+            monitors = monitors.filter(updated_at__gte=since)
         found: dict[int, Assignment | None] = {}
         for monitor in monitors.iterator(chunk_size=2000):
-            targets = {region.slug: probe_target(monitor, region.slug) for region in monitor.regions.all()}
+            targets = {
+                region.slug: probe_target(monitor, region.slug)
+                for region in monitor.regions.all()
+                if region.slug in regions
+            }
             found[monitor.pk] = (
                 Assignment(
                     monitor_id=monitor.pk,

@@ -107,7 +107,11 @@ class Monitor(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["owner", "id"])]
+        indexes = [
+            models.Index(fields=["owner", "id"]),
+            # Workers read the monitors edited since their last look, every second.
+            models.Index(fields=["updated_at"], name="monitor_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return self.name
