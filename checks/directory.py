@@ -61,6 +61,14 @@ class MonitorDirectory:
             self._assignments, self._read_at, self._full_read_at, self._refreshed_at = {}, None, 0.0, 0.0
             self._regions = frozenset()
 
+    def warm(self, region_slugs) -> None:
+        """Read the monitors of these regions now (a worker's queues, at its start), so
+        its first checks do not wait for the read."""
+        with self._lock:
+            self._regions |= frozenset(region_slugs)
+            self._read_at = None
+        self._refresh()
+
     def assignment(self, monitor_id: int, region_slug: str) -> Assignment | None:
         """The monitor's settings if it is active in the region, else None.
 

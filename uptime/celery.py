@@ -18,12 +18,15 @@ app.autodiscover_tasks()
 def _install_worker_heartbeat() -> None:
     # Imported late: the step needs Django's settings, which are not ready at import time.
     from checks.heartbeat import HeartbeatStep
+    from checks.warm_start import DirectoryStep
     from checks.writer import OutcomeWriterStep
 
     # Heartbeats, and handing back the checks of workers that died (checks/reclaim.py).
     app.steps["worker"].add(HeartbeatStep)
     # Writing the checks' outcomes from the spool to PostgreSQL (checks/writer.py).
     app.steps["worker"].add(OutcomeWriterStep)
+    # Reading the monitors of the worker's regions as it starts (checks/directory.py).
+    app.steps["worker"].add(DirectoryStep)
 
 
 _install_worker_heartbeat()

@@ -1,0 +1,27 @@
+"""A worker step that reads the monitors of the worker's regions (its queues) as it
+starts, so its first checks do not wait for that read (checks/directory.py)."""
+
+import logging
+import threading
+
+from celery import bootsteps
+
+logger = logging.getLogger(__name__)
+
+
+class DirectoryStep(bootsteps.StartStopStep):
+    def start(self, worker):
+        queues = sorted(worker.app.amqp.queues.consume_from or {})
+        threading.Thread(target=self._warm, args=(queues,), name="monitor-directory", daemon=True).start()
+
+    @staticmethod
+    def _warm(queues: list[str]) -> None:
+        # Imported here: the step is installed before Django's models can be.
+        from django.db import DatabaseError
+
+        from .directory import directory
+
+        try:
+            directory.warm(queues)
+        except DatabaseError as exc:
+            logger.warning("monitor settings not read at start (read at the first check): %s", exc)
