@@ -24,6 +24,11 @@ def heartbeat_key(queue: str) -> str:
     return HEARTBEAT_KEY.format(queue=queue)
 
 
+def consumed_queues(worker) -> list[str]:
+    """The queues a worker takes checks from: its regions (or housekeeping's queues)."""
+    return sorted(worker.app.amqp.queues.consume_from or {})
+
+
 class HeartbeatStep(bootsteps.StartStopStep):
     requires = {"celery.worker.components:Timer"}
 
@@ -56,13 +61,10 @@ class HeartbeatStep(bootsteps.StartStopStep):
             threading.Thread(target=self._stay_alive, args=(worker.hostname,), daemon=True).start()
         if self.client is not None:
             try:
-                for queue in self._queues(worker):
+                for queue in consumed_queues(worker):
                     self.client.hdel(heartbeat_key(queue), worker.hostname)
             except redis.RedisError:
                 pass
-
-    def _queues(self, worker) -> list[str]:
-        return sorted(worker.app.amqp.queues.consume_from or {})
 
     def _qos(self):
         return self.connection.default_channel.qos
@@ -77,7 +79,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
         try:
             now = time.time()
             with self.client.pipeline(transaction=False) as pipe:
-                for queue in self._queues(worker):
+                for queue in consumed_queues(worker):
                     pipe.hset(heartbeat_key(queue), worker.hostname, now)
                 pipe.execute()
             reclaim.mark_alive(self.client, worker.hostname, self.interval)

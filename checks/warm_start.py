@@ -6,12 +6,14 @@ import threading
 
 from celery import bootsteps
 
+from .heartbeat import consumed_queues
+
 logger = logging.getLogger(__name__)
 
 
 class DirectoryStep(bootsteps.StartStopStep):
     def start(self, worker):
-        queues = sorted(worker.app.amqp.queues.consume_from or {})
+        queues = consumed_queues(worker)
         threading.Thread(target=self._warm, args=(queues,), name="monitor-directory", daemon=True).start()
 
     @staticmethod
