@@ -53,6 +53,8 @@ def empty_broker(client) -> None:
 
 def drain(client, queues: list[str], into: list[tuple]) -> None:
     """Take every waiting check off the queues: (sent at, slot or None, entry name)."""
+    from monitors.scheduling import BUNDLE_TASK, task_name
+
     for queue in queues:
         while True:
             raw = client.lpop(queue, 5000)
@@ -61,10 +63,17 @@ def drain(client, queues: list[str], into: list[tuple]) -> None:
             for message in raw:
                 envelope = json.loads(message)
                 headers = envelope["headers"]
-                kwargs = json.loads(base64.b64decode(envelope["body"]))[1]
+                args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
                 # Beat sets `expires` to its clock at the send plus the entry's expiry (an interval).
                 sent_at = datetime.fromisoformat(headers["expires"]).timestamp() - INTERVAL_SECONDS
-                slot = kwargs.get("scheduled_at")
+                if headers["task"] == BUNDLE_TASK:  # ours: a region's checks due together
+                    region, pairs = args
+                    into.extend(
+                        (sent_at, datetime.fromisoformat(slot).timestamp(), task_name(monitor_id, region))
+                        for monitor_id, slot in pairs
+                    )
+                    continue
+                slot = kwargs.get("scheduled_at")  # the stock scheduler's: one check, no slot
                 into.append(
                     (sent_at, datetime.fromisoformat(slot).timestamp() if slot else None, headers["periodic_task_name"])
                 )
@@ -309,22 +318,25 @@ class Bench:
 
     # -- capacity of one part ----------------------------------------------------------
 
-    def worker_drain(self, total: int) -> dict:
+    def worker_drain(self, total: int, bundle: int) -> dict:
         """One region worker (the project's command) drains `total` checks of fast sites
-        queued at once: what one more worker process adds, without beat in the way."""
+        queued at once, in messages of `bundle` checks (1: one message per check): what one
+        more worker process adds, without beat in the way."""
         from datetime import UTC
 
-        from checks.tasks import run_check
+        from checks.tasks import run_check, run_checks
         from monitors.models import Monitor
 
         from .population import clear_ticks
 
         region = self.regions[0]
-        say(f"capacity: one {region} worker draining {total} checks")
+        say(f"capacity: one {region} worker draining {total} checks in messages of {bundle}")
         empty_broker(self.redis)
         clear_ticks()
         fast = Monitor.objects.filter(regions__slug=region, url__contains=f":{self.args.target_port}/ok?")
         ids = list(fast.order_by("pk").values_list("pk", flat=True)[:total])
+        # Workers check only active monitors (the e2e runs leave only their own active).
+        Monitor.objects.filter(pk__in=ids).update(is_active=True)
         targets = self._start_targets()
         worker = start(
             celery_command("worker", "-Q", region, "-n", f"{region}@capacity", "-l", "warning"),
@@ -332,15 +344,16 @@ class Bench:
         )
         time.sleep(8)  # started, and idle
         slot = datetime.now(UTC).replace(microsecond=0).isoformat()
+        route = {"queue": region, "routing_key": region, "exchange": region}
         with run_check.app.producer_or_acquire() as producer:
-            for pk in ids:
-                run_check.apply_async(
-                    kwargs={"monitor_id": pk, "region": region, "scheduled_at": slot},
-                    queue=region,
-                    routing_key=region,
-                    exchange=region,
-                    producer=producer,
-                )
+            for start_at in range(0, len(ids), bundle):
+                chunk = ids[start_at : start_at + bundle]
+                if bundle == 1:
+                    kwargs = {"monitor_id": chunk[0], "region": region, "scheduled_at": slot}
+                    run_check.apply_async(kwargs=kwargs, producer=producer, **route)
+                else:
+                    pairs = [[pk, slot] for pk in chunk]
+                    run_checks.apply_async(args=[region, pairs], producer=producer, **route)
         groups = [ProcessGroup("worker", lambda: [worker.pid]), self.groups["postgres"], self.groups["redis"]]
         sampler = Sampler(groups)
         launch = time.time()
@@ -353,7 +366,7 @@ class Bench:
         sampler.sample_now()
         stop_processes([worker])
         stop_processes([targets], grace_seconds=2)
-        return capacity_result(f"one worker drains n={len(ids)}", written, launch, ended, sampler)
+        return capacity_result(f"one worker drains n={len(ids)}, {bundle} per message", written, launch, ended, sampler)
 
     def outcome_writing(self, total: int) -> dict:
         """One outcome writer (this process) records `total` spooled outcomes: the rate at
@@ -479,7 +492,8 @@ def command_capacity(bench: Bench, args) -> list[dict]:
         bench.populate(args.monitors)
         results = []
         for _ in range(args.repeat):
-            results.append(bench.worker_drain(args.checks))
+            for bundle in args.bundles:
+                results.append(bench.worker_drain(args.checks, bundle))
             results.append(bench.outcome_writing(args.outcomes))
     return results
 
@@ -525,6 +539,12 @@ def main(argv=None) -> int:
     capacity.add_argument("--monitors", type=int, default=10000, help="monitors to have (fast ones are used)")
     capacity.add_argument("--checks", type=int, default=3000, help="checks one worker drains")
     capacity.add_argument("--outcomes", type=int, default=20000, help="outcomes one writer records")
+    capacity.add_argument(
+        "--bundles",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 10],
+        help="checks per message, one drain each (1: a message per check)",
+    )
     capacity.set_defaults(handler=command_capacity)
 
     args = parser.parse_args(argv)

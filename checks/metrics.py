@@ -96,7 +96,9 @@ class UptimeCollector:
         yield GaugeMetricFamily(
             "uptime_outcomes_waiting", "Checks done whose results are not written to PostgreSQL yet.", value=waiting
         )
-        depth = GaugeMetricFamily("uptime_queue_depth", "Checks waiting in the region's queue.", labels=["region"])
+        depth = GaugeMetricFamily(
+            "uptime_queue_depth", "Messages (bundles of checks) waiting in the region's queue.", labels=["region"]
+        )
         workers = GaugeMetricFamily("uptime_workers", "Workers alive in the region.", labels=["region"])
         for slug, report in regions.items():
             depth.add_metric([slug], report["queue_depth"])

@@ -2,8 +2,10 @@
 stamping each check with its slot, sending only while it holds the leader lease, and riding
 out outages.
 
-The slot (the time the entry fell due) travels in the message as `scheduled_at`, so the
-worker records the slot beat meant, however late or often the message arrives.
+The slot (the time the entry fell due) travels in the message with its monitor, so the
+worker records the slot beat meant, however late or often the message arrives. The checks
+of a region that fall due together go in one message (`checks.run_checks`, a bundle of
+[monitor id, slot] pairs; see BUNDLE_SECONDS).
 
 Why not the stock loop: celery's `Scheduler.tick` compares the whole schedule with the
 previous one on every tick, and sends one entry per tick, so its cost grows with the square
@@ -11,9 +13,9 @@ of the number of entries; django-celery-beat reloads every row after any edit an
 each send with two queries. Here a heap keyed by due time is the only structure a tick
 touches, edits are applied row by row (`PeriodicTask.date_changed` since the last look,
 when `PeriodicTasks.last_change` moved), and sent entries are saved in one statement per
-batch, by a thread of their own (checks/last_runs.py). A check's message is built once per
-entry (`CheckMessage`); a send fills in its id, slot and expiry, and each tick's messages go
-to Redis in one pipeline. An entry advances only once the broker has taken its check, so
+batch, by a thread of their own (checks/last_runs.py). A bundle's message is built once per
+region (`BundleMessage`); a send fills in its id, expiry and pairs, and each tick's bundles
+go to Redis in one pipeline. An entry advances only once the broker has taken its check, so
 through a broker outage the owed slots stay in the heap, to be sent in order after it
 (`BrokerOutages`).
 """
@@ -37,7 +39,6 @@ from datetime import UTC, datetime, timedelta
 import redis
 from celery.beat import ScheduleEntry
 from celery.schedules import schedule as interval_schedule
-from celery.utils.saferepr import saferepr
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, close_old_connections
 from django.utils import timezone
@@ -47,7 +48,7 @@ from kombu.utils.json import dumps
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from monitors.scheduling import CHECK_TASK
+from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
 
 from .last_runs import LastRunSaver
 from .leader import Lease
@@ -79,6 +80,14 @@ RECONCILE_SLICE_ROWS = 2000
 SEND_BUDGET_SECONDS = 0.05
 # How long beat waits on the broker for one tick's sends before keeping them to retry.
 BROKER_TIMEOUT_SECONDS = 2
+# Checks go out in bundles: one message for the checks of a region that fell due within
+# this long of each other, at most BUNDLE_MAX_CHECKS each. A message costs a worker about
+# as much CPU as the HTTP check itself (taking it off the queue, its unacknowledged
+# bookkeeping, the task's trace, the acknowledgement), and beat and Redis their share;
+# bundling pays that once for many checks (docs/benchmarks.md). It makes checks up to
+# this much later; a bundle's checks run side by side in the worker.
+BUNDLE_SECONDS = 0.05
+BUNDLE_MAX_CHECKS = 50
 
 ROW_FIELDS = (
     "id",
@@ -190,7 +199,6 @@ class IntervalEntry(ScheduleEntry):
         self.total_run_count = row["total_run_count"]
         self.changed_at = row["date_changed"]
         self.relative = False
-        self.message: CheckMessage | None = None  # built at the first send
 
     # Parsed at the first send, not when the schedule is read: 100,000 rows' worth of JSON
     # would hold up a starting beat's first checks.
@@ -205,6 +213,17 @@ class IntervalEntry(ScheduleEntry):
     @functools.cached_property
     def options(self):
         return entry_options(self._row)
+
+    @functools.cached_property
+    def bundle(self) -> tuple:
+        """What a check's bundle must share with it: (queue, region, expiry, priority)."""
+        options = self.options
+        return (
+            options.get("routing_key") or options["queue"],
+            self.kwargs["region"],
+            options.get("expires"),
+            options.get("priority") or 0,
+        )
 
     def due_timestamp(self) -> float:
         return (self.last_run_at + self.schedule.run_every).timestamp()
@@ -259,8 +278,7 @@ def changed_at_of(entry) -> datetime | None:
 
 # Stand-ins for what differs between two sends of one entry: plain text that JSON and
 # repr leave as it is, so it can be found again in the serialized message.
-FILLED_PER_SEND = ("id", "tag", "expires", "slot", "body")
-STAND_IN = re.compile(r"@@uptime-(id|tag|expires|slot|body)@@")
+STAND_IN = re.compile(r"@@uptime-(id|tag|expires|body)@@")
 
 
 def stand_in(name: str) -> str:
@@ -272,25 +290,16 @@ def split_at_stand_ins(text: str) -> list[str]:
     return STAND_IN.split(text)
 
 
-def repr_as_celery(value, maxsize: int) -> str:
-    """celery's `saferepr` of a task's arguments. For plain ones (a check's: ints and short
-    strings) that is Python's repr, found ten times faster; saferepr itself for the rest."""
-    items = value.values() if isinstance(value, dict) else value
-    if all(type(item) in (int, str, bool) or item is None for item in items):
-        text = repr(value)
-        if len(text) < maxsize // 2:
-            return text
-    return saferepr(value, maxsize)
-
-
 def fill_in(parts: list[str], values: dict[str, str]) -> str:
     return "".join([values[part] if index % 2 else part for index, part in enumerate(parts)])
 
 
-class CheckMessage:
-    """One entry's check message exactly as celery 5.7 puts it on a region's Redis list
-    (protocol 2, JSON body in base64), built once through celery's own `as_task_v2`; a send
-    fills in a new task id and delivery tag, the slot and the expiry, in microseconds.
+class BundleMessage:
+    """The message of a bundle of checks (`checks.run_checks`: a region and its [monitor
+    id, slot] pairs) exactly as celery 5.7 puts it on a region's Redis list (protocol 2,
+    JSON body in base64), built once per region and expiry through celery's own
+    `as_task_v2`; a send fills in a new task id and delivery tag, the expiry and the
+    pairs, in microseconds.
 
     Why: celery's `send_task` costs about 1 ms of beat's CPU per message (configuration
     read through Django's settings on every call, reprs, routing, signals), which caps one
@@ -301,33 +310,31 @@ class CheckMessage:
 
     __slots__ = ("queue", "expire_seconds", "_envelope", "_body")
 
-    def __init__(self, app, entry, reply_to: str):
-        options = entry.options
+    def __init__(self, app, queue: str, region: str, expire_seconds: float | None, reply_to: str, priority: int):
         # With no exchange, kombu's Redis transport pushes to the list named by the routing key.
-        self.queue = options.get("routing_key") or options["queue"]
-        self.expire_seconds = options.get("expires")
-        args, kwargs = tuple(entry.args), {**entry.kwargs, "scheduled_at": stand_in("slot")}
-        task = app.tasks.get(entry.task)
+        self.queue = queue
+        self.expire_seconds = expire_seconds
+        task = app.tasks.get(BUNDLE_TASK)
         headers, properties, body, _ = app.amqp.as_task_v2(
             stand_in("id"),
-            entry.task,
-            args,
-            kwargs,
-            expires=stand_in("expires") if self.expire_seconds is not None else None,
+            BUNDLE_TASK,
+            (region, stand_in("slots")),
+            {},
+            expires=stand_in("expires") if expire_seconds is not None else None,
             reply_to=reply_to,
             ignore_result=task.ignore_result if task is not None else False,
-            argsrepr=repr_as_celery(args, app.amqp.argsrepr_maxsize),
-            kwargsrepr=repr_as_celery(kwargs, app.amqp.kwargsrepr_maxsize),
+            # Not the pairs: a log line or an event names the region only.
+            argsrepr=f"({region!r}, [...])",
+            kwargsrepr="{}",
         )
-        headers.update(options.get("headers") or {})
         headers["celery_beat_task"] = True  # as celery's beat marks what it sends
-        properties.update(delivery_mode=2, priority=options.get("priority") or 0)
-        if self.expire_seconds is not None:
-            properties["expiration"] = str(int(self.expire_seconds * 1000))
+        properties.update(delivery_mode=2, priority=priority)
+        if expire_seconds is not None:
+            properties["expiration"] = str(int(expire_seconds * 1000))
         properties.update(
             body_encoding="base64",
             delivery_tag=stand_in("tag"),
-            delivery_info={"exchange": "", "routing_key": self.queue},
+            delivery_info={"exchange": "", "routing_key": queue},
         )
         envelope = {
             "body": stand_in("body"),
@@ -337,13 +344,15 @@ class CheckMessage:
             "properties": properties,
         }
         self._envelope = split_at_stand_ins(dumps(envelope))
-        self._body = split_at_stand_ins(dumps(body))
+        # The pairs are a JSON list where the body has the quoted stand-in.
+        self._body = dumps(body).split(dumps(stand_in("slots")))
 
-    def render(self, slot: datetime, sent_at: float) -> str:
-        values = {"id": str(uuid.uuid4()), "tag": str(uuid.uuid4()), "slot": slot.isoformat()}
+    def render(self, slots: list[tuple[int, datetime]], sent_at: float) -> str:
+        values = {"id": str(uuid.uuid4()), "tag": str(uuid.uuid4())}
         if self.expire_seconds is not None:
             values["expires"] = datetime.fromtimestamp(sent_at + self.expire_seconds, UTC).isoformat()
-        values["body"] = base64.b64encode(fill_in(self._body, values).encode()).decode()
+        pairs = dumps([[monitor_id, slot.isoformat()] for monitor_id, slot in slots])
+        values["body"] = base64.b64encode(pairs.join(self._body).encode()).decode()
         return fill_in(self._envelope, values)
 
 
@@ -359,7 +368,15 @@ def broker_client(url: str) -> redis.Redis:
 
 
 def takes_fast_path(entry) -> bool:
-    return isinstance(entry, IntervalEntry) and entry.task == CHECK_TASK and bool(entry.options.get("queue"))
+    """A plain check entry (a monitor in a region): sent in a bundle. Anything else goes
+    through celery's own send."""
+    return (
+        isinstance(entry, IntervalEntry)
+        and entry.task == CHECK_TASK
+        and bool(entry.options.get("queue"))
+        and not entry.args
+        and set(entry.kwargs) == {"monitor_id", "region"}
+    )
 
 
 class SlotScheduler(DatabaseScheduler):
@@ -388,9 +405,13 @@ class SlotScheduler(DatabaseScheduler):
         self._reconcile_hurry = False
         self._next_reconcile_step = 0.0
         self._saver = LastRunSaver()
-        # Checks rendered this tick, pushed to the broker together at its end: (entry, slot,
-        # queue, message, whether to advance the entry, its due time in the heap or None).
-        self._outbox: list[tuple[object, datetime, str, str, bool, float | None]] | None = None
+        # Checks due this tick, pushed to the broker in bundles at its end: (entry, slot,
+        # whether to advance the entry, its due time in the heap or None).
+        self._outbox: list[tuple[object, datetime, bool, float | None]] | None = None
+        # A bundle's message, built once per (queue, region, expiry, priority).
+        self._bundle_messages: dict[tuple, BundleMessage] = {}
+        # When the checks falling due meanwhile go out together (monotonic; see BUNDLE_SECONDS).
+        self._next_bundle_at = 0.0
         super().__init__(*args, **kwargs)
         self._broker = broker_client(self.app.conf.broker_url)
         self._reply_to = self.app.thread_oid
@@ -649,13 +670,22 @@ class SlotScheduler(DatabaseScheduler):
         in it stay due, and go with the next round trip the broker takes."""
         if self.outages.broker_away and not self._broker_answers():
             return STANDBY_POLL_SECONDS
+        gathering = self._next_bundle_at - time.monotonic()
+        if gathering > 0:
+            return gathering
         self._outbox = []
         try:
             delay = self._send_due_entries()
+            sent = bool(self._outbox)
             if not self._flush_outbox():
                 return STANDBY_POLL_SECONDS
             if delay > 0 and not (self._heap and self._heap[0][0] <= time.time()):
                 self.outages.settled()  # nothing is due, not even the next slot of one just sent
+            if sent and delay > 0:
+                # Caught up: what falls due in the next moment goes out as one bundle per
+                # region. (Behind, beat sends on at once, in bundles as large as it finds.)
+                self._next_bundle_at = time.monotonic() + BUNDLE_SECONDS
+                delay = max(delay, BUNDLE_SECONDS)
             return delay
         finally:
             self._outbox = None
@@ -764,38 +794,47 @@ class SlotScheduler(DatabaseScheduler):
         return None
 
     def _post(self, entry, slot: datetime, advance: bool = True, requeue_at: float | None = None) -> None:
-        """Render the entry's check for `slot` into the outbox. The entry advances once the
-        broker has taken it; `requeue_at` is its place in the heap, to go back to if not."""
-        message = entry.message
-        if message is None:
-            # Built at the entry's first send, not when the schedule is read: a starting
-            # beat sends its first checks sooner. An edit makes a new entry, and a new message.
-            message = entry.message = CheckMessage(self.app, entry, self._reply_to)
-        self._outbox.append((entry, slot, message.queue, message.render(slot, time.time()), advance, requeue_at))
+        """Put the entry's check for `slot` in the outbox, to go in its region's bundle. The
+        entry advances once the broker has taken it; `requeue_at` is its place in the heap,
+        to go back to if not."""
+        self._outbox.append((entry, slot, advance, requeue_at))
+
+    def _bundles(self) -> dict[str, list[str]]:
+        """The outbox as messages by queue: per region (and expiry), bundles of at most
+        BUNDLE_MAX_CHECKS checks, in the order their slots fell due."""
+        groups = defaultdict(list)
+        for entry, slot, _, _ in self._outbox:
+            groups[entry.bundle].append((entry.kwargs["monitor_id"], slot))
+        sent_at = time.time()
+        by_queue = defaultdict(list)
+        for key, slots in groups.items():
+            message = self._bundle_messages.get(key)
+            if message is None:
+                message = self._bundle_messages[key] = BundleMessage(self.app, *key[:3], self._reply_to, key[3])
+            for start in range(0, len(slots), BUNDLE_MAX_CHECKS):
+                by_queue[message.queue].append(message.render(slots[start : start + BUNDLE_MAX_CHECKS], sent_at))
+        return by_queue
 
     def _flush_outbox(self) -> bool:
-        """Push the outbox's messages in one pipeline, one LPUSH per queue (the order kombu
-        would push them in), and advance their entries; True if the broker took them. If
-        not, the entries stay due, to be sent with the same slots as new messages."""
+        """Push the outbox's checks, bundled, in one pipeline, one LPUSH per queue (the
+        order kombu would push them in), and advance their entries; True if the broker
+        took them. If not, the entries stay due, to be sent with the same slots later."""
         if not self._outbox:
             return True
-        by_queue = defaultdict(list)
-        for _, _, queue, message, _, _ in self._outbox:
-            by_queue[queue].append(message)
         try:
             with self._broker.pipeline(transaction=False) as pipe:
-                for queue, messages in by_queue.items():
+                for queue, messages in self._bundles().items():
                     pipe.lpush(queue, *messages)
                 pipe.execute()
         except redis.RedisError as exc:
             logger.warning("beat: the broker refused %s checks (%s); they stay due", len(self._outbox), exc)
-            self.outages.away(min(slot for _, slot, _, _, _, _ in self._outbox))
-            for entry, _, _, _, _, requeue_at in self._outbox:
+            self.outages.away(min(slot for _, slot, _, _ in self._outbox))
+            for entry, _, _, requeue_at in self._outbox:
                 if requeue_at is not None and self._due.get(entry.name) == requeue_at:
                     heapq.heappush(self._heap, (requeue_at, next(self._order), entry.name))
             return False
         self.outages.back()
-        for entry, slot, _, _, advance, _ in self._outbox:
+        for entry, slot, advance, _ in self._outbox:
             if advance:
                 self.reserve(entry, slot)
         return True

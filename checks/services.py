@@ -1,24 +1,50 @@
-"""Running one scheduled slot's check: the work behind the check task. Its outcome goes to
-the spool (checks/spool.py); the outcome writer records it (checks/recording.py)."""
+"""Running scheduled slots' checks: the work behind the check tasks. Outcomes go to the
+spool (checks/spool.py); the outcome writer records them (checks/recording.py)."""
 
 import logging
+import os
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from redis import RedisError
 
-from .directory import directory
+from .directory import Assignment, directory
 from .models import Tick
 from .probe import check
 from .recording import record_outcomes
 from .redis_client import client
-from .spool import SlotOutcome, already_checked, spool
+from .spool import SlotOutcome, checked_already, spool
 
 logger = logging.getLogger(__name__)
 
 # How long a worker remembers that it checked a slot, in intervals: long enough for a
 # redelivered message (it expires one interval after its send) to find the note.
 REMEMBER_CHECKED_INTERVALS = 2
+
+
+class _CheckThreads:
+    """The threads that run the checks of a bundle side by side, one pool per process
+    (a prefork child makes its own). A bundle's task waits for all of its checks, so its
+    message is acknowledged only once every outcome is spooled."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid: int | None = None
+
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._pool = ThreadPoolExecutor(settings.CELERY_WORKER_CONCURRENCY, thread_name_prefix="check")
+                    self._pid = os.getpid()
+        return self._pool
+
+
+_check_threads = _CheckThreads()
 
 
 def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> SlotOutcome | None:
@@ -28,26 +54,84 @@ def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> SlotO
     paused or moved out of the region since the message was sent, or the slot was
     checked already (a redelivered message).
     """
-    assignment = directory.assignment(monitor_id, region_slug)
-    if assignment is None:
-        logger.info("skipping monitor %s in %s: not active there any more", monitor_id, region_slug)
-        return None
+    return run_slots(region_slug, [(monitor_id, scheduled_at)])[0]
+
+
+def run_slots(region_slug: str, slots: list[tuple[int, datetime]]) -> list[SlotOutcome | None]:
+    """Check each (monitor, slot) of a bundle from one region, side by side, and spool
+    the outcomes as they come; the outcomes (None where run_slot's would be) in the
+    bundle's order. Returns once every check has ended and been spooled. Should some
+    fail for want of Redis and PostgreSQL both, that error is raised once the others have
+    ended (the task is retried; the slots spooled are not checked again)."""
     redis = client()
-    if already_checked(redis, monitor_id, region_slug, scheduled_at):
-        logger.info("skipping monitor %s in %s at %s: already checked", monitor_id, region_slug, scheduled_at)
-        return None
+    to_check = _slots_to_check(redis, region_slug, slots)
+    outcomes: dict[tuple[int, datetime], SlotOutcome] = {}
+    failure = None
+    if len(to_check) == 1:  # a single check runs in the task's own thread
+        pending = set()
+        finished = [_check(*to_check[0], region_slug)]
+    else:
+        pending = {_check_threads.pool().submit(_check, assignment, at, region_slug) for assignment, at in to_check}
+        finished = []
+    while True:
+        # The checks that ended since the last look are spooled together: one round trip
+        # for the fast ones of a bundle, which end about together, instead of one each.
+        try:
+            _spool(redis, finished)
+        except Exception as exc:
+            failure = failure or exc
+        for checked, _ in finished:
+            outcomes[(checked.monitor_id, checked.scheduled_at)] = checked
+        if not pending:
+            break
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        finished = []
+        for future in done:
+            try:
+                finished.append(future.result())
+            except Exception as exc:
+                failure = failure or exc
+    if failure is not None:
+        raise failure
+    return [outcomes.get(key) for key in slots]
+
+
+def _slots_to_check(redis, region_slug: str, slots: list[tuple[int, datetime]]) -> list[tuple[Assignment, datetime]]:
+    """The bundle's slots less those with nothing to do: the monitor is no longer active in
+    the region, or the slot's outcome is spooled already (one round trip for all)."""
+    assignments = [directory.assignment(monitor_id, region_slug) for monitor_id, _ in slots]
+    for (monitor_id, _), assignment in zip(slots, assignments, strict=True):
+        if assignment is None:
+            logger.info("skipping monitor %s in %s: not active there any more", monitor_id, region_slug)
+    wanted = [(monitor_id, at) for (monitor_id, at), found in zip(slots, assignments, strict=True) if found]
+    done = dict(zip(wanted, checked_already(redis, region_slug, wanted), strict=True))
+    to_check = []
+    for (monitor_id, at), assignment in zip(slots, assignments, strict=True):
+        if assignment is not None and done[(monitor_id, at)]:
+            logger.info("skipping monitor %s in %s at %s: already checked", monitor_id, region_slug, at)
+        elif assignment is not None:
+            to_check.append((assignment, at))
+            done[(monitor_id, at)] = True  # a slot twice in one bundle is checked once
+    return to_check
+
+
+def _check(assignment: Assignment, scheduled_at: datetime, region_slug: str) -> tuple[SlotOutcome, int]:
+    """Check the slot: its outcome, and how long to remember the slot as checked."""
     # The next slot begins one interval after this one; retries must be over by then.
     deadline = (scheduled_at + timedelta(seconds=assignment.interval_seconds)).timestamp()
     outcome = check(assignment.targets[region_slug], assignment.retries, assignment.retry_interval_seconds, deadline)
-    slot = SlotOutcome(monitor_id, region_slug, scheduled_at, outcome)
+    slot = SlotOutcome(assignment.monitor_id, region_slug, scheduled_at, outcome)
+    return slot, REMEMBER_CHECKED_INTERVALS * assignment.interval_seconds
+
+
+def _spool(redis, outcomes: list[tuple[SlotOutcome, int]]) -> None:
     try:
-        spool(redis, slot, remember_seconds=REMEMBER_CHECKED_INTERVALS * assignment.interval_seconds)
+        spool(redis, outcomes)
     except RedisError as exc:
-        # Redis went away during the check: record it straight away instead of checking
+        # Redis went away during the checks: record them straight away instead of checking
         # again later (if PostgreSQL is away too, the task is retried).
-        logger.warning("outcome of monitor %s in %s not spooled, recording it now: %s", monitor_id, region_slug, exc)
-        record_outcomes([slot])
-    return slot
+        logger.warning("%s outcome(s) not spooled, recording them now: %s", len(outcomes), exc)
+        record_outcomes([slot for slot, _ in outcomes])
 
 
 def prune_ticks(retention_days: int, batch_size: int = 10_000) -> int:

@@ -45,17 +45,27 @@ def _checked_key(monitor_id: int, region_slug: str, scheduled_at: datetime) -> s
     return CHECKED_KEY.format(monitor=monitor_id, region=region_slug, slot=scheduled_at.timestamp())
 
 
-def already_checked(client: redis.Redis, monitor_id: int, region_slug: str, scheduled_at: datetime) -> bool:
-    return bool(client.exists(_checked_key(monitor_id, region_slug, scheduled_at)))
-
-
-def spool(client: redis.Redis, slot: SlotOutcome, remember_seconds: int) -> None:
-    """Append the outcome, and remember the slot as checked, in one round trip. (Not a
-    MULTI: should Redis lose the second write, a redelivered message checks again and
-    the unique slot still keeps one tick.)"""
+def checked_already(client: redis.Redis, region_slug: str, slots: list[tuple[int, datetime]]) -> list[bool]:
+    """For each (monitor, slot) checked from the region: was its outcome spooled already?
+    One round trip for a whole bundle."""
+    if not slots:
+        return []
     with client.pipeline(transaction=False) as pipe:
-        pipe.xadd(STREAM_KEY, {"outcome": encode(slot)})
-        pipe.set(_checked_key(slot.monitor_id, slot.region_slug, slot.scheduled_at), 1, ex=remember_seconds)
+        for monitor_id, scheduled_at in slots:
+            pipe.exists(_checked_key(monitor_id, region_slug, scheduled_at))
+        return [bool(found) for found in pipe.execute()]
+
+
+def spool(client: redis.Redis, outcomes: list[tuple[SlotOutcome, int]]) -> None:
+    """Append the outcomes, and remember each slot as checked for its number of seconds,
+    in one round trip. (Not a MULTI: should Redis lose a note, a redelivered message checks
+    again and the unique slot still keeps one tick.)"""
+    if not outcomes:
+        return
+    with client.pipeline(transaction=False) as pipe:
+        for slot, remember_seconds in outcomes:
+            pipe.xadd(STREAM_KEY, {"outcome": encode(slot)})
+            pipe.set(_checked_key(slot.monitor_id, slot.region_slug, slot.scheduled_at), 1, ex=remember_seconds)
         pipe.execute()
 
 

@@ -8,33 +8,51 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from redis import RedisError
 
+from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
+
 from . import rollups, services, watchdog
 
 # The database or Redis being briefly away is our fault, not the site's: Celery retries
 # the task rather than recording anything. The slot's unique tick keeps a repeat harmless.
 # (A check needs the database only when its worker has not read the monitors yet.)
 INFRASTRUCTURE_ERRORS = (OperationalError, InterfaceError, RedisError)
+CHECK_TASK_OPTIONS = {
+    "autoretry_for": INFRASTRUCTURE_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 30,
+    "max_retries": 5,
+    "ignore_result": True,
+}
 
 
-@shared_task(
-    name="checks.run_check",
-    autoretry_for=INFRASTRUCTURE_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=30,
-    max_retries=5,
-    ignore_result=True,
-)
+@shared_task(name=CHECK_TASK, **CHECK_TASK_OPTIONS)
 def run_check(monitor_id: int, region: str, scheduled_at: str | None = None) -> str:
-    """Check one monitor from one region for the slot beat stamped on the message; the
-    outcome is spooled for the outcome writer to record."""
-    # A message without a slot (sent by hand) is a check of "now".
-    slot = datetime.fromisoformat(scheduled_at) if scheduled_at else timezone.now()
-    if timezone.is_naive(slot):
-        slot = timezone.make_aware(slot, UTC)
-    checked = services.run_slot(monitor_id, region, slot)
+    """Check one monitor from one region for the slot stamped on the message (a new
+    monitor's or "check now"'s first check); the outcome is spooled for the outcome
+    writer to record."""
+    checked = services.run_slot(monitor_id, region, _slot(scheduled_at))
     if checked is None:
         return "skipped"
     return "up" if checked.outcome.result.is_up else "down"
+
+
+@shared_task(name=BUNDLE_TASK, **CHECK_TASK_OPTIONS)
+def run_checks(region: str, slots: list[list]) -> dict:
+    """Check a bundle of [monitor id, slot] pairs from one region, side by side: what beat
+    sends, one message for the checks of a region that fell due together (see
+    checks/scheduler.py). Each outcome is spooled as run_check's is."""
+    checked = services.run_slots(region, [(int(monitor_id), _slot(at)) for monitor_id, at in slots])
+    return {
+        "up": sum(1 for slot in checked if slot is not None and slot.outcome.result.is_up),
+        "down": sum(1 for slot in checked if slot is not None and not slot.outcome.result.is_up),
+        "skipped": sum(1 for slot in checked if slot is None),
+    }
+
+
+def _slot(scheduled_at: str | None) -> datetime:
+    # A message without a slot (sent by hand) is a check of "now".
+    slot = datetime.fromisoformat(scheduled_at) if scheduled_at else timezone.now()
+    return timezone.make_aware(slot, UTC) if timezone.is_naive(slot) else slot
 
 
 @shared_task(name="checks.prune_ticks", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)

@@ -13,6 +13,8 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTa
 from .models import Monitor
 
 CHECK_TASK = "checks.run_check"
+# What beat actually sends for them: the checks of one region due together, in one message.
+BUNDLE_TASK = "checks.run_checks"
 
 
 def task_name(monitor_id: int, region_slug: str) -> str:

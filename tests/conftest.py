@@ -111,14 +111,27 @@ def broker():
 
 
 def queued_checks(broker, queue: str) -> list[dict]:
-    """The check messages waiting on a region's queue, oldest first, as (kwargs, headers)."""
-    messages = []
+    """The checks waiting on a region's queue, oldest first, one per check (a bundle's
+    each with run_check's arguments and the bundle's id), with their message's headers."""
+    checks = []
     for raw in reversed(broker.lrange(queue, 0, -1)):
         envelope = json.loads(raw)
-        body = json.loads(base64.b64decode(envelope["body"]))
-        args, kwargs, _ = body
-        messages.append({"task": envelope["headers"]["task"], "kwargs": kwargs, "headers": envelope["headers"]})
-    return messages
+        headers = envelope["headers"]
+        args, kwargs, _ = json.loads(base64.b64decode(envelope["body"]))
+        if headers["task"] != "checks.run_checks":
+            checks.append({"task": headers["task"], "kwargs": kwargs, "headers": headers})
+            continue
+        region, slots = args
+        checks.extend(
+            {
+                "task": headers["task"],
+                "kwargs": {"monitor_id": monitor_id, "region": region, "scheduled_at": slot},
+                "headers": headers,
+                "bundle": headers["id"],
+            }
+            for monitor_id, slot in slots
+        )
+    return checks
 
 
 class TargetHandler(BaseHTTPRequestHandler):

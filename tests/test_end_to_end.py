@@ -16,6 +16,7 @@ from django_celery_beat.models import PeriodicTask
 
 from checks.models import Tick
 from monitors.models import Monitor
+from tests.conftest import queued_checks
 from tests.factories import make_monitor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -146,9 +147,10 @@ def test_a_worker_stopped_mid_check_finishes_it_and_hands_back_the_rest(alice, t
 
 
 def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(alice, target, broker):
-    """Beat builds each check's message itself (checks.scheduler.CheckMessage), not through
-    celery's send_task: a real worker must take them as it took celery's."""
-    from checks.scheduler import CheckMessage, SlotScheduler
+    """Beat builds its bundles' messages itself (checks.scheduler.BundleMessage), not through
+    celery's send_task: a real worker must take them as it took celery's, and run each
+    bundle's checks for their own slots."""
+    from checks.scheduler import BundleMessage, SlotScheduler
     from uptime.celery import app
 
     monitors = [
@@ -163,12 +165,11 @@ def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(a
         )
     broker.delete("india")  # the checks sent on creation
     scheduler = SlotScheduler(app=app)
-    wait_for(lambda: scheduler.tick() is not None and broker.llen("india") >= 6, timeout=10, what="beat's sends")
+    sent = lambda: len(queued_checks(broker, "india"))  # noqa: E731
+    wait_for(lambda: scheduler.tick() is not None and sent() >= 6, timeout=10, what="beat's sends")
     # One more, sent two intervals ago: it expired on the way, and is not checked.
-    expired = monitors[0]
-    entry = scheduler.schedule[f"check monitor {expired.pk} in india"]
-    stale = CheckMessage(app, entry, app.thread_oid).render(now - timedelta(minutes=5), time.time() - 120)
-    broker.lpush("india", stale)
+    stale = BundleMessage(app, "india", "india", 60, app.thread_oid, 0)
+    broker.lpush("india", stale.render([(monitors[0].pk, now - timedelta(minutes=5))], time.time() - 120))
     scheduler.close()
 
     worker = start("worker", "-Q", "india", "-n", "india@e2e", "-l", "info", "--without-mingle", "--without-gossip")
@@ -183,4 +184,4 @@ def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(a
     assert all(tick.status == "up" for tick in ticks.values()), worker_log
     assert target.hits["/ok"] == 6, worker_log
     # celery drops a message past its expiry as revoked, without running it.
-    assert worker_log.count("Discarding revoked task: checks.run_check") == 1, worker_log
+    assert worker_log.count("Discarding revoked task: checks.run_checks") == 1, worker_log

@@ -3,6 +3,7 @@ nothing is written before the writer runs, everything after, each slot once; a w
 checks from the monitor settings it keeps in memory, and goes on when the database is away."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,10 +15,10 @@ from checks.models import HourlyRollup, Tick
 from checks.probe import CheckOutcome, ProbeResult
 from checks.recording import record_outcomes
 from checks.redis_client import client
-from checks.tasks import run_check
+from checks.tasks import run_check, run_checks
 from checks.writer import OutcomeWriter, write_spooled
 from monitors.models import Monitor
-from monitors.services import delete_monitor, update_monitor
+from monitors.services import delete_monitor, pause_monitor, update_monitor
 from tests.factories import make_monitor
 
 
@@ -75,7 +76,7 @@ def test_outcomes_of_deleted_monitors_are_dropped_and_the_rest_written(alice, sl
     kept = make_monitor(alice, "https://example.com/kept")
     gone = make_monitor(alice, "https://example.com/gone")
     for monitor in (kept, gone):
-        spool.spool(spooled, spool.SlotOutcome(monitor.pk, "india", slot, outcome(slot)), remember_seconds=60)
+        spool.spool(spooled, [(spool.SlotOutcome(monitor.pk, "india", slot, outcome(slot)), 60)])
     delete_monitor(gone)
 
     assert write_spooled() == 2
@@ -85,7 +86,7 @@ def test_outcomes_of_deleted_monitors_are_dropped_and_the_rest_written(alice, sl
 
 def test_a_writer_that_died_leaves_its_batch_pending_for_another(alice, slot, spooled):
     monitor = make_monitor(alice, "https://example.com/")
-    spool.spool(spooled, spool.SlotOutcome(monitor.pk, "india", slot, outcome(slot)), remember_seconds=60)
+    spool.spool(spooled, [(spool.SlotOutcome(monitor.pk, "india", slot, outcome(slot)), 60)])
     # The first writer takes the entry and dies before writing it.
     assert len(spool.take(spooled, "dead-writer", 10, None)) == 1
     assert write_spooled() == 0  # not new, and not this writer's
@@ -103,6 +104,29 @@ def test_a_redelivered_check_of_a_spooled_slot_is_skipped(alice, target, slot, s
     assert send(monitor, slot) == "skipped"
     assert target.hits["/ok"] == 1
     assert write_spooled() == 1
+
+
+def test_a_bundles_checks_run_side_by_side_each_for_its_own_slot(alice, target, slot, spooled):
+    monitors = [make_monitor(alice, target.url(f"/slow?seconds=1&n={n}"), timeout_seconds=5) for n in range(4)]
+    pairs = [[monitor.pk, (slot + timedelta(seconds=n)).isoformat()] for n, monitor in enumerate(monitors)]
+    started = time.monotonic()
+    assert run_checks.apply(args=["india", pairs]).get() == {"up": 4, "down": 0, "skipped": 0}
+    # Four one-second sites one after another would take four seconds.
+    assert time.monotonic() - started < 2.5
+    assert write_spooled() == 4
+    ticks = {tick.monitor_id: tick.scheduled_at.isoformat() for tick in Tick.objects.all()}
+    assert ticks == {monitor_id: at for monitor_id, at in pairs}
+
+
+def test_a_bundle_skips_what_is_paused_or_checked_and_checks_the_rest_once(alice, target, slot, spooled):
+    checked, paused, fresh = (make_monitor(alice, target.url(f"/ok?n={n}")) for n in range(3))
+    assert send(checked, slot) == "up"
+    pause_monitor(paused)
+    pairs = [[m.pk, slot.isoformat()] for m in (checked, paused, fresh, fresh)]  # fresh twice
+    assert run_checks.apply(args=["india", pairs]).get() == {"up": 2, "down": 0, "skipped": 2}
+    assert target.hits["/ok"] == 2  # the first send, and fresh once
+    assert write_spooled() == 2
+    assert sorted(Tick.objects.values_list("monitor_id", flat=True)) == sorted([checked.pk, fresh.pk])
 
 
 def test_workers_see_edits_within_the_refresh_period(alice, target, slot, settings, spooled):

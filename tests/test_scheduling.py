@@ -7,7 +7,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from celery.beat import Scheduler
 from django_celery_beat.models import PeriodicTask
 
 from checks.scheduler import SlotScheduler, broker_client
@@ -202,6 +201,23 @@ def test_many_due_checks_are_sent_once_each_and_saved_for_the_next_beat(alice, b
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_checks_due_together_go_out_as_one_message_per_region(alice, broker):
+    from checks.scheduler import BUNDLE_MAX_CHECKS
+
+    india = [make_monitor(alice, f"https://example.com/i{n}", regions=("india",)) for n in range(BUNDLE_MAX_CHECKS + 5)]
+    usa = [make_monitor(alice, f"https://example.com/u{n}", regions=("usa",)) for n in range(3)]
+    for monitor in india + usa:
+        make_due(monitor, seconds_ago=2)
+    broker.delete("india", "usa")
+    scheduler = SlotScheduler(app=app)
+    beat_until(scheduler, lambda: len(queued_checks(broker, "india")) == len(india) and queued_checks(broker, "usa"))
+    # Each region's own queue; a bundle holds at most BUNDLE_MAX_CHECKS checks.
+    assert (broker.llen("india"), broker.llen("usa")) == (2, 1)
+    assert {check["kwargs"]["monitor_id"] for check in queued_checks(broker, "usa")} == {m.pk for m in usa}
+    scheduler.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_late_send_keeps_the_next_slot_on_the_grid(alice, broker):
     monitor = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=60)
     slot = make_due(monitor, seconds_ago=20)  # beat is 20 s late for this one
@@ -237,28 +253,37 @@ def without_per_send_values(message: dict) -> dict:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_beat_sends_the_message_celery_would_with_its_own_id_slot_and_expiry(alice, broker):
-    monitor = make_monitor(alice, "https://example.com/", regions=("usa",), interval_seconds=60)
-    slot = make_due(monitor)
+def test_beat_sends_the_message_celery_would_with_its_own_id_slots_and_expiry(alice, broker):
+    monitors = [make_monitor(alice, f"https://example.com/{n}", regions=("usa",)) for n in range(3)]
+    slots = [make_due(monitor, seconds_ago=3 - n) for n, monitor in enumerate(monitors)]
     broker.delete("usa")
     scheduler = SlotScheduler(app=app)
-    beat_until(scheduler, lambda: broker.llen("usa"))
-    entry = scheduler.schedule[f"check monitor {monitor.pk} in usa"]
-    # The same check through celery's own beat path: stamped with the same slot, sent
-    # straight to the queue's list.
-    stamped = entry.sent_for(slot)  # a copy
-    stamped.kwargs = {**entry.kwargs, "scheduled_at": slot.isoformat()}
-    stamped.options = {name: value for name, value in entry.options.items() if name != "exchange"}
+    beat_until(scheduler, lambda: len(queued_checks(broker, "usa")) == 3)
+    # The same bundle through celery's own send, straight to the queue's list.
+    pairs = [[monitor.pk, slot.isoformat()] for monitor, slot in zip(monitors, slots, strict=True)]
     celery_sent_at = time.time()
-    Scheduler.apply_async(scheduler, stamped, producer=scheduler.producer, advance=False)
-    scheduler.producer.release()
+    with app.producer_or_acquire() as producer:
+        app.send_task(
+            "checks.run_checks",
+            args=("usa", pairs),
+            queue="usa",
+            routing_key="usa",
+            expires=60,
+            headers={"celery_beat_task": True},
+            priority=0,
+            ignore_result=True,  # as the task says (beat's own send asks the task)
+            producer=producer,
+        )
 
-    ours, celerys = raw_messages(broker, "usa")
+    [ours, celerys] = raw_messages(broker, "usa")  # one message for the three checks
     ours_kept, celerys_kept = without_per_send_values(ours), without_per_send_values(celerys)
+    # What a log line or an event shows: the region, not the pairs.
+    assert ours_kept["headers"].pop("argsrepr") == "('usa', [...])"
+    celerys_kept["headers"].pop("argsrepr")
     for part in ("headers", "properties", "body"):  # one at a time: a readable difference
         assert ours_kept.pop(part) == celerys_kept.pop(part), part
     assert ours_kept == celerys_kept
-    assert ours["body"][1]["scheduled_at"] == slot.isoformat()
+    assert ours["body"][0] == ["usa", pairs]
     headers, properties = ours["headers"], ours["properties"]
     assert headers["id"] == headers["root_id"] == properties["correlation_id"] != celerys["headers"]["id"]
     assert properties["delivery_tag"] != celerys["properties"]["delivery_tag"]
