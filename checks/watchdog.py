@@ -207,27 +207,33 @@ def _record_holes(now: datetime) -> int:
     with its worker) ends before the open-gap rule above can see it, and the tick after it
     would otherwise hide it.
     """
-    # The tick before each recent one is looked up however old it is (the unique slot index
-    # makes that one index probe), so a hole longer than the look-back is found too: a
-    # database outage leaves no watchdog run to see it open. A hole that a gap starts in
-    # was seen while it was open.
+    # The tick before each recent one is the recent one before it or, for the oldest, the
+    # latest before it however old (one probe of the unique slot index), so a hole longer
+    # than the look-back is found too: a database outage leaves no watchdog run to see it
+    # open. A hole that a gap starts in was seen while it was open.
     sql = f"""
         SELECT monitor_id, region_id, previous, scheduled_at, interval_seconds FROM (
-            SELECT t.monitor_id, t.region_id, t.scheduled_at, m.interval_seconds,
-                   COALESCE(m.checking_since, m.created_at) AS since,
-                   (SELECT max(p.scheduled_at) FROM {TICK_TABLE} p
-                    WHERE p.monitor_id = t.monitor_id AND p.region_id = t.region_id
-                      AND p.scheduled_at < t.scheduled_at) AS previous
-            FROM {TICK_TABLE} t JOIN {MONITOR_TABLE} m ON m.id = t.monitor_id
-            WHERE m.is_active
-              AND t.scheduled_at > %s - make_interval(secs => m.interval_seconds * %s + %s)
-        ) AS recent
+            SELECT recent.*,
+                   COALESCE(
+                       lag(scheduled_at) OVER (PARTITION BY monitor_id, region_id ORDER BY scheduled_at),
+                       (SELECT max(p.scheduled_at) FROM {TICK_TABLE} p
+                        WHERE p.monitor_id = recent.monitor_id AND p.region_id = recent.region_id
+                          AND p.scheduled_at < recent.scheduled_at)
+                   ) AS previous
+            FROM (
+                SELECT t.monitor_id, t.region_id, t.scheduled_at, m.interval_seconds,
+                       COALESCE(m.checking_since, m.created_at) AS since
+                FROM {TICK_TABLE} t JOIN {MONITOR_TABLE} m ON m.id = t.monitor_id
+                WHERE m.is_active
+                  AND t.scheduled_at > %s - make_interval(secs => m.interval_seconds * %s + %s)
+            ) AS recent
+        ) AS paired
         WHERE previous >= since
           AND scheduled_at - previous >= make_interval(secs => interval_seconds * %s)
           AND NOT EXISTS (
               SELECT 1 FROM {GAP_TABLE} g
-              WHERE g.monitor_id = recent.monitor_id AND g.region_id = recent.region_id
-                AND g.starts_at > recent.previous AND g.starts_at <= recent.scheduled_at
+              WHERE g.monitor_id = paired.monitor_id AND g.region_id = paired.region_id
+                AND g.starts_at > paired.previous AND g.starts_at <= paired.scheduled_at
           )
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
