@@ -125,10 +125,17 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool) -> d
         # Only the chosen monitors are active, as if the others did not exist: workers keep
         # the active monitors of their regions in memory. (A direct UPDATE: a benchmark
         # setting, not a user's edit, so `updated_at` and the schedules are left alone.)
+        # Their schedule starts at the first slot, as a resume starts it when it is made:
+        # the watchdog expects no check before it.
         monitors = Monitor._meta.db_table
         cursor.execute(
-            f"UPDATE {monitors} SET is_active = (id = ANY(%s)) WHERE owner_id = %s",  # noqa: S608
-            [list(ids[:total]), owner.pk],
+            f"""
+            UPDATE {monitors}
+            SET is_active = (id = ANY(%s)),
+                checking_since = CASE WHEN id = ANY(%s) THEN to_timestamp(%s) ELSE checking_since END
+            WHERE owner_id = %s
+            """,  # noqa: S608
+            [list(ids[:total]), list(ids[:total]), start, owner.pk],
         )
         PeriodicTasks.update_changed()
     assert len(due) == len(prefixes), (len(due), len(prefixes))
@@ -136,7 +143,8 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool) -> d
 
 
 def clear_ticks() -> None:
-    from checks.models import Tick
+    """Forget the checks of earlier runs, and the gaps the watchdog recorded among them."""
+    from checks.models import Gap, Tick
 
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {Tick._meta.db_table} CASCADE")  # noqa: S608
+        cursor.execute(f"TRUNCATE {Tick._meta.db_table}, {Gap._meta.db_table} CASCADE")  # noqa: S608

@@ -1,9 +1,12 @@
 """The watchdog: slots no check covered are recorded as gaps and flag the monitor, in the
 API, the admin and the health report; checks coming back close the gap."""
 
+import math
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from checks.models import Gap
@@ -159,3 +162,40 @@ def test_a_hole_longer_than_the_look_back_is_recorded_when_no_run_saw_it_open(mo
     assert watch(start + timedelta(seconds=23 * INTERVAL + 5))["holes"] == 1
     gap = Gap.objects.get()
     assert (gap.region.slug, gap.slots_missed, gap.ends_at) == ("india", 19, start + timedelta(seconds=21 * INTERVAL))
+
+
+def test_many_gaps_open_and_close_in_one_run_with_a_few_queries(alice):
+    # A region's workers were away for every monitor at once, then came back.
+    monitors = [
+        make_monitor(alice, f"https://site{n}.example/", regions=("india", "usa"), name=f"site {n}") for n in range(25)
+    ]
+    pairs = [(m, region) for m in monitors for region in ("india", "usa")]
+    latest_since = max(m.checking_since for m in monitors)
+    with CaptureQueriesContext(connection) as opening:
+        result = watch(latest_since + timedelta(seconds=2 * INTERVAL + GRACE_SECONDS + 1))
+    assert result["opened"] == 50 and len(opening) < 15
+    opened = {(g.monitor_id, g.region.slug): g for g in Gap.objects.select_related("region")}
+
+    # Each pair's checks came back at its own phase and kept coming, so the first check
+    # after a gap is not always the latest.
+    first_back = {
+        (m.pk, region): m.checking_since + timedelta(seconds=(3 + n % 4 * 0.5) * INTERVAL)
+        for n, (m, region) in enumerate(pairs)
+    }
+    now = max(first_back.values()) + timedelta(seconds=5)
+    for m, region in pairs:
+        slot = first_back[m.pk, region]
+        while slot < now:
+            tick(m, region, slot)
+            slot += timedelta(seconds=INTERVAL)
+    with CaptureQueriesContext(connection) as closing:
+        result = watch(now)
+    assert (result["opened"], result["closed"], result["late"]) == (0, 50, 0)
+    assert len(closing) < 15
+
+    for (monitor_id, region), gap in opened.items():
+        closed = Gap.objects.get(pk=gap.pk)
+        ends_at = first_back[monitor_id, region]
+        slots = max(gap.slots_missed, math.ceil((ends_at - gap.starts_at).total_seconds() / INTERVAL))
+        assert (closed.ends_at, closed.slots_missed) == (ends_at, slots)
+    assert not Monitor.objects.exclude(late_regions=[]).exists()
