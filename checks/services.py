@@ -4,10 +4,11 @@ spool (checks/spool.py); the outcome writer records them (checks/recording.py)."
 import logging
 import os
 import threading
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 from redis import RedisError
 
@@ -16,7 +17,7 @@ from .models import Tick
 from .probe import check
 from .recording import record_outcomes
 from .redis_client import client
-from .spool import SlotOutcome, checked_already, spool
+from .spool import SlotOutcome, SpoolBatches, checked_already, spool
 
 logger = logging.getLogger(__name__)
 
@@ -59,41 +60,54 @@ def run_slot(monitor_id: int, region_slug: str, scheduled_at: datetime) -> SlotO
 
 def run_slots(region_slug: str, slots: list[tuple[int, datetime]]) -> list[SlotOutcome | None]:
     """Check each (monitor, slot) of a bundle from one region, side by side, and spool
-    the outcomes as they come; the outcomes (None where run_slot's would be) in the
-    bundle's order. Returns once every check has ended and been spooled. Should some
-    fail for want of Redis and PostgreSQL both, that error is raised once the others have
-    ended (the task is retried; the slots spooled are not checked again)."""
-    redis = client()
-    to_check = _slots_to_check(redis, region_slug, slots)
-    outcomes: dict[tuple[int, datetime], SlotOutcome] = {}
-    failure = None
-    if len(to_check) == 1:  # a single check runs in the task's own thread
-        pending = set()
-        finished = [_check(*to_check[0], region_slug)]
-    else:
-        pending = {_check_threads.pool().submit(_check, assignment, at, region_slug) for assignment, at in to_check}
-        finished = []
-    while True:
-        # The checks that ended since the last look are spooled together: one round trip
-        # for the fast ones of a bundle, which end about together, instead of one each.
-        try:
-            _spool(redis, finished)
-        except Exception as exc:
-            failure = failure or exc
-        for checked, _ in finished:
-            outcomes[(checked.monitor_id, checked.scheduled_at)] = checked
-        if not pending:
-            break
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        finished = []
-        for future in done:
-            try:
-                finished.append(future.result())
-            except Exception as exc:
-                failure = failure or exc
-    if failure is not None:
-        raise failure
-    return [outcomes.get(key) for key in slots]
+    each outcome as it comes; the outcomes (None where run_slot's would be) in the
+    bundle's order. Returns once every outcome is spooled. Should some fail for want of
+    Redis and PostgreSQL both, that error is raised once the others have ended (the task
+    is retried; the slots spooled are not checked again)."""
+    to_check = _slots_to_check(client(), region_slug, slots)
+    bundle = _Bundle(len(to_check))
+    for assignment, at in to_check[:-1]:
+        _check_threads.pool().submit(_check_and_spool, assignment, at, region_slug, bundle)
+    if to_check:  # the last one in the task's own thread: a bundle of one costs no hand-over
+        _check_and_spool(*to_check[-1], region_slug, bundle)
+    bundle.wait()
+    if bundle.failure is not None:
+        raise bundle.failure
+    return [bundle.outcomes.get(key) for key in slots]
+
+
+class _Bundle:
+    """What a bundle's task waits for: each of its checks spooled (or failed)."""
+
+    def __init__(self, size: int):
+        self.outcomes: dict[tuple[int, datetime], SlotOutcome] = {}
+        self.failure: BaseException | None = None
+        self._left = size
+        self._lock = threading.Lock()
+        self._all_spooled = threading.Event()
+        if not size:
+            self._all_spooled.set()
+
+    def ended(self, failure: BaseException | None = None) -> None:
+        with self._lock:
+            self.failure = self.failure or failure
+            self._left -= 1
+            if self._left == 0:
+                self._all_spooled.set()
+
+    def wait(self) -> None:
+        self._all_spooled.wait()
+
+
+def _check_and_spool(assignment: Assignment, scheduled_at: datetime, region_slug: str, bundle: _Bundle) -> None:
+    try:
+        slot, remember_seconds = _check(assignment, scheduled_at, region_slug)
+    except Exception as exc:  # not the site's failure (that is an outcome): ours
+        logger.exception("check of monitor %s in %s failed", assignment.monitor_id, region_slug)
+        bundle.ended(exc)
+        return
+    bundle.outcomes[(slot.monitor_id, slot.scheduled_at)] = slot
+    _batches.add(slot, remember_seconds, bundle.ended)
 
 
 def _slots_to_check(redis, region_slug: str, slots: list[tuple[int, datetime]]) -> list[tuple[Assignment, datetime]]:
@@ -124,14 +138,21 @@ def _check(assignment: Assignment, scheduled_at: datetime, region_slug: str) -> 
     return slot, REMEMBER_CHECKED_INTERVALS * assignment.interval_seconds
 
 
-def _spool(redis, outcomes: list[tuple[SlotOutcome, int]]) -> None:
+def _spool(outcomes: list[tuple[SlotOutcome, int]]) -> None:
     try:
-        spool(redis, outcomes)
+        spool(client(), outcomes)
     except RedisError as exc:
         # Redis went away during the checks: record them straight away instead of checking
         # again later (if PostgreSQL is away too, the task is retried).
         logger.warning("%s outcome(s) not spooled, recording them now: %s", len(outcomes), exc)
-        record_outcomes([slot for slot, _ in outcomes])
+        try:
+            record_outcomes([slot for slot, _ in outcomes])
+        except Exception:
+            close_old_connections()  # a connection the outage broke is replaced next time
+            raise
+
+
+_batches = SpoolBatches(_spool)
 
 
 def prune_ticks(retention_days: int, batch_size: int = 10_000) -> int:
