@@ -32,7 +32,7 @@ STOCK = "django_celery_beat.schedulers:DatabaseScheduler"
 INTERVAL_SECONDS = 60
 # Steady runs put the first slot this long after beat starts, so what they measure is a
 # running beat; how fast a starting beat sends is what the backlog ("burst") runs measure.
-WARM_UP_SECONDS = 10
+WARM_UP_SECONDS = 15
 # End to end, the first slot comes this long after the workers start: what is measured is
 # a running system, not workers still starting (each reads its regions' monitors first).
 E2E_WARM_UP_SECONDS = 30
