@@ -215,6 +215,16 @@ class IntervalEntry(ScheduleEntry):
         return entry_options(self._row)
 
     @functools.cached_property
+    def is_plain_check(self) -> bool:
+        # Asked at every send: worked out once (an edit makes a new entry).
+        return (
+            self.task == CHECK_TASK
+            and bool(self.options.get("queue"))
+            and not self.args
+            and set(self.kwargs) == {"monitor_id", "region"}
+        )
+
+    @functools.cached_property
     def bundle(self) -> tuple:
         """What a check's bundle must share with it: (queue, region, expiry, priority)."""
         options = self.options
@@ -370,13 +380,7 @@ def broker_client(url: str) -> redis.Redis:
 def takes_fast_path(entry) -> bool:
     """A plain check entry (a monitor in a region): sent in a bundle. Anything else goes
     through celery's own send."""
-    return (
-        isinstance(entry, IntervalEntry)
-        and entry.task == CHECK_TASK
-        and bool(entry.options.get("queue"))
-        and not entry.args
-        and set(entry.kwargs) == {"monitor_id", "region"}
-    )
+    return isinstance(entry, IntervalEntry) and entry.is_plain_check
 
 
 class SlotScheduler(DatabaseScheduler):
