@@ -11,17 +11,13 @@ restored already, or taken since by another worker (a redelivered message keeps 
 delivery tag) is left alone.
 """
 
-import contextlib
 import json
 import logging
-import os
-import threading
-from queue import Empty, SimpleQueue
 
 import redis
 from celery.signals import task_postrun, task_received, task_revoked
 
-from .redis_client import client
+from .redis_client import BatchedWrites, client
 
 logger = logging.getLogger(__name__)
 
@@ -41,39 +37,22 @@ end
 """
 
 
-class _NoteWriter:
-    """Writes the notes from a thread of their own, in order, as many per round trip as
-    have come: the worker's event loop, which takes every check off the queue, must not
-    wait on Redis for them (it capped a busy worker's intake). A note is written within
-    a moment of its check being taken; a worker killed in that moment leaves the check to
-    the broker's visibility timeout instead."""
-
-    def __init__(self):
-        self.queue: SimpleQueue = SimpleQueue()
-        self.pid = None
-
-    def put(self, note) -> None:
-        if self.pid != os.getpid():  # the first note of this process (or of a forked child)
-            self.pid = os.getpid()
-            threading.Thread(target=self._run, name="reclaim-notes", daemon=True).start()
-        self.queue.put(note)
-
-    def _run(self) -> None:
-        while True:
-            notes = [self.queue.get()]
-            with contextlib.suppress(Empty):
-                while len(notes) < 500:
-                    notes.append(self.queue.get_nowait())
-            try:
-                with client().pipeline(transaction=False) as pipe:
-                    for note in notes:
-                        note(pipe)
-                    pipe.execute()
-            except redis.RedisError as exc:
-                logger.warning("could not write %s note(s) of taken checks: %s", len(notes), exc)
+def _write_notes(notes) -> None:
+    try:
+        with client().pipeline(transaction=False) as pipe:
+            for note in notes:
+                note(pipe)
+            pipe.execute()
+    except redis.RedisError as exc:
+        logger.warning("could not write %s note(s) of taken checks: %s", len(notes), exc)
 
 
-_notes = _NoteWriter()
+# Written from a thread of their own, in order, as many per round trip as have come: the
+# worker's event loop, which takes every check off the queue, must not wait on Redis for
+# them (it capped a busy worker's intake). A note is written within a moment of its check
+# being taken; a worker killed in that moment leaves the check to the broker's
+# visibility timeout instead.
+_notes = BatchedWrites(_write_notes, "reclaim-notes")
 
 
 @task_received.connect
@@ -84,7 +63,7 @@ def note_taken(sender=None, request=None, **kwargs):
         pipe.hset(INFLIGHT_KEY.format(worker=worker), task_id, tag)
         pipe.hset(OWNER_KEY, tag, worker)
 
-    _notes.put(note)
+    _notes.add(note)
 
 
 @task_postrun.connect
@@ -99,7 +78,7 @@ def note_dropped(sender=None, request=None, **kwargs):
 
 
 def _forget(worker: str, task_id: str) -> None:
-    _notes.put(lambda pipe: pipe.eval(FORGET, 2, INFLIGHT_KEY.format(worker=worker), OWNER_KEY, task_id, worker))
+    _notes.add(lambda pipe: pipe.eval(FORGET, 2, INFLIGHT_KEY.format(worker=worker), OWNER_KEY, task_id, worker))
 
 
 def mark_alive(redis_client: redis.Redis, worker: str, heartbeat_seconds: float) -> None:

@@ -16,8 +16,8 @@ from .directory import Assignment, directory
 from .models import Tick
 from .probe import check
 from .recording import record_outcomes
-from .redis_client import client
-from .spool import SlotOutcome, SpoolBatches, checked_already, spool
+from .redis_client import BatchedWrites, client
+from .spool import SlotOutcome, checked_already, spool
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _check_and_spool(assignment: Assignment, scheduled_at: datetime, region_slug
         bundle.ended(exc)
         return
     bundle.outcomes[(slot.monitor_id, slot.scheduled_at)] = slot
-    _batches.add(slot, remember_seconds, bundle.ended)
+    _spooling.add((slot, remember_seconds), bundle.ended)
 
 
 def _slots_to_check(redis, region_slug: str, slots: list[tuple[int, datetime]]) -> list[tuple[Assignment, datetime]]:
@@ -152,7 +152,8 @@ def _spool(outcomes: list[tuple[SlotOutcome, int]]) -> None:
             raise
 
 
-_batches = SpoolBatches(_spool)
+# The check threads' outcomes, appended by one thread per worker, a batch every 10 ms.
+_spooling = BatchedWrites(_spool, "spool", gather_seconds=0.01, max_batch=1000)
 
 
 def prune_ticks(retention_days: int, batch_size: int = 10_000) -> int:

@@ -10,15 +10,9 @@ dies leaves its entries pending, and another claims them (`claim_stalled`). Writ
 idempotent (one tick per slot), so an entry written twice counts once.
 """
 
-import contextlib
 import json
-import os
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from queue import Empty, SimpleQueue
 
 import redis
 
@@ -73,47 +67,6 @@ def spool(client: redis.Redis, outcomes: list[tuple[SlotOutcome, int]]) -> None:
             pipe.xadd(STREAM_KEY, {"outcome": encode(slot)})
             pipe.set(_checked_key(slot.monitor_id, slot.region_slug, slot.scheduled_at), 1, ex=remember_seconds)
         pipe.execute()
-
-
-class SpoolBatches:
-    """Appends the outcomes of all of a process's check threads together, a batch every
-    few milliseconds, and tells each check when its outcome is in: one round trip for
-    many checks. (A round trip each through redis-py's shared client cost a busy worker
-    about a fifth of its CPU, much of it in contention for the client's pool.)"""
-
-    GATHER_SECONDS = 0.01
-    MAX_BATCH = 1000
-
-    def __init__(self, write: Callable[[list[tuple[SlotOutcome, int]]], None]):
-        self._write = write  # raises if the batch could not be written
-        self._lock = threading.Lock()
-        self._pid: int | None = None
-        self._queue: SimpleQueue | None = None
-
-    def add(self, slot: SlotOutcome, remember_seconds: int, written: Callable[[BaseException | None], None]) -> None:
-        """Spool the outcome soon; then `written(None)`, or `written(error)` if it failed."""
-        if self._pid != os.getpid():  # the first in this process (or in a forked child)
-            with self._lock:
-                if self._pid != os.getpid():
-                    self._queue = SimpleQueue()
-                    threading.Thread(target=self._run, args=(self._queue,), name="spool", daemon=True).start()
-                    self._pid = os.getpid()
-        self._queue.put((slot, remember_seconds, written))
-
-    def _run(self, queue: SimpleQueue) -> None:
-        while True:
-            batch = [queue.get()]
-            time.sleep(self.GATHER_SECONDS)  # let the checks ending about now join it
-            with contextlib.suppress(Empty):
-                while len(batch) < self.MAX_BATCH:
-                    batch.append(queue.get_nowait())
-            failure = None
-            try:
-                self._write([(slot, remember_seconds) for slot, remember_seconds, _ in batch])
-            except Exception as exc:
-                failure = exc
-            for _, _, written in batch:
-                written(failure)
 
 
 def encode(slot: SlotOutcome) -> str:
