@@ -15,6 +15,7 @@ from monitors.maintenance import windows_of
 from monitors.models import Monitor, Region
 
 from . import rollups
+from .batch_rows import rows_json
 from .certificates import record_certificate, warn_of_expiry
 from .models import Tick
 from .probe import CheckOutcome
@@ -31,26 +32,32 @@ INSERT INTO checks_tick (
     monitor_id, region_id, scheduled_at, status, status_code, response_time_ms, error,
     attempts, checked_at, in_maintenance, tls_expires_at
 )
-SELECT * FROM unnest(
-    %s::bigint[], %s::bigint[], %s::timestamptz[], %s::varchar[], %s::integer[], %s::integer[],
-    %s::varchar[], %s::integer[], %s::timestamptz[], %s::boolean[], %s::timestamptz[]
+SELECT
+    monitor_id, region_id, scheduled_at, status, status_code, response_time_ms, error,
+    attempts, checked_at, in_maintenance, tls_expires_at
+FROM json_to_recordset(%s::json) AS batch(
+    monitor_id bigint, region_id bigint, scheduled_at timestamptz, status varchar, status_code integer,
+    response_time_ms integer, error varchar, attempts integer, checked_at timestamptz,
+    in_maintenance boolean, tls_expires_at timestamptz
 )
 ON CONFLICT (monitor_id, region_id, scheduled_at) DO NOTHING
 RETURNING id, monitor_id, region_id, scheduled_at
 """
 
-TICK_COLUMNS = (
-    "monitor_id",
-    "region_id",
-    "scheduled_at",
+# What deciding a monitor's status and certificate reads of it. Only these are loaded with
+# the lock (a whole monitor, its URL, headers and body, is most of a batch's reading); any
+# other field an alert needs is read when the alert is written.
+DECIDING_FIELDS = (
+    "id",
+    "is_active",
     "status",
-    "status_code",
-    "response_time_ms",
-    "error",
-    "attempts",
-    "checked_at",
-    "in_maintenance",
+    "status_changed_at",
+    "last_checked_at",
+    "interval_seconds",
+    "quorum",
     "tls_expires_at",
+    "tls_expiry_warning_days",
+    "tls_expiry_warned_for",
 )
 
 _region_ids: dict[str, int] = {}
@@ -70,10 +77,8 @@ def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
     # The monitors are locked first, in id order: writers deciding the same monitors take
     # turns and never deadlock. FOR NO KEY UPDATE does not block the ticks' foreign keys.
     monitor_ids = sorted({slot.monitor_id for slot in slots})
-    monitors = {
-        monitor.pk: monitor
-        for monitor in Monitor.objects.select_for_update(no_key=True).filter(pk__in=monitor_ids).order_by("pk")
-    }
+    locked = Monitor.objects.select_for_update(no_key=True).filter(pk__in=monitor_ids).order_by("pk")
+    monitors = {monitor.pk: monitor for monitor in locked.only(*DECIDING_FIELDS)}
     unique: dict[tuple, SlotOutcome] = {}
     for slot in slots:
         if slot.monitor_id not in monitors:
@@ -87,7 +92,7 @@ def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
     windows = windows_of(monitors, min(slot.scheduled_at for slot in unique.values()))
     rows = [_tick_row(slot, windows.get(slot.monitor_id, ())) for slot in unique.values()]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_TICKS_SQL, [[row[column] for row in rows] for column in TICK_COLUMNS])
+        cursor.execute(_INSERT_TICKS_SQL, [rows_json(rows)])
         inserted = {(monitor_id, region, at): pk for pk, monitor_id, region, at in cursor.fetchall()}
     ticks = []
     for row in rows:

@@ -16,6 +16,7 @@ from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .batch_rows import rows_json
 from .models import DailyRollup, HourlyRollup
 
 
@@ -82,10 +83,11 @@ def _upsert_sql(table: str, period: str, period_type: str) -> str:
         monitor_id, region_id, {period}, checks, up, maintenance_checks,
         response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
     )
-    SELECT monitor_id, region_id, period, checks, up, maintenance, total, low, high, histogram::integer[]
-    FROM unnest(%s::bigint[], %s::bigint[], %s::{period_type}[], %s::integer[], %s::integer[], %s::integer[],
-                %s::bigint[], %s::integer[], %s::integer[], %s::text[])
-        AS batch(monitor_id, region_id, period, checks, up, maintenance, total, low, high, histogram)
+    SELECT monitor_id, region_id, period, checks, up, maintenance, total, low, high, histogram
+    FROM json_to_recordset(%s::json) AS batch(
+        monitor_id bigint, region_id bigint, period {period_type}, checks integer, up integer,
+        maintenance integer, total bigint, low integer, high integer, histogram integer[]
+    )
     ON CONFLICT (monitor_id, {period}, region_id) DO UPDATE SET
         checks = r.checks + EXCLUDED.checks,
         up = r.up + EXCLUDED.up,
@@ -131,11 +133,11 @@ class _Counts:
             bucket = bucket_of(ms)
             self.histogram[bucket] = self.histogram.get(bucket, 0) + 1
 
-    def histogram_literal(self) -> str:
+    def histogram_counts(self) -> list[int]:
         counts = [0] * BUCKETS
         for bucket, count in self.histogram.items():
             counts[bucket] = count
-        return "{" + ",".join(map(str, counts)) + "}"
+        return counts
 
 
 def count_ticks(ticks) -> None:
@@ -150,22 +152,22 @@ def count_ticks(ticks) -> None:
         daily.setdefault((tick.monitor_id, tick.region_id, day_of(tick.scheduled_at)), _Counts()).add(tick)
     with connection.cursor() as cursor:
         for sql, rows in ((_COUNT_HOURLY_SQL, hourly), (_COUNT_DAILY_SQL, daily)):
-            keys, counts = list(rows), list(rows.values())
-            cursor.execute(
-                sql,
-                [
-                    [key[0] for key in keys],
-                    [key[1] for key in keys],
-                    [key[2] for key in keys],
-                    [c.checks for c in counts],
-                    [c.up for c in counts],
-                    [c.maintenance for c in counts],
-                    [c.total_ms for c in counts],
-                    [c.low_ms for c in counts],
-                    [c.high_ms for c in counts],
-                    [c.histogram_literal() for c in counts],
-                ],
-            )
+            batch = [
+                {
+                    "monitor_id": monitor_id,
+                    "region_id": region_id,
+                    "period": period,
+                    "checks": counts.checks,
+                    "up": counts.up,
+                    "maintenance": counts.maintenance,
+                    "total": counts.total_ms,
+                    "low": counts.low_ms,
+                    "high": counts.high_ms,
+                    "histogram": counts.histogram_counts(),
+                }
+                for (monitor_id, region_id, period), counts in rows.items()
+            ]
+            cursor.execute(sql, [rows_json(batch)])
 
 
 def count_tick(tick) -> None:

@@ -2,6 +2,7 @@
 StatusChange row, and opens or resolves the monitor's incident, in the same transaction."""
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -10,6 +11,7 @@ from monitors.models import Monitor
 from notifications.messages import INCIDENT_OPENED, INCIDENT_RESOLVED
 from notifications.services import notify_incident
 
+from .batch_rows import rows_json
 from .models import Incident, StatusChange, Tick
 from .verdicts import DOWN, verdict
 
@@ -18,30 +20,44 @@ from .verdicts import DOWN, verdict
 FRESH_INTERVALS = 3
 
 
-def latest_results(monitors: list[Monitor], as_of: dict[int, datetime]) -> dict[int, dict[str, Tick | None]]:
+class LatestResult(NamedTuple):
+    """What a region's latest tick says, as the verdict needs it (read without building
+    model instances: the writer reads one per monitor and region of every batch)."""
+
+    status: str
+    in_maintenance: bool
+    scheduled_at: datetime
+    checked_at: datetime
+    error: str
+
+
+def latest_results(monitors: list[Monitor], as_of: dict[int, datetime]) -> dict[int, dict[str, LatestResult | None]]:
     """Each monitor's regions' latest tick still fresh at `as_of[monitor id]` (None where
     there is none), for a batch of monitors in two queries."""
     if not monitors:
         return {}
     ids = [monitor.pk for monitor in monitors]
-    slugs: dict[int, list[str]] = {monitor_id: [] for monitor_id in ids}
-    for monitor_id, slug in Monitor.regions.through.objects.filter(monitor_id__in=ids).values_list(
-        "monitor_id", "region__slug"
+    regions: dict[int, list[tuple[int, str]]] = {monitor_id: [] for monitor_id in ids}
+    for monitor_id, region_id, slug in Monitor.regions.through.objects.filter(monitor_id__in=ids).values_list(
+        "monitor_id", "region_id", "region__slug"
     ):
-        slugs[monitor_id].append(slug)
+        regions[monitor_id].append((region_id, slug))
     fresh_since = {m.pk: as_of[m.pk] - timedelta(seconds=FRESH_INTERVALS * m.interval_seconds) for m in monitors}
     latest = (
         Tick.objects.filter(monitor_id__in=ids, scheduled_at__gte=min(fresh_since.values()))
-        .select_related("region")
         .order_by("monitor_id", "region_id", "-scheduled_at")
         .distinct("monitor_id", "region_id")
+        .values_list("monitor_id", "region_id", *LatestResult._fields)
     )
     found = {
-        (tick.monitor_id, tick.region.slug): tick
-        for tick in latest
-        if tick.scheduled_at >= fresh_since[tick.monitor_id]
+        (monitor_id, region_id): LatestResult(*fields)
+        for monitor_id, region_id, *fields in latest
+        if fields[2] >= fresh_since[monitor_id]
     }
-    return {monitor_id: {slug: found.get((monitor_id, slug)) for slug in slugs[monitor_id]} for monitor_id in ids}
+    return {
+        monitor_id: {slug: found.get((monitor_id, region_id)) for region_id, slug in regions[monitor_id]}
+        for monitor_id in ids
+    }
 
 
 def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
@@ -93,19 +109,26 @@ def _save_statuses(monitors: list[Monitor]) -> None:
         cursor.execute(
             """UPDATE monitors_monitor AS m
             SET status = v.status, last_checked_at = v.last_checked_at, status_changed_at = v.status_changed_at
-            FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[])
-                AS v(id, status, last_checked_at, status_changed_at)
+            FROM json_to_recordset(%s::json)
+                AS v(id bigint, status varchar, last_checked_at timestamptz, status_changed_at timestamptz)
             WHERE m.id = v.id""",
             [
-                [m.pk for m in monitors],
-                [m.status for m in monitors],
-                [m.last_checked_at for m in monitors],
-                [m.status_changed_at for m in monitors],
+                rows_json(
+                    [
+                        {
+                            "id": m.pk,
+                            "status": m.status,
+                            "last_checked_at": m.last_checked_at,
+                            "status_changed_at": m.status_changed_at,
+                        }
+                        for m in monitors
+                    ]
+                )
             ],
         )
 
 
-def _newest_in_maintenance(latest: dict[str, Tick | None]) -> bool:
+def _newest_in_maintenance(latest: dict[str, LatestResult | None]) -> bool:
     """Whether the newest of the regions' latest results was checked in a maintenance window
     (the newest, so a slot from before a window, finishing late, does not end it)."""
     newest = max((t for t in latest.values() if t), key=lambda t: t.scheduled_at, default=None)
