@@ -7,7 +7,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
-from monitors.models import Monitor
+from monitors.models import Monitor, Region
 from notifications.messages import INCIDENT_OPENED, INCIDENT_RESOLVED
 from notifications.services import notify_incident
 
@@ -31,33 +31,37 @@ class LatestResult(NamedTuple):
     error: str
 
 
+# For each of the monitors' regions, its latest tick since the monitor's `fresh_since`: one
+# backward probe of the tick table's unique (monitor, region, scheduled_at) index per pair.
+# Table names are the models', not input.
+_LATEST_RESULTS_SQL = f"""
+SELECT judged.id, region.slug, tick.status, tick.in_maintenance, tick.scheduled_at, tick.checked_at, tick.error
+FROM json_to_recordset(%s::json) AS judged(id bigint, fresh_since timestamptz)
+JOIN {Monitor.regions.through._meta.db_table} AS assigned ON assigned.monitor_id = judged.id
+JOIN {Region._meta.db_table} AS region ON region.id = assigned.region_id
+LEFT JOIN LATERAL (
+    SELECT status, in_maintenance, scheduled_at, checked_at, error FROM {Tick._meta.db_table}
+    WHERE monitor_id = judged.id AND region_id = assigned.region_id AND scheduled_at >= judged.fresh_since
+    ORDER BY scheduled_at DESC LIMIT 1
+) AS tick ON true
+"""  # noqa: S608
+
+
 def latest_results(monitors: list[Monitor], as_of: dict[int, datetime]) -> dict[int, dict[str, LatestResult | None]]:
     """Each monitor's regions' latest tick still fresh at `as_of[monitor id]` (None where
-    there is none), for a batch of monitors in two queries."""
-    if not monitors:
-        return {}
-    ids = [monitor.pk for monitor in monitors]
-    regions: dict[int, list[tuple[int, str]]] = {monitor_id: [] for monitor_id in ids}
-    for monitor_id, region_id, slug in Monitor.regions.through.objects.filter(monitor_id__in=ids).values_list(
-        "monitor_id", "region_id", "region__slug"
-    ):
-        regions[monitor_id].append((region_id, slug))
-    fresh_since = {m.pk: as_of[m.pk] - timedelta(seconds=FRESH_INTERVALS * m.interval_seconds) for m in monitors}
-    latest = (
-        Tick.objects.filter(monitor_id__in=ids, scheduled_at__gte=min(fresh_since.values()))
-        .order_by("monitor_id", "region_id", "-scheduled_at")
-        .distinct("monitor_id", "region_id")
-        .values_list("monitor_id", "region_id", *LatestResult._fields)
-    )
-    found = {
-        (monitor_id, region_id): LatestResult(*fields)
-        for monitor_id, region_id, *fields in latest
-        if fields[2] >= fresh_since[monitor_id]
-    }
-    return {
-        monitor_id: {slug: found.get((monitor_id, region_id)) for region_id, slug in regions[monitor_id]}
-        for monitor_id in ids
-    }
+    there is none), for a batch of monitors in one query."""
+    judged = [
+        {"id": m.pk, "fresh_since": as_of[m.pk] - timedelta(seconds=FRESH_INTERVALS * m.interval_seconds)}
+        for m in monitors
+    ]
+    latest: dict[int, dict[str, LatestResult | None]] = {m.pk: {} for m in monitors}
+    if not judged:
+        return latest
+    with connection.cursor() as cursor:
+        cursor.execute(_LATEST_RESULTS_SQL, [rows_json(judged)])
+        for monitor_id, slug, status, *fields in cursor.fetchall():
+            latest[monitor_id][slug] = LatestResult(status, *fields) if status is not None else None
+    return latest
 
 
 def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
