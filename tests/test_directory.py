@@ -1,0 +1,72 @@
+"""The monitors a worker holds in memory: edits arrive by their stamps within the refresh
+period, and the periodic reconciliation catches what no fresh stamp announces."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from checks import directory as directory_module
+from checks.directory import directory
+from monitors.models import Monitor
+from monitors.services import update_monitor
+from tests.factories import make_monitor
+
+pytestmark = pytest.mark.django_db
+
+
+def url_held(monitor) -> str | None:
+    assignment = directory.assignment(monitor.pk, "india")
+    return assignment.targets["india"].url if assignment else None
+
+
+def test_an_edit_reaches_the_worker_at_its_next_refresh(alice, settings):
+    settings.MONITOR_REFRESH_SECONDS = 3600
+    monitor = make_monitor(alice, "https://before.example/")
+    assert url_held(monitor) == "https://before.example/"
+
+    update_monitor(monitor, url="https://after.example/")
+    assert url_held(monitor) == "https://before.example/"  # not read again yet
+    settings.MONITOR_REFRESH_SECONDS = 0
+    assert url_held(monitor) == "https://after.example/"
+
+
+def test_the_reconciliation_catches_changes_without_a_fresh_stamp(alice, monkeypatch):
+    kept = make_monitor(alice, "https://kept.example/")
+    paused = make_monitor(alice, "https://paused.example/")
+    deleted = make_monitor(alice, "https://deleted.example/")
+    edited = make_monitor(alice, "https://edited.example/")
+    resumed = make_monitor(alice, "https://resumed.example/", is_active=False)
+    # Stamped well before the reads below, so only the reconciliation reads them again.
+    long_ago = timezone.now() - timedelta(days=1)
+    Monitor.objects.filter(owner=alice).update(updated_at=long_ago)
+    assert [url_held(m) for m in (kept, paused, deleted, edited, resumed)] == [
+        "https://kept.example/",
+        "https://paused.example/",
+        "https://deleted.example/",
+        "https://edited.example/",
+        None,
+    ]
+    held_before = directory.assignment(kept.pk, "india")
+
+    # Changes made behind the services' back, or committed with a stamp older than the
+    # last read: the reads of edited rows cannot see them.
+    long_ago += timedelta(seconds=1)
+    Monitor.objects.filter(pk=paused.pk).update(is_active=False, updated_at=long_ago)
+    Monitor.objects.filter(pk=deleted.pk).delete()
+    Monitor.objects.filter(pk=edited.pk).update(url="https://edited-late.example/", updated_at=long_ago)
+    Monitor.objects.filter(pk=resumed.pk).update(is_active=True, updated_at=long_ago)
+    assert url_held(paused) == "https://paused.example/"
+    assert url_held(edited) == "https://edited.example/"
+    assert url_held(resumed) is None
+
+    monkeypatch.setattr(directory_module, "FULL_READ_SECONDS", 0)
+    assert [url_held(m) for m in (kept, paused, deleted, edited, resumed)] == [
+        "https://kept.example/",
+        None,
+        None,
+        "https://edited-late.example/",
+        "https://resumed.example/",
+    ]
+    # What had not changed was not read again.
+    assert directory.assignment(kept.pk, "india") is held_before
