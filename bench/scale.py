@@ -373,7 +373,7 @@ class Bench:
         which one writer, and PostgreSQL behind it, turn checks into ticks."""
         from datetime import UTC, timedelta
 
-        from checks import spool
+        from checks import spool, writer
         from checks.probe import CheckOutcome, ProbeResult
         from checks.redis_client import client
         from checks.writer import write_spooled
@@ -397,13 +397,20 @@ class Bench:
             pipe.execute()
         groups = [ProcessGroup("writer", lambda: [os.getpid()]), self.groups["postgres"], self.groups["redis"]]
         sampler = Sampler(groups)
+        # A busy worker's batches are smaller than the writer's largest: what arrived in
+        # half a second.
+        batch_size, writer.BATCH_SIZE = writer.BATCH_SIZE, self.args.writer_batch or writer.BATCH_SIZE
         launch = time.time()
         sampler.sample_now()
-        write_spooled()
+        try:
+            write_spooled()
+        finally:
+            writer.BATCH_SIZE = batch_size
         ended = time.time()
         sampler.sample_now()
         written = self._tick_count()
-        return capacity_result(f"one writer records n={len(pairs)}", written, launch, ended, sampler)
+        label = f"one writer records n={len(pairs)}, batches of {self.args.writer_batch or writer.BATCH_SIZE}"
+        return capacity_result(label, written, launch, ended, sampler)
 
     def _tick_count(self) -> int:
         from checks.models import Tick
@@ -539,6 +546,9 @@ def main(argv=None) -> int:
     capacity.add_argument("--monitors", type=int, default=10000, help="monitors to have (fast ones are used)")
     capacity.add_argument("--checks", type=int, default=3000, help="checks one worker drains")
     capacity.add_argument("--outcomes", type=int, default=20000, help="outcomes one writer records")
+    capacity.add_argument(
+        "--writer-batch", type=int, default=None, help="the writer's batch size (default: its BATCH_SIZE)"
+    )
     capacity.add_argument(
         "--bundles",
         type=lambda text: [int(n) for n in text.split(",")],
