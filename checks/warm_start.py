@@ -1,6 +1,7 @@
 """A worker step that reads the monitors of the worker's regions (its queues) as it
 starts, so its first checks do not wait for that read (checks/directory.py)."""
 
+import gc
 import logging
 import threading
 
@@ -27,3 +28,8 @@ class DirectoryStep(bootsteps.StartStopStep):
             directory.warm(queues)
         except DatabaseError as exc:
             logger.warning("monitor settings not read at start (read at the first check): %s", exc)
+            return
+        # What is alive now (the modules, and the monitors just read) lives as long as the
+        # worker: keep the collector from walking it on every full collection, each a
+        # pause of about 0.1 s for every check thread at 25,000 monitors.
+        gc.freeze()
