@@ -135,10 +135,10 @@ class _Counts:
 
     def histogram_literal(self) -> str:
         # As an array literal in one string: a JSON list of 108 numbers costs more to write.
-        counts = [0] * BUCKETS
+        counts = ["0"] * BUCKETS
         for bucket, count in self.histogram.items():
-            counts[bucket] = count
-        return "{" + ",".join(map(str, counts)) + "}"
+            counts[bucket] = str(count)
+        return "{" + ",".join(counts) + "}"
 
 
 def count_ticks(ticks) -> None:
