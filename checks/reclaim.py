@@ -3,8 +3,9 @@ at once, instead of after the broker's visibility timeout (minutes, longer than 
 monitors' interval, so the slot would be lost).
 
 Each worker notes the messages it takes (task id -> delivery tag, in a Redis hash of its
-own, and tag -> itself in a shared owner hash) and forgets each when its task has run, and
-keeps a short-lived "alive" key fresh with its heartbeat. A worker that finds another's
+own, and tag -> itself in a shared owner hash; its name in the set of noting workers) and
+forgets each when its task has run, and keeps a short-lived "alive" key fresh with its
+heartbeat. A worker that finds another's
 notes without its alive key returns those messages to the front of their queues, but only
 a message still unacknowledged and still owned by the dead worker: one acknowledged,
 restored already, or taken since by another worker (a redelivered message keeps its
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 INFLIGHT_KEY = "uptime:inflight:{worker}"
 OWNER_KEY = "uptime:owner"
+# The workers that have notes, so a heartbeat looks at a handful of names instead of
+# scanning the keyspace (tens of thousands of slot keys at 25,000 monitors).
+NOTING_WORKERS_KEY = "uptime:noting-workers"
 ALIVE_KEY = "uptime:alive:{worker}"
 # A worker whose heartbeat is this many periods old is dead (the same rule as health's).
 DEAD_AFTER_HEARTBEATS = 3
@@ -62,6 +66,7 @@ def note_taken(sender=None, request=None, **kwargs):
     def note(pipe):
         pipe.hset(INFLIGHT_KEY.format(worker=worker), task_id, tag)
         pipe.hset(OWNER_KEY, tag, worker)
+        pipe.sadd(NOTING_WORKERS_KEY, worker)
 
     _notes.add(note)
 
@@ -128,9 +133,11 @@ def _restore_if_held(redis_client: redis.Redis, qos, tag: str, worker: str) -> b
 def reclaim_dead_workers(redis_client: redis.Redis, qos, me: str) -> int:
     """Reclaim from every worker that has notes and no alive key (dead, or never back)."""
     restored = 0
-    prefix = INFLIGHT_KEY.format(worker="")
-    for key in redis_client.scan_iter(match=prefix + "*", count=100):
-        worker = key.decode()[len(prefix) :]
+    for name in redis_client.smembers(NOTING_WORKERS_KEY):
+        worker = name.decode()
         if worker != me and not redis_client.exists(ALIVE_KEY.format(worker=worker)):
             restored += reclaim_worker(redis_client, qos, worker)
+            # A worker that was only slow to show it is alive names itself again with its
+            # next note.
+            redis_client.srem(NOTING_WORKERS_KEY, worker)
     return restored
