@@ -399,17 +399,18 @@ class Bench:
         sampler = Sampler(groups)
         # A busy worker's batches are smaller than the writer's largest: what arrived in
         # half a second.
-        batch_size, writer.BATCH_SIZE = writer.BATCH_SIZE, self.args.writer_batch or writer.BATCH_SIZE
+        default_batch = writer.BATCH_SIZE
+        batch = writer.BATCH_SIZE = self.args.writer_batch or default_batch
         launch = time.time()
         sampler.sample_now()
         try:
             write_spooled()
         finally:
-            writer.BATCH_SIZE = batch_size
+            writer.BATCH_SIZE = default_batch
         ended = time.time()
         sampler.sample_now()
         written = self._tick_count()
-        label = f"one writer records n={len(pairs)}, batches of {self.args.writer_batch or writer.BATCH_SIZE}"
+        label = f"one writer records n={len(pairs)}, batches of {batch}"
         return capacity_result(label, written, launch, ended, sampler)
 
     def _tick_count(self) -> int:
