@@ -77,7 +77,7 @@ def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
     # The monitors are locked first, in id order: writers deciding the same monitors take
     # turns and never deadlock. FOR NO KEY UPDATE does not block the ticks' foreign keys.
     monitor_ids = sorted({slot.monitor_id for slot in slots})
-    locked = Monitor.objects.select_for_update(no_key=True).filter(pk__in=monitor_ids).order_by("pk")
+    locked = Monitor.objects.select_for_update(no_key=True).filter(pk__any=monitor_ids).order_by("pk")
     monitors = {monitor.pk: monitor for monitor in locked.only(*DECIDING_FIELDS)}
     unique: dict[tuple, SlotOutcome] = {}
     for slot in slots:

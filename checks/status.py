@@ -173,7 +173,7 @@ def _widen_open_incidents(down: list[tuple[Monitor, list[str]]]) -> None:
     regions = {monitor.pk: set(slugs) for monitor, slugs in down}
     if not regions:
         return
-    for incident in Incident.objects.filter(monitor_id__in=list(regions), resolved_at__isnull=True):
+    for incident in Incident.objects.filter(monitor__id__any=list(regions), resolved_at__isnull=True):
         if not regions[incident.monitor_id] <= set(incident.regions):
             incident.regions = sorted(regions[incident.monitor_id] | set(incident.regions))
             incident.save(update_fields=["regions"])

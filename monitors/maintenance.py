@@ -49,7 +49,7 @@ def windows_of(monitor_ids: Iterable[int], since: datetime) -> dict[int, list[Ma
     """The monitors' windows in force at `since` or later, by monitor: one query for a batch
     of ticks, which then ask `window.covers(slot)`."""
     found: dict[int, list[MaintenanceWindow]] = {}
-    windows = MaintenanceWindow.objects.not_over(since).filter(monitors__in=list(monitor_ids))
+    windows = MaintenanceWindow.objects.not_over(since).filter(monitors__id__any=list(monitor_ids))
     for window in windows.annotate(monitor_id=F("monitors")):
         found.setdefault(window.monitor_id, []).append(window)
     return found
