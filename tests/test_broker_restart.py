@@ -98,3 +98,18 @@ def test_a_worker_reconnects_after_the_broker_comes_back_and_loses_no_check(
     assert list(slots) == [held, after]
     # Each slot's check reached the site once: the one in flight was not run again.
     assert target.hits["/slow"] == 2, log
+
+
+def test_a_channel_reuses_one_client_until_its_pool_is_replaced(broker):
+    """kombu asks for a synchronous client per message (unacked index, ack): ours hands back
+    the channel's one client, and a fresh one over a new pool once the old pool is dropped."""
+    with current_app.connection_for_write() as connection:
+        channel = connection.default_channel
+        client = channel._create_client()
+        assert channel._create_client() is client
+        assert client.ping()
+        channel._disconnect_pools()  # what closing the channel does to its pools
+        replaced = channel._create_client()
+        assert replaced is not client
+        assert replaced.connection_pool is channel.pool
+        assert replaced.ping()

@@ -35,6 +35,14 @@ that was running is acknowledged once the broker is back (its entry leaves kombu
 "unacked" hash), so it is neither lost nor handed out again after the visibility timeout;
 if the worker dies meanwhile, checks/reclaim.py hands it back. Related reports, the same
 AttributeError on other close paths: celery/kombu#970, #582.
+
+A second change is for speed: kombu builds a new redis-py client for every synchronous
+command batch (`conn_or_acquire` -> `_create_client`), twice per delivered message (the
+unacked index when it arrives, again when it is acknowledged). A client is only a facade
+over the channel's connection pool, but redis-py's constructor copies its table of response
+callbacks each time: at hundreds of messages a second, a few percent of a worker's time.
+A channel keeps one synchronous client per pool instead; redis-py clients over a pool are
+safe to share between threads, and a new pool (after the one above) gets a new client.
 """
 
 from kombu.transport import redis as kombu_redis
@@ -44,6 +52,7 @@ class Channel(kombu_redis.Channel):
     def __init__(self, *args, **kwargs):
         # Filled before kombu's __init__, which opens the async pool (its ping).
         self._opened_with: dict[bool, dict] = {}
+        self._sync_client = None
         super().__init__(*args, **kwargs)
         # The synchronous pool (acks, restores) is usually first made later, possibly
         # after the transport is detached: note its parameters now, while they can be read.
@@ -53,6 +62,14 @@ class Channel(kombu_redis.Channel):
         if asynchronous not in self._opened_with:
             self._opened_with[asynchronous] = super()._connparams(asynchronous=asynchronous)
         return dict(self._opened_with[asynchronous])
+
+    def _create_client(self, asynchronous=False):
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        pool = self.pool
+        if self._sync_client is None or self._sync_client.connection_pool is not pool:
+            self._sync_client = super()._create_client()
+        return self._sync_client
 
 
 class Transport(kombu_redis.Transport):
