@@ -256,6 +256,12 @@ def guarded_session(target: ProbeTarget) -> requests.Session:
     session = HTTPSession(config)
     # Checks go straight to the target: no proxy or .netrc from the worker's environment.
     session.trust_env = False
+    for adapter in session.adapters.values():
+        # One connection per host is all a check makes (one request at a time, redirects
+        # to another host get their own pool). urllib3 fills a new pool's queue with
+        # `maxsize` slots and drains them at close: at its default of 10, a tenth of the
+        # check's CPU, since every check has a fresh session.
+        adapter.poolmanager.connection_pool_kw["maxsize"] = 1
     pool_manager = session.get_adapter("https://").poolmanager
     pool_manager.pool_classes_by_scheme = {**pool_manager.pool_classes_by_scheme, "https": _CertificateRecordingPool}
     return session
