@@ -17,7 +17,7 @@ def test_any_matches_what_in_matches_with_one_array_parameter(alice):
         found = sorted(Monitor.objects.filter(pk__any=wanted).values_list("pk", flat=True))
     assert found == sorted(Monitor.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     assert found == [monitors[0].pk, monitors[2].pk]
-    assert "= ANY(" in queries[0]["sql"]
+    assert "= ANY(" in queries[0]["sql"] and "::bigint[])" in queries[0]["sql"]
     assert not Monitor.objects.filter(pk__any=[]).exists()
 
 
