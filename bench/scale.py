@@ -399,14 +399,10 @@ class Bench:
         sampler = Sampler(groups)
         # A busy worker's batches are smaller than the writer's largest: what arrived in
         # half a second.
-        default_batch = writer.BATCH_SIZE
-        batch = writer.BATCH_SIZE = self.args.writer_batch or default_batch
+        batch = self.args.writer_batch or writer.BATCH_SIZE
         launch = time.time()
         sampler.sample_now()
-        try:
-            write_spooled()
-        finally:
-            writer.BATCH_SIZE = default_batch
+        write_spooled(batch)
         ended = time.time()
         sampler.sample_now()
         written = self._tick_count()

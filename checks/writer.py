@@ -44,13 +44,14 @@ def consumer_name() -> str:
 
 
 class OutcomeWriter:
-    def __init__(self, redis_client: redis.Redis, consumer: str):
+    def __init__(self, redis_client: redis.Redis, consumer: str, batch_size: int = BATCH_SIZE):
         # Imported here: the worker step is installed before Django's models can be.
         from .recording import record_outcomes
 
         self.record_outcomes = record_outcomes
         self.redis = redis_client
         self.consumer = consumer
+        self.batch_size = batch_size
         self.claimed_at = 0.0
 
     def write_batch(self, wait_ms: int | None = WAIT_MS) -> int:
@@ -62,7 +63,7 @@ class OutcomeWriter:
         if time.monotonic() - self.claimed_at >= CLAIM_EVERY_SECONDS:
             self.claimed_at = time.monotonic()
             spool.claim_stalled(self.redis, self.consumer, CLAIM_AFTER_MS)
-        entries = spool.take(self.redis, self.consumer, BATCH_SIZE, wait_ms)
+        entries = spool.take(self.redis, self.consumer, self.batch_size, wait_ms)
         if not entries:
             return 0
         readable = [entry for entry in entries if entry.slot is not None]
@@ -101,14 +102,14 @@ class OutcomeWriter:
                     connection.close()
                 stopping.wait(RETRY_SECONDS)
                 continue
-            if 0 < written < BATCH_SIZE:
+            if 0 < written < self.batch_size:
                 stopping.wait(GATHER_SECONDS)
 
 
-def write_spooled() -> int:
-    """Write everything spooled now, in this thread; how many entries (for tests and
-    commands: workers write continuously)."""
-    writer = OutcomeWriter(client(), consumer_name())
+def write_spooled(batch_size: int = BATCH_SIZE) -> int:
+    """Write everything spooled now, in this thread, `batch_size` entries at a time; how
+    many entries (for tests, commands and benchmarks: workers write continuously)."""
+    writer = OutcomeWriter(client(), consumer_name(), batch_size)
     spool.ensure_group(writer.redis)
     total = 0
     while written := writer.write_batch(wait_ms=None):
