@@ -140,7 +140,7 @@ class MonitorDirectory:
             for monitor_id, stamp in stamps.items()
             if (held := self._assignments.get(monitor_id)) is None or held.updated_at != stamp
         ]
-        rows = self._read(Monitor.objects.filter(pk__in=stale)) if stale else {}
+        rows = self._read(Monitor.objects.filter(pk__any=stale)) if stale else {}
         rows.update({monitor_id: None for monitor_id in self._assignments if monitor_id not in stamps})
         return rows
 
