@@ -259,7 +259,7 @@ def guarded_session(target: ProbeTarget) -> requests.Session:
     for adapter in session.adapters.values():
         # One connection per host is all a check makes (one request at a time, redirects
         # to another host get their own pool). urllib3 fills a new pool's queue with
-        # `maxsize` slots and drains them at close: at its default of 10, a tenth of the
+        # `maxsize` slots and drains them at close: at its default of 10, about 5% of a
         # check's CPU, since every check has a fresh session.
         adapter.poolmanager.connection_pool_kw["maxsize"] = 1
     pool_manager = session.get_adapter("https://").poolmanager
