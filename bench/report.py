@@ -53,6 +53,7 @@ def print_table(results: list[dict]) -> None:
         ("false down", lambda r: r.get("fast_false_down", "")),
         ("missed", lambda r: r["slots_missed"]),
         ("dups", lambda r: r["duplicates"]),
+        ("unwritten", lambda r: r.get("unwritten_at_end", "")),
         ("beat cores", lambda r: r.get("beat_cores", round(r["cpu_seconds"]["beat"] / r["seconds"], 3))),
         ("ratio", lambda r: r.get("ours_over_stock", "")),
     ]

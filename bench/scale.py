@@ -207,6 +207,10 @@ class Bench:
     def e2e(self, total: int, seconds: float) -> dict:
         from django.db import connection
 
+        from checks import spool
+        from checks.redis_client import client
+        from checks.writer import write_spooled
+
         from .population import arrange, clear_ticks
 
         label = f"e2e n={total}"
@@ -217,9 +221,12 @@ class Bench:
         launch = time.time()
         due = arrange(total, launch + E2E_WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False)
         beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
+        # As `make run` and the compose file run them: region workers only check, the
+        # maintenance worker writes (--region-writers: every worker writes, as before).
+        only_checking = [] if self.args.region_writers else ["--without-outcome-writer"]
         workers = [
             start(
-                celery_command("worker", "-Q", slug, "-n", f"{slug}{index}@bench", "-l", "warning"),
+                celery_command("worker", "-Q", slug, "-n", f"{slug}{index}@bench", "-l", "warning", *only_checking),
                 self.logs / f"worker-{slug}{index}.log",
             )
             for slug in self.regions
@@ -250,11 +257,16 @@ class Bench:
                     raise RuntimeError("beat or a worker exited; see " + str(self.logs))
             ended = time.time()
             sampler.sample_now()
+            # Outcomes checked but not yet written: how far the writers were behind.
+            unwritten_at_end = spool.backlog(client())
         finally:
             stop_processes([beat])
             stop_processes(workers, grace_seconds=40)
             sampler.stop()
             stop_processes([targets], grace_seconds=2)
+        # A check is done once its outcome is spooled; what the writers had not written
+        # when they stopped is written here, as the next writer to start would.
+        written_after_stop = write_spooled()
         # The sites that answer at once (bench/population.py's URLs).
         fast_url = f"%:{self.args.target_port}/ok?%"
         with connection.cursor() as cursor:
@@ -270,7 +282,9 @@ class Bench:
             ]
             cursor.execute("SELECT id FROM monitors_monitor WHERE url LIKE %s", [fast_url])
             fast = {row[0] for row in cursor}
-        return self.e2e_result(label, total, due, ticks, fast, launch, ended, sampler)
+        result = self.e2e_result(label, total, due, ticks, fast, launch, ended, sampler)
+        result.update(unwritten_at_end=unwritten_at_end, written_after_stop=written_after_stop)
+        return result
 
     def e2e_result(self, label, total, due, ticks, fast, launch, ended, sampler) -> dict:
         # A slot is owed once its check had time to finish: due, plus the longest check.
@@ -516,6 +530,9 @@ def main(argv=None) -> int:
     parser.add_argument("--refused-port", type=int, default=18081)
     parser.add_argument("--concurrency", type=int, default=32, help="threads per region worker")
     parser.add_argument("--workers-per-region", type=int, default=1, help="region worker processes (e2e)")
+    parser.add_argument(
+        "--region-writers", action="store_true", help="region workers write outcomes too, not only maintenance (e2e)"
+    )
     parser.add_argument("--profile", action="store_true", help="run beat under cProfile (files in OUT/logs)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each case (report medians)")
     modes = parser.add_subparsers(dest="mode", required=True)

@@ -16,6 +16,9 @@ from .models import Gap
 
 # A worker that has not beaten for this many heartbeat periods is counted as gone.
 MISSED_HEARTBEATS_FOR_DEAD = 3
+# An outcome writer not seen reading the spool for this long is counted as gone (a running
+# one reads at least every second; a long batch or a database outage is well within this).
+WRITER_SEEN_WITHIN_SECONDS = 30
 # Heartbeats of workers gone for a day are dropped from the report (and from Redis).
 FORGET_WORKER_AFTER_SECONDS = 24 * 60 * 60
 
@@ -80,6 +83,8 @@ def health_report() -> tuple[bool, dict]:
         # Checks done and not yet written to PostgreSQL (growing: the database is away, or
         # no worker is running to write them).
         report["outcomes_waiting"] = spool.backlog(client)
+        report["outcome_writers"] = spool.active_writers(client, WRITER_SEEN_WITHIN_SECONDS)
+        report["writing_stalled"] = report["outcomes_waiting"] > 0 and report["outcome_writers"] == 0
         for slug, late in late_monitors_by_region().items():
             report["regions"][slug]["late_monitors"] = late
     except redis.RedisError as exc:

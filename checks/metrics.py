@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from monitors.models import Monitor, Region
 
 from . import spool
-from .health import late_monitors_by_region, region_report
+from .health import WRITER_SEEN_WITHIN_SECONDS, late_monitors_by_region, region_report
 from .leader import lease_status
 from .models import Incident, Tick
 from .stats import Percentile
@@ -86,6 +86,7 @@ class UptimeCollector:
             regions = region_report(client, slugs, time.time())
             beat = lease_status(client)
             waiting = spool.backlog(client)
+            writers = spool.active_writers(client, WRITER_SEEN_WITHIN_SECONDS)
         except redis.RedisError:
             yield GaugeMetricFamily("uptime_broker_up", "The broker answers.", value=0)
             return
@@ -95,6 +96,9 @@ class UptimeCollector:
         yield GaugeMetricFamily("uptime_beat_active", "A beat holds the leader lease.", value=int(beat["active"]))
         yield GaugeMetricFamily(
             "uptime_outcomes_waiting", "Checks done whose results are not written to PostgreSQL yet.", value=waiting
+        )
+        yield GaugeMetricFamily(
+            "uptime_outcome_writers", "Workers writing checks' outcomes to PostgreSQL, seen lately.", value=writers
         )
         depth = GaugeMetricFamily(
             "uptime_queue_depth", "Messages (bundles of checks) waiting in the region's queue.", labels=["region"]

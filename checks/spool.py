@@ -162,3 +162,14 @@ def done(client: redis.Redis, entry_ids: list[str]) -> None:
 def backlog(client: redis.Redis) -> int:
     """Outcomes waiting to be written (for health and metrics)."""
     return client.xlen(STREAM_KEY)
+
+
+def active_writers(client: redis.Redis, within_seconds: float) -> int:
+    """Writers that read the spool within the last `within_seconds` (for health and
+    metrics): a running writer reads at least every second, idle or not. Writers that
+    stopped cleanly are gone from the group; one that died stays, and ages."""
+    try:
+        consumers = client.xinfo_consumers(STREAM_KEY, GROUP)
+    except redis.ResponseError:  # no stream or group: no writer has started yet
+        return 0
+    return sum(1 for consumer in consumers if consumer["idle"] < within_seconds * 1000)

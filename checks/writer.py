@@ -120,12 +120,17 @@ def write_spooled(batch_size: int = BATCH_SIZE) -> int:
 class OutcomeWriterStep(bootsteps.StartStopStep):
     """Runs an OutcomeWriter beside the worker's pool. On the way out it writes what is
     spooled; outcomes of checks that finish after that are written by another worker
-    (any writer takes entries nobody has read)."""
+    (any writer takes entries nobody has read).
+
+    `celery worker --without-outcome-writer` leaves it out: a region worker that only
+    checks gives its whole process to the checks, and the writers elsewhere (the
+    maintenance worker) get larger batches, which cost less per tick."""
 
     requires = {"celery.worker.components:Pool"}
 
-    def __init__(self, worker, **kwargs):
+    def __init__(self, worker, without_outcome_writer: bool = False, **kwargs):
         super().__init__(worker, **kwargs)
+        self.enabled = not without_outcome_writer
         self.thread = None
         self.stopping = threading.Event()
 

@@ -152,6 +152,20 @@ def test_region_workers_use_the_settings_pool_and_outlast_a_running_check():
         assert SERVICES[name]["restart"] == "unless-stopped"
 
 
+def test_region_workers_only_check_and_the_maintenance_worker_writes_the_outcomes():
+    """Someone must write what the region workers check: compose and `make run` alike."""
+    from uptime.embedded import maintenance_worker_command, worker_command
+
+    commands = {
+        **workers(),
+        "make run: region": worker_command("india"),
+        "make run: maintenance": maintenance_worker_command(),
+    }
+    for name, command in commands.items():
+        writes_outcomes = settings.MAINTENANCE_QUEUE in option(command, "-Q", "--queues").split(",")
+        assert ("--without-outcome-writer" not in command) == writes_outcomes, name
+
+
 def test_exactly_one_beat_with_the_slot_scheduler():
     beats = [name for name, service in APP_SERVICES.items() if celery_role(service) == "beat"]
     assert len(beats) == 1

@@ -43,6 +43,7 @@ def test_metrics_report_monitors_incidents_checks_queues_and_beat(client, alice,
     assert samples[("uptime_broker_up", ())] == 1
     assert samples[("uptime_beat_active", ())] == 1
     assert samples[("uptime_outcomes_waiting", ())] == 0
+    assert samples[("uptime_outcome_writers", ())] == 0
     assert samples[("uptime_queue_depth", (("region", "india"),))] == 1
     assert samples[("uptime_workers", (("region", "india"),))] == 0
 

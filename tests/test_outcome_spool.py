@@ -179,3 +179,23 @@ def test_checks_go_on_from_memory_while_the_database_is_away(alice, target, slot
     assert write_spooled() == 2
     assert Tick.objects.filter(monitor=monitor).count() == 2
     directory.forget()
+
+
+def test_health_counts_the_writers_that_read_the_spool_lately(alice, slot, spooled, anon_client, monkeypatch):
+    from checks import health
+
+    monitor = make_monitor(alice, "https://example.com/")
+    spool.spool(spooled, [(spool.SlotOutcome(monitor.pk, "india", slot, outcome(slot)), 60)])
+    report = anon_client.get("/api/health/").json()
+    assert (report["outcomes_waiting"], report["outcome_writers"], report["writing_stalled"]) == (1, 0, True)
+
+    assert OutcomeWriter(client(), "writer-1").write_batch(wait_ms=None) == 1
+    later = slot + timedelta(minutes=1)
+    spool.spool(spooled, [(spool.SlotOutcome(monitor.pk, "india", later, outcome(later)), 60)])
+    report = anon_client.get("/api/health/").json()
+    assert (report["outcomes_waiting"], report["outcome_writers"], report["writing_stalled"]) == (1, 1, False)
+
+    # A writer that stopped reading (it died) is no longer counted once it has aged out.
+    monkeypatch.setattr(health, "WRITER_SEEN_WITHIN_SECONDS", 0)
+    report = anon_client.get("/api/health/").json()
+    assert (report["outcome_writers"], report["writing_stalled"]) == (0, True)

@@ -2,6 +2,7 @@
 
 import os
 
+import click
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uptime.settings")
@@ -9,6 +10,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "uptime.settings")
 app = Celery("uptime")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Like Celery's own --without-heartbeat: a worker that checks but leaves the writing of
+# outcomes to other workers (checks/writer.py, OutcomeWriterStep).
+app.user_options["worker"].add(
+    click.Option(
+        ("--without-outcome-writer",),
+        is_flag=True,
+        default=False,
+        help="Do not write checks' outcomes to PostgreSQL here; another worker must.",
+    )
+)
 
 
 def _install_worker_heartbeat() -> None:

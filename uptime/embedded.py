@@ -237,14 +237,20 @@ def beat_command() -> list[str]:
 
 
 def worker_command(queue: str, node: str | None = None) -> list[str]:
-    """A region's worker; `node` names it (default: the queue) when several run on one host."""
-    return celery_command("worker", "-Q", queue, "-n", f"{node or queue}@%h", "-l", "info")
+    """A region's worker; `node` names it (default: the queue) when several run on one host.
+    It only checks: the maintenance worker writes the outcomes (checks/writer.py)."""
+    return [*_worker(queue, node), "--without-outcome-writer"]
 
 
 def maintenance_worker_command() -> list[str]:
-    """Housekeeping and alerts: each alert holds a thread for at most NOTIFY_TIMEOUT_SECONDS
-    per attempt, so a few slow receivers do not hold up the rest."""
-    return [*worker_command("maintenance,notifications", "maintenance"), "-c", "8"]
+    """Housekeeping, alerts and the writing of every worker's outcomes. Each alert holds a
+    thread for at most NOTIFY_TIMEOUT_SECONDS per attempt, so a few slow receivers do not
+    hold up the rest."""
+    return [*_worker("maintenance,notifications", "maintenance"), "-c", "8"]
+
+
+def _worker(queue: str, node: str | None) -> list[str]:
+    return celery_command("worker", "-Q", queue, "-n", f"{node or queue}@%h", "-l", "info")
 
 
 def _region_slugs(env: dict) -> list[str]:
