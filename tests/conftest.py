@@ -18,6 +18,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -44,6 +45,21 @@ def suite_settings(settings):
     # every second); tests of that caching set their own period.
     settings.MONITOR_REFRESH_SECONDS = 0
     directory.forget()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_session_left_at_teardown(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the sessions still connected to it: those
+    of threads this process started (each thread has its own connection, and Django
+    closes only the main thread's) and of worker processes the last tests stopped, whose
+    server processes can outlive them by a moment. Otherwise dropping it fails with
+    "being accessed by other users", a warning at the end of the run."""
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def make_user(email: str) -> User:
