@@ -149,3 +149,12 @@ class HealthReportSerializer(serializers.Serializer):
     broker = ServiceHealthSerializer()
     regions = serializers.DictField(child=RegionHealthSerializer(), help_text="Per region slug.")
     beat = BeatHealthSerializer(required=False, help_text="Present when the broker answers.")
+    outcomes_waiting = serializers.IntegerField(
+        min_value=0, required=False, help_text="Checks done whose results are not written to PostgreSQL yet."
+    )
+    outcome_writers = serializers.IntegerField(
+        min_value=0, required=False, help_text="Workers that read the outcomes to write them in the last 30 s."
+    )
+    writing_stalled = serializers.BooleanField(
+        required=False, help_text="Results are waiting and no worker is writing them."
+    )
