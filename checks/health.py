@@ -61,6 +61,14 @@ def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
     return report
 
 
+def outcome_report(client: redis.Redis) -> dict:
+    """Checks done and not yet written to PostgreSQL (growing: the database is away, or no
+    writer runs), the writers seen lately, and whether outcomes wait with none."""
+    waiting = spool.backlog(client)
+    writers = spool.active_writers(client, WRITER_SEEN_WITHIN_SECONDS)
+    return {"outcomes_waiting": waiting, "outcome_writers": writers, "writing_stalled": waiting > 0 and writers == 0}
+
+
 def late_monitors_by_region() -> dict[str, int]:
     open_gaps = Gap.objects.filter(ends_at__isnull=True).values_list("region__slug")
     return dict(open_gaps.annotate(late=Count("id")).values_list("region__slug", "late"))
@@ -80,11 +88,7 @@ def health_report() -> tuple[bool, dict]:
         slugs = list(Region.objects.values_list("slug", flat=True)) if database_ok else []
         report["regions"] = region_report(client, slugs, time.time())
         report["beat"] = lease_status(client)
-        # Checks done and not yet written to PostgreSQL (growing: the database is away, or
-        # no worker is running to write them).
-        report["outcomes_waiting"] = spool.backlog(client)
-        report["outcome_writers"] = spool.active_writers(client, WRITER_SEEN_WITHIN_SECONDS)
-        report["writing_stalled"] = report["outcomes_waiting"] > 0 and report["outcome_writers"] == 0
+        report.update(outcome_report(client))
         for slug, late in late_monitors_by_region().items():
             report["regions"][slug]["late_monitors"] = late
     except redis.RedisError as exc:

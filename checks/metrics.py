@@ -18,8 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from monitors.models import Monitor, Region
 
-from . import spool
-from .health import WRITER_SEEN_WITHIN_SECONDS, late_monitors_by_region, region_report
+from .health import late_monitors_by_region, outcome_report, region_report
 from .leader import lease_status
 from .models import Incident, Tick
 from .stats import Percentile
@@ -85,8 +84,7 @@ class UptimeCollector:
         try:
             regions = region_report(client, slugs, time.time())
             beat = lease_status(client)
-            waiting = spool.backlog(client)
-            writers = spool.active_writers(client, WRITER_SEEN_WITHIN_SECONDS)
+            outcomes = outcome_report(client)
         except redis.RedisError:
             yield GaugeMetricFamily("uptime_broker_up", "The broker answers.", value=0)
             return
@@ -95,10 +93,14 @@ class UptimeCollector:
         yield GaugeMetricFamily("uptime_broker_up", "The broker answers.", value=1)
         yield GaugeMetricFamily("uptime_beat_active", "A beat holds the leader lease.", value=int(beat["active"]))
         yield GaugeMetricFamily(
-            "uptime_outcomes_waiting", "Checks done whose results are not written to PostgreSQL yet.", value=waiting
+            "uptime_outcomes_waiting",
+            "Checks done whose results are not written to PostgreSQL yet.",
+            value=outcomes["outcomes_waiting"],
         )
         yield GaugeMetricFamily(
-            "uptime_outcome_writers", "Workers writing checks' outcomes to PostgreSQL, seen lately.", value=writers
+            "uptime_outcome_writers",
+            "Workers writing checks' outcomes to PostgreSQL, seen lately.",
+            value=outcomes["outcome_writers"],
         )
         depth = GaugeMetricFamily(
             "uptime_queue_depth", "Messages (bundles of checks) waiting in the region's queue.", labels=["region"]
