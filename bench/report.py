@@ -39,6 +39,46 @@ def per_second(result: dict) -> dict:
     return {"lateness": lateness, "cpu_cores": cpu}
 
 
+def by_minute(checks: list[tuple[float, float, bool]], cpu_between, start: float) -> list[dict]:
+    """Per minute since the start: the checks finished, the fast sites' p99 lateness, and
+    each process group's CPU ms per check. `checks` are (checked at, seconds late, fast);
+    `cpu_between(t0, t1)` is the sampler's. The targets do the same work for every check,
+    so when their figure rises with the workers', the machine slowed, not our code."""
+    minutes = defaultdict(list)
+    for checked, late, fast in checks:
+        minutes[int((checked - start) // 60)].append((late, fast))
+    rows = []
+    for minute, found in sorted(minutes.items()):
+        cpu = cpu_between(start + minute * 60, start + (minute + 1) * 60)
+        fast_late = sorted(late for late, fast in found if fast)
+        rows.append(
+            {
+                "minute": minute,
+                "checks": len(found),
+                "fast_p99_ms": round(percentile(fast_late, 0.99) * 1000, 1) if fast_late else None,
+                "cpu_ms_per_check": {name: round(value * 1000 / len(found), 3) for name, value in cpu.items()},
+            }
+        )
+    return rows
+
+
+def print_minutes(results: list[dict]) -> None:
+    for r in results:
+        if not r.get("by_minute"):
+            continue
+        groups = list(r["by_minute"][0]["cpu_ms_per_check"])
+        print(f"\n{r['label']}, per minute: checks, fast p99 ms, CPU ms per check")
+        print("  ".join(["min", "checks".ljust(7), "fast p99".ljust(9), *(g[:12].ljust(12) for g in groups)]))
+        for row in r["by_minute"]:
+            cells = [
+                str(row["minute"]).ljust(3),
+                str(row["checks"]).ljust(7),
+                str(row["fast_p99_ms"]).ljust(9),
+                *(str(row["cpu_ms_per_check"][g]).ljust(12) for g in groups),
+            ]
+            print("  ".join(cells))
+
+
 def print_table(results: list[dict]) -> None:
     columns = [
         ("case", lambda r: r["label"]),
@@ -54,6 +94,7 @@ def print_table(results: list[dict]) -> None:
         ("missed", lambda r: r["slots_missed"]),
         ("dups", lambda r: r["duplicates"]),
         ("unwritten", lambda r: r.get("unwritten_at_end", "")),
+        ("machine ms", lambda r: f"{r.get('machine_ms_before', '')}/{r.get('machine_ms_after', '')}".strip("/")),
         ("beat cores", lambda r: r.get("beat_cores", round(r["cpu_seconds"]["beat"] / r["seconds"], 3))),
         ("ratio", lambda r: r.get("ours_over_stock", "")),
     ]

@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 
 from uptime.embedded import BASE_DIR, celery_command, free_port, port_in_use, say, services, stop_processes
 
+from .machine import fixed_workload_ms
 from .processes import ProcessGroup, Sampler, pids_with_in_command_line, postgres_pids
-from .report import lateness_summary, print_table, save_results
+from .report import by_minute, lateness_summary, print_minutes, print_table, save_results
 
 OURS = "checks.scheduler:SlotScheduler"
 STOCK = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -217,6 +218,7 @@ class Bench:
         say(f"{label}, {seconds:.0f} s")
         empty_broker(self.redis)
         clear_ticks()
+        machine_ms_before = fixed_workload_ms()
         targets = self._start_targets()
         launch = time.time()
         due = arrange(total, launch + E2E_WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False)
@@ -283,7 +285,12 @@ class Bench:
             cursor.execute("SELECT id FROM monitors_monitor WHERE url LIKE %s", [fast_url])
             fast = {row[0] for row in cursor}
         result = self.e2e_result(label, total, due, ticks, fast, launch, ended, sampler)
-        result.update(unwritten_at_end=unwritten_at_end, written_after_stop=written_after_stop)
+        result.update(
+            unwritten_at_end=unwritten_at_end,
+            written_after_stop=written_after_stop,
+            machine_ms_before=machine_ms_before,
+            machine_ms_after=fixed_workload_ms(),
+        )
         return result
 
     def e2e_result(self, label, total, due, ticks, fast, launch, ended, sampler) -> dict:
@@ -323,6 +330,11 @@ class Bench:
                 sum(value for name, value in cpu.items() if name != "targets") * 1000 / max(1, checks), 3
             ),
             "peak_rss_mb": {name: round(value / 2**20, 1) for name, value in sampler.peak_rss_bytes().items()},
+            "by_minute": by_minute(
+                [(checked, checked - slot, monitor in fast) for slot, checked, monitor, _, _ in counted],
+                sampler.cpu_between,
+                launch,
+            ),
             "timeline": {
                 "lateness": [(checked, checked - slot) for slot, checked, _, _, _ in counted],
                 "cpu": sampler.timeline,
@@ -585,6 +597,7 @@ def main(argv=None) -> int:
         say(f"wrote {path}")
         return 0
     print_table(results)
+    print_minutes(results)
     json_path, png_path = save_results(results, bench.out, args.mode, vars(args))
     say(f"wrote {json_path} and {png_path}")
     return 0
