@@ -7,9 +7,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .cluster import Cluster
+from checks.spool import GROUP, STREAM_KEY
+
+from .cluster import MAINTENANCE, Cluster
 
 POLL_SECONDS = 0.2
+# Past the 30 s after which health counts a silent writer gone (WRITER_SEEN_WITHIN_SECONDS
+# in checks/health.py), so the scenario shows what an operator would see.
+WRITER_DOWN_SECONDS = 35
 
 
 @dataclass
@@ -110,6 +115,25 @@ def postgres_down(seconds: int) -> Callable[[Cluster], Fault]:
     return inject
 
 
+def writer_sigkill(cluster: Cluster) -> Fault:
+    """The housekeeping worker, the only one writing outcomes, is SIGKILLed and stays down
+    for longer than health takes to count a writer gone: the region workers go on checking
+    and their outcomes wait in the spool, some perhaps read by the dead writer and never
+    acknowledged."""
+    spool = cluster.redis()
+    pending = spool.xpending(STREAM_KEY, GROUP)["pending"]
+    started = cluster.kill(f"worker-{MAINTENANCE}")
+    time.sleep(WRITER_DOWN_SECONDS)
+    report = cluster.health()
+    notes = [
+        f"{pending} outcome(s) read and unacknowledged when killed",
+        f"health before the restart: outcomes_waiting={report.get('outcomes_waiting')}"
+        f" outcome_writers={report.get('outcome_writers')} writing_stalled={report.get('writing_stalled')}",
+    ]
+    cluster.start_worker(MAINTENANCE)
+    return Fault(started, time.time(), notes)
+
+
 def beat_sigkill(cluster: Cluster) -> Fault:
     started = cluster.kill("beat")
     cluster.start_beat("beat-2")
@@ -160,6 +184,7 @@ SCENARIOS = [
     Scenario("valkey-down-30s", "Valkey stopped for 30 s", valkey_down(30)),
     Scenario("postgres-down-30s", "PostgreSQL stopped for 30 s", postgres_down(30)),
     Scenario("postgres-down-6min", "PostgreSQL stopped for 6 min", postgres_down(360)),
+    Scenario("writer-sigkill", "housekeeping worker (the outcome writer) SIGKILLed for 35 s", writer_sigkill),
     Scenario("beat-sigkill", "beat SIGKILLed, replacement started", beat_sigkill),
     Scenario("two-beats", "a second beat started beside the first", two_beats),
     Scenario("region-no-worker", "usa's worker stopped until flagged, then one started", region_without_worker),
