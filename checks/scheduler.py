@@ -489,7 +489,7 @@ class SlotScheduler(DatabaseScheduler):
             self._put(IntervalEntry(row, schedules[interval_id], self.app))
         if model_rows:
             # Crontab, solar, clocked and other rare kinds: django-celery-beat's own entry.
-            for model in PeriodicTask.objects.enabled().filter(pk__in=model_rows):
+            for model in PeriodicTask.objects.enabled().filter(pk__any=model_rows):
                 with contextlib.suppress(ValueError):
                     self._put(self.Entry(model, app=self.app))
 
@@ -616,7 +616,7 @@ class SlotScheduler(DatabaseScheduler):
             or changed_at != changed_at_of(self._schedule[self._name_of_id[model_id]])
         ]
         if stale:
-            self._apply_rows(self._read_rows(PeriodicTask.objects.filter(pk__in=stale)))
+            self._apply_rows(self._read_rows(PeriodicTask.objects.filter(pk__any=stale)))
             logger.info("beat: %s schedule entries out of step, read again", len(stale))
         if last_slice:
             self._start_reconcile_pass(now)
