@@ -12,6 +12,7 @@ from checks.status import set_active
 from notifications.models import Channel
 
 from .models import Monitor, Region
+from .request_validation import HTTP_ONLY_FIELDS
 from .scheduling import drop_schedule, sync_schedule
 
 # Decided here rather than edited: the status on pause and resume, and when the schedule began.
@@ -20,21 +21,11 @@ EDITABLE_FIELDS = (
     "name",
     "kind",
     "url",
-    "method",
     "interval_seconds",
     "timeout_seconds",
     "retries",
     "retry_interval_seconds",
-    "expected_status",
-    "follow_redirects",
-    "request_headers",
-    "request_body",
-    "request_content_type",
-    "auth_username",
-    "auth_password",
-    "keyword",
-    "keyword_mode",
-    "tls_expiry_warning_days",
+    *HTTP_ONLY_FIELDS,
     "is_active",
     "quorum",
 )
