@@ -1,6 +1,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from checks.health import WRITER_SEEN_WITHIN_SECONDS
 from checks.models import Gap, Incident, StatusChange, Tick
 from checks.stats import WINDOWS
 from monitors.api.serializers import OwnedMonitorField, RegionSlugField
@@ -153,7 +154,9 @@ class HealthReportSerializer(serializers.Serializer):
         min_value=0, required=False, help_text="Checks done whose results are not written to PostgreSQL yet."
     )
     outcome_writers = serializers.IntegerField(
-        min_value=0, required=False, help_text="Workers that read the outcomes to write them in the last 30 s."
+        min_value=0,
+        required=False,
+        help_text=f"Workers that read the outcomes to write them in the last {WRITER_SEEN_WITHIN_SECONDS} s.",
     )
     writing_stalled = serializers.BooleanField(
         required=False, help_text="Results are waiting and no worker is writing them."
