@@ -22,7 +22,17 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from uptime.embedded import BASE_DIR, celery_command, free_port, port_in_use, say, services, stop_processes
+from uptime.embedded import (
+    BASE_DIR,
+    celery_command,
+    free_port,
+    maintenance_worker_command,
+    port_in_use,
+    say,
+    services,
+    stop_processes,
+    worker_command,
+)
 
 from .machine import fixed_workload_ms
 from .processes import ProcessGroup, Sampler, pids_with_in_command_line, postgres_pids
@@ -225,21 +235,18 @@ class Bench:
         beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
         # As `make run` and the compose file run them: region workers only check, the
         # maintenance worker writes (--region-writers: every worker writes, as before).
-        only_checking = [] if self.args.region_writers else ["--without-outcome-writer"]
+        # Warnings only, so per-task log lines are not counted in the CPU figures.
         workers = [
             start(
-                celery_command("worker", "-Q", slug, "-n", f"{slug}{index}@bench", "-l", "warning", *only_checking),
+                worker_command(slug, f"{slug}{index}", "warning", writes_outcomes=self.args.region_writers),
                 self.logs / f"worker-{slug}{index}.log",
             )
             for slug in self.regions
             for index in range(self.args.workers_per_region)
         ]
-        workers.append(
-            start(
-                celery_command("worker", "-Q", "maintenance", "-n", "maintenance@bench", "-l", "warning", "-c", "2"),
-                self.logs / "worker-maintenance.log",
-            )
-        )
+        # Two threads: the benchmark sends no alerts, and its housekeeping is the watchdog.
+        maintenance = maintenance_worker_command(log_level="warning", concurrency=2, queues="maintenance")
+        workers.append(start(maintenance, self.logs / "worker-maintenance.log"))
         groups = [
             ProcessGroup("beat", lambda: [beat.pid]),
             ProcessGroup("workers", lambda: [worker.pid for worker in workers[:-1]]),
@@ -365,7 +372,7 @@ class Bench:
         Monitor.objects.filter(pk__in=ids).update(is_active=True)
         targets = self._start_targets()
         worker = start(
-            celery_command("worker", "-Q", region, "-n", f"{region}@capacity", "-l", "warning"),
+            worker_command(region, f"{region}-capacity", "warning", writes_outcomes=True),
             self.logs / "worker-capacity.log",
         )
         time.sleep(8)  # started, and idle

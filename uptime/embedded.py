@@ -236,21 +236,26 @@ def beat_command() -> list[str]:
     return celery_command("beat", "-l", "info", "--pidfile=")
 
 
-def worker_command(queue: str, node: str | None = None) -> list[str]:
+def worker_command(
+    queue: str, node: str | None = None, log_level: str = "info", writes_outcomes: bool = False
+) -> list[str]:
     """A region's worker; `node` names it (default: the queue) when several run on one host.
-    It only checks: the maintenance worker writes the outcomes (checks/writer.py)."""
-    return [*_worker(queue, node), "--without-outcome-writer"]
+    It only checks: the maintenance worker writes the outcomes (checks/writer.py), unless
+    `writes_outcomes` (a deployment with no maintenance worker, or the benchmark's old layout)."""
+    return [*_worker(queue, node, log_level), *([] if writes_outcomes else ["--without-outcome-writer"])]
 
 
-def maintenance_worker_command() -> list[str]:
+def maintenance_worker_command(
+    node: str = "maintenance", log_level: str = "info", concurrency: int = 8, queues: str = "maintenance,notifications"
+) -> list[str]:
     """Housekeeping, alerts and the writing of every worker's outcomes. Each alert holds a
     thread for at most NOTIFY_TIMEOUT_SECONDS per attempt, so a few slow receivers do not
     hold up the rest."""
-    return [*_worker("maintenance,notifications", "maintenance"), "-c", "8"]
+    return [*_worker(queues, node, log_level), "-c", str(concurrency)]
 
 
-def _worker(queue: str, node: str | None) -> list[str]:
-    return celery_command("worker", "-Q", queue, "-n", f"{node or queue}@%h", "-l", "info")
+def _worker(queue: str, node: str | None, log_level: str) -> list[str]:
+    return celery_command("worker", "-Q", queue, "-n", f"{node or queue}@%h", "-l", log_level)
 
 
 def _region_slugs(env: dict) -> list[str]:
