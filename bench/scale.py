@@ -401,9 +401,12 @@ class Bench:
         stop_processes([targets], grace_seconds=2)
         return capacity_result(f"one worker drains n={len(ids)}, {bundle} per message", written, launch, ended, sampler)
 
-    def outcome_writing(self, total: int) -> dict:
-        """One outcome writer (this process) records `total` spooled outcomes: the rate at
-        which one writer, and PostgreSQL behind it, turn checks into ticks."""
+    def outcome_writing(self, total: int, is_up: bool = True, label: str = "") -> dict:
+        """One outcome writer (this process) records `total` spooled outcomes of fast sites:
+        the rate at which one writer, and PostgreSQL behind it, turn checks into ticks.
+        `is_up=False` makes them all down: each such outcome moves an up monitor to down and
+        opens its incident, as when a provider many monitors share goes away; the pass with
+        `is_up` after it moves them all back and resolves the incidents."""
         from datetime import UTC, timedelta
 
         from checks import spool, writer
@@ -414,7 +417,7 @@ class Bench:
 
         from .population import clear_ticks
 
-        say(f"capacity: writing {total} spooled outcomes")
+        say(f"capacity: writing {total} spooled outcomes{label and ', ' + label}")
         empty_broker(self.redis)
         clear_ticks()
         pairs = list(Monitor.objects.filter(url__contains="/ok?").values_list("pk", "regions__slug")[:total])
@@ -423,9 +426,9 @@ class Bench:
         with client().pipeline(transaction=False) as pipe:
             for index, (pk, region) in enumerate(pairs):
                 at = now - timedelta(seconds=index % 60)
-                slot = spool.SlotOutcome(
-                    pk, region, at, CheckOutcome(ProbeResult(True, at, 200, 20 + index % 50), 1, at)
-                )
+                status, error = (200, "") if is_up else (500, "unexpected status 500")
+                result = ProbeResult(is_up, at, status, 20 + index % 50, error)
+                slot = spool.SlotOutcome(pk, region, at, CheckOutcome(result, 1, at))
                 pipe.xadd(spool.STREAM_KEY, {"outcome": spool.encode(slot)})
             pipe.execute()
         groups = [ProcessGroup("writer", lambda: [os.getpid()]), self.groups["postgres"], self.groups["redis"]]
@@ -439,7 +442,7 @@ class Bench:
         ended = time.time()
         sampler.sample_now()
         written = self._tick_count()
-        label = f"one writer records n={len(pairs)}, batches of {batch}"
+        label = f"one writer records n={len(pairs)}, batches of {batch}{label and ', ' + label}"
         return capacity_result(label, written, launch, ended, sampler)
 
     def _tick_count(self) -> int:
@@ -529,9 +532,15 @@ def command_capacity(bench: Bench, args) -> list[dict]:
         bench.populate(args.monitors)
         results = []
         for _ in range(args.repeat):
-            for bundle in args.bundles:
+            for bundle in args.bundles if args.checks else ():
                 results.append(bench.worker_drain(args.checks, bundle))
-            results.append(bench.outcome_writing(args.outcomes))
+            if args.flips:
+                # Steady, then every monitor down and back up again, in the same run.
+                results.append(bench.outcome_writing(args.outcomes, True, "status unchanged"))
+                results.append(bench.outcome_writing(args.outcomes, False, "each up -> down, incident opened"))
+                results.append(bench.outcome_writing(args.outcomes, True, "each down -> up, incident resolved"))
+            else:
+                results.append(bench.outcome_writing(args.outcomes))
     return results
 
 
@@ -577,10 +586,15 @@ def main(argv=None) -> int:
 
     capacity = modes.add_parser("capacity", help="what one worker, and one outcome writer, can do")
     capacity.add_argument("--monitors", type=int, default=10000, help="monitors to have (fast ones are used)")
-    capacity.add_argument("--checks", type=int, default=3000, help="checks one worker drains")
+    capacity.add_argument("--checks", type=int, default=3000, help="checks one worker drains (0: none)")
     capacity.add_argument("--outcomes", type=int, default=20000, help="outcomes one writer records")
     capacity.add_argument(
         "--writer-batch", type=int, default=None, help="the writer's batch size (default: its BATCH_SIZE)"
+    )
+    capacity.add_argument(
+        "--flips",
+        action="store_true",
+        help="also write outcomes that move every monitor down, then up again (a mass outage)",
     )
     capacity.add_argument(
         "--bundles",
