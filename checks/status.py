@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from monitors.models import Monitor, Region
 from notifications.messages import INCIDENT_OPENED, INCIDENT_RESOLVED
-from notifications.services import notify_incident
+from notifications.services import notify_incidents
 
 from .batch_rows import rows_json
 from .models import Incident, StatusChange, Tick
@@ -79,7 +79,7 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
     # Paused meanwhile: the ticks are kept, the status stays paused.
     judged = [monitors[monitor_id] for monitor_id in newest if monitors[monitor_id].is_active]
     latest_of = latest_results(judged, {m.pk: newest[m.pk].checked_at for m in judged})
-    still_down = []
+    still_down, moves = [], []
     for monitor in judged:
         tick, latest = newest[monitor.pk], latest_of[monitor.pk]
         down = {slug: t for slug, t in latest.items() if t and t.status == DOWN}
@@ -97,9 +97,10 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
                 reason = "maintenance window"
             else:
                 reason = min(down.values(), key=lambda t: t.checked_at).error if down else ""
-            change_status(monitor, new_status, tick.checked_at, reason, sorted(down))
+            moves.append(StatusMove(monitor, new_status, tick.checked_at, reason, sorted(down)))
         elif new_status == DOWN:
             still_down.append((monitor, sorted(down)))
+    change_statuses(moves)
     _widen_open_incidents(still_down)
     _save_statuses(judged)
 
@@ -139,33 +140,79 @@ def _newest_in_maintenance(latest: dict[str, LatestResult | None]) -> bool:
     return newest is not None and newest.in_maintenance
 
 
+class StatusMove(NamedTuple):
+    """A monitor (locked by the caller) moving to `new_status` at `at`."""
+
+    monitor: Monitor
+    new_status: str
+    at: datetime
+    reason: str
+    down_regions: list[str]
+
+
 def change_status(monitor: Monitor, new_status: str, at: datetime, reason: str, down_regions: list[str]) -> None:
     """Record the move of `monitor` (locked by the caller) to `new_status`, and open or
     resolve its incident. Sets the fields on `monitor`; the caller saves them."""
-    old_status = monitor.status
-    if new_status == old_status:
+    change_statuses([StatusMove(monitor, new_status, at, reason, down_regions)])
+
+
+def change_statuses(moves: list[StatusMove]) -> None:
+    """Record each move (one per monitor) with its StatusChange row, open an incident for
+    each monitor that becomes down and resolve the open one of each that no longer is, and
+    queue their alerts. Sets the status fields on the monitors; the caller saves them.
+
+    A handful of statements for the whole list, whatever its length: when a provider that
+    many monitors share goes away, one of the outcome writer's batches moves hundreds of
+    them, and row-by-row writing made each move cost the writer about 15 times an unchanged
+    tick (`bench.scale capacity --flips`, docs/benchmarks.md).
+    """
+    moves = [move for move in moves if move.new_status != move.monitor.status]
+    if not moves:
         return
-    StatusChange.objects.create(
-        monitor=monitor,
-        changed_at=at,
-        from_status=old_status,
-        to_status=new_status,
-        reason=reason[:500],
-        down_regions=down_regions,
-    )
-    if new_status == DOWN:
-        incident = Incident.objects.create(
-            monitor=monitor, started_at=at, first_error=reason[:500], regions=down_regions
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            monitor=move.monitor,
+            changed_at=move.at,
+            from_status=move.monitor.status,
+            to_status=move.new_status,
+            reason=move.reason[:500],
+            down_regions=move.down_regions,
         )
-        notify_incident(incident, INCIDENT_OPENED)
-    elif old_status == DOWN:
-        incident = Incident.objects.filter(monitor=monitor, resolved_at__isnull=True).first()
-        if incident is not None:
-            incident.resolved_at, incident.resolution = at, new_status
-            incident.save(update_fields=["resolved_at", "resolution"])
-            notify_incident(incident, INCIDENT_RESOLVED)
-    monitor.status = new_status
-    monitor.status_changed_at = at
+        for move in moves
+    )
+    opened = Incident.objects.bulk_create(
+        Incident(monitor=move.monitor, started_at=move.at, first_error=move.reason[:500], regions=move.down_regions)
+        for move in moves
+        if move.new_status == DOWN
+    )
+    resolved = _resolve_incidents([move for move in moves if move.monitor.status == DOWN])
+    notify_incidents([(incident, INCIDENT_OPENED) for incident in opened] + [(i, INCIDENT_RESOLVED) for i in resolved])
+    for move in moves:
+        move.monitor.status = move.new_status
+        move.monitor.status_changed_at = move.at
+
+
+# Resolves the open incident of each monitor, as of the time its move and with the status
+# it moved to. Table names are the models', not input.
+_RESOLVE_SQL = f"""
+UPDATE {Incident._meta.db_table} AS incident SET resolved_at = ending.at, resolution = ending.status
+FROM json_to_recordset(%s::json) AS ending(monitor_id bigint, at timestamptz, status varchar)
+WHERE incident.monitor_id = ending.monitor_id AND incident.resolved_at IS NULL
+RETURNING incident.id
+"""  # noqa: S608
+
+
+def _resolve_incidents(moves: list[StatusMove]) -> list[Incident]:
+    """Resolve the open incidents of the monitors moving out of down; the incidents resolved.
+    One UPDATE for all (Django's bulk_update builds a CASE per row and field: three times
+    the writer's CPU for a batch of resolutions)."""
+    if not moves:
+        return []
+    rows = [{"monitor_id": move.monitor.pk, "at": move.at, "status": move.new_status} for move in moves]
+    with connection.cursor() as cursor:
+        cursor.execute(_RESOLVE_SQL, [rows_json(rows)])
+        ids = [pk for (pk,) in cursor.fetchall()]
+    return list(Incident.objects.filter(pk__any=ids)) if ids else []
 
 
 def _widen_open_incidents(down: list[tuple[Monitor, list[str]]]) -> None:

@@ -7,6 +7,7 @@ send) goes through a conditional UPDATE, so an alert is sent once per attempt it
 
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import partial
@@ -37,20 +38,23 @@ def queue_deliveries(
     """Write one pending delivery per channel in the caller's transaction; each is handed to
     a worker once it commits (a rollback sends nothing, a crash after it loses nothing)."""
     now = now or timezone.now()
-    deliveries = Delivery.objects.bulk_create(
-        [
-            Delivery(
-                channel=channel,
-                monitor=monitor,
-                incident=incident,
-                event=event,
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for channel in channels
-        ]
+    return _write_deliveries([_pending(channel, event, payload, monitor, incident, now) for channel in channels])
+
+
+def _pending(channel: Channel, event: str, payload: dict, monitor, incident, now: datetime) -> Delivery:
+    return Delivery(
+        channel=channel,
+        monitor=monitor,
+        incident=incident,
+        event=event,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
     )
+
+
+def _write_deliveries(deliveries: list[Delivery]) -> list[Delivery]:
+    deliveries = Delivery.objects.bulk_create(deliveries)
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue, delivery.pk))
     return deliveries
@@ -62,12 +66,32 @@ def enqueue(delivery_id: int, countdown: float = 0) -> None:
     deliver.apply_async(args=[delivery_id], countdown=countdown or None, queue=settings.NOTIFICATIONS_QUEUE)
 
 
-def notify_incident(incident: Incident, event: str) -> list[Delivery]:
-    """Alert every channel of the incident's monitor that it opened or resolved. Called by
-    the status change, inside its transaction."""
-    payload = messages.incident_payload(incident, event, timezone.now())
-    channels = incident.monitor.channels.all()
-    return queue_deliveries(channels, event, payload, monitor=incident.monitor, incident=incident)
+def notify_incidents(events: list[tuple[Incident, str]]) -> list[Delivery]:
+    """Alert every channel of each incident's monitor that the incident opened or resolved
+    (`events`: incident and event). Called by the status changes, inside their transaction,
+    for a whole batch of them in three statements whatever its size: a provider that many
+    monitors share going away moves them all in one of the outcome writer's batches."""
+    monitor_ids = sorted({incident.monitor_id for incident, _ in events})
+    if not monitor_ids:
+        return []
+    channels_of: dict[int, list[Channel]] = defaultdict(list)
+    links = Channel.monitors.through.objects.filter(monitor__id__any=monitor_ids).select_related("channel")
+    for link in links.order_by("channel_id"):
+        channels_of[link.monitor_id].append(link.channel)
+    if not channels_of:
+        return []
+    # What the messages name; the status writer holds only the fields deciding reads.
+    monitors = Monitor.objects.filter(pk__any=list(channels_of)).only("id", "name", "url").in_bulk()
+    now = timezone.now()
+    deliveries = []
+    for incident, event in events:
+        monitor = monitors.get(incident.monitor_id)
+        if monitor is None:
+            continue
+        incident.monitor = monitor
+        payload = messages.incident_payload(incident, event, now)
+        deliveries += [_pending(channel, event, payload, monitor, incident, now) for channel in channels_of[monitor.pk]]
+    return _write_deliveries(deliveries)
 
 
 def notify_monitor(monitor: Monitor, event: str, context: dict) -> list[Delivery]:

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from checks.models import Incident
+from checks.models import Incident, StatusChange
 from checks.tasks import run_check
 from checks.writer import write_spooled
 from monitors.models import Monitor
@@ -184,6 +184,57 @@ def test_an_outage_alerts_each_channel_once_when_it_opens_and_once_when_it_resol
     assert mail.outbox[0].to == ["oncall@example.com"]
     assert "Regions: india" in mail.outbox[0].body
     assert f"/api/monitors/{monitor.pk}/" in mail.outbox[0].body
+
+
+def test_many_monitors_going_down_and_up_in_one_batch_each_get_their_own_incident_and_alerts(
+    alice, target, receiver, slot
+):
+    """A provider that many monitors share goes away: the writer records all their outcomes
+    in one batch, and each monitor still gets its own status change, incident and alerts,
+    naming it, on its own channels only."""
+    ops = make_channel(alice, "webhook", receiver.url("/ops"))
+    team = make_channel(alice, "webhook", receiver.url("/team"))
+    monitors = [
+        make_monitor(alice, target.url(f"/status/503?site={i}"), name=f"Site {i}", channels=channels)
+        for i, channels in enumerate([[ops], [ops, team], [team], []])
+    ]
+
+    def check_all(seconds):
+        at = (slot + timedelta(seconds=seconds)).isoformat()
+        for monitor in monitors:
+            run_check.apply(kwargs={"monitor_id": monitor.pk, "region": "india", "scheduled_at": at})
+        assert write_spooled() == len(monitors)  # one batch: the writer's is far larger
+
+    check_all(0)
+    assert set(Monitor.objects.filter(pk__in=[m.pk for m in monitors]).values_list("status", flat=True)) == {"down"}
+    incidents = {i.monitor_id: i for i in Incident.objects.filter(resolved_at__isnull=True)}
+    assert set(incidents) == {m.pk for m in monitors}
+    assert {i.first_error for i in incidents.values()} == {"unexpected status 503"}
+    for monitor in monitors:
+        changes = StatusChange.objects.filter(monitor=monitor)
+        assert [(c.from_status, c.to_status) for c in changes] == [("pending", "down")]
+
+    for monitor in monitors:
+        point_at(monitor, target.url("/ok"))
+    check_all(60)
+    assert set(Monitor.objects.filter(pk__in=[m.pk for m in monitors]).values_list("status", flat=True)) == {"up"}
+    assert not Incident.objects.filter(resolved_at__isnull=True).exists()
+    assert {i.resolution for i in Incident.objects.all()} == {"up"}
+    assert Incident.objects.count() == len(monitors)
+
+    assert deliver_due() == ["sent"] * 8  # (1 + 2 + 1 + 0 channels) x opened and resolved
+    by_channel = {
+        path: sorted((body["monitor"]["name"], body["event"], body["incident"]["id"]) for body in bodies)
+        for path, secret in (("/ops", ops.secret), ("/team", team.secret))
+        for bodies in [[verified_json(r, secret) for r in receiver.at(path)]]
+    }
+    for path, names in (("/ops", ["Site 0", "Site 1"]), ("/team", ["Site 1", "Site 2"])):
+        expected = [
+            (name, event, incidents[monitors[int(name[-1])].pk].pk)
+            for name in names
+            for event in ("incident.opened", "incident.resolved")
+        ]
+        assert by_channel[path] == sorted(expected)
 
 
 def test_a_monitor_without_channels_alerts_nobody(alice, target, slot):
