@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from accounts.models import User
+from checks.models import Incident
 from monitors.models import Monitor, Region
 from monitors.scheduling import task_name
 from monitors.services import create_monitor
@@ -93,10 +94,14 @@ def ensure_monitors(total: int, target_port: int, refused_port: int, interval_se
     PeriodicTasks.update_changed()
 
 
-def arrange(total: int, start: float, interval_seconds: int, all_due: bool) -> dict[str, float]:
+def arrange(total: int, start: float, interval_seconds: int, all_due: bool, pending: bool = False) -> dict[str, float]:
     """Enable the first `total` benchmark entries (the rest are disabled) and set their
     last runs: due evenly over one interval from `start`, or all due at `start` (a backlog
-    that measures how fast beat can send). Returns each entry's first due time."""
+    that measures how fast beat can send). Returns each entry's first due time.
+
+    `pending`: the monitors start undecided, as if just imported or paused and resumed (their
+    open incidents resolved as a pause resolves them), so the first check of every one moves
+    its status, all within the first interval."""
     owner = User.objects.get(email=OWNER_EMAIL)
     ids = Monitor.objects.filter(owner=owner).order_by("pk").values_list("pk", flat=True)
     prefixes = [f"check monitor {pk} in " for pk in ids[:total]]
@@ -118,6 +123,13 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool) -> d
             """,  # noqa: S608
             [start, list(ids[:total])],
         )
+        if pending:
+            cursor.execute(
+                f"""UPDATE {Incident._meta.db_table} SET resolved_at = now(), resolution = 'paused'
+                WHERE resolved_at IS NULL AND monitor_id IN (SELECT id FROM {monitors} WHERE owner_id = %s)""",  # noqa: S608
+                [owner.pk],
+            )
+            cursor.execute(f"UPDATE {monitors} SET status = 'pending' WHERE owner_id = %s", [owner.pk])  # noqa: S608
         cursor.execute(f"UPDATE {table} SET enabled = false WHERE name LIKE 'check monitor %%' AND enabled")  # noqa: S608
         # Numbered by monitor, then spread: entry i of n falls due i/n of an interval after start
         # (in floating point: integer division would bunch them on whole seconds).

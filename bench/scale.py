@@ -231,7 +231,7 @@ class Bench:
         machine_ms_before = fixed_workload_ms()
         targets = self._start_targets()
         launch = time.time()
-        due = arrange(total, launch + E2E_WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False)
+        due = arrange(total, launch + E2E_WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False, pending=self.args.pending)
         beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
         # As `make run` and the compose file run them: region workers only check, the
         # maintenance worker writes (--region-writers: every worker writes, as before).
@@ -582,6 +582,11 @@ def main(argv=None) -> int:
             "--max-p99-ms", type=float, default=2000, help="criterion: p99 of checked_at - slot, fast sites"
         )
         mode.add_argument("--max-missed-percent", type=float, default=0.1, help="criterion: slots missed")
+        mode.add_argument(
+            "--pending",
+            action="store_true",
+            help="monitors start undecided (as just imported): every first check moves a status",
+        )
         mode.set_defaults(handler=handler)
 
     capacity = modes.add_parser("capacity", help="what one worker, and one outcome writer, can do")
