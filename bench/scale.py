@@ -456,7 +456,9 @@ class Bench:
             cwd=BASE_DIR,
             stdout=subprocess.PIPE,
         )
-        targets.stdout.readline()  # "ready"
+        if targets.stdout.readline().strip() != b"ready":  # it could not listen (the port taken?)
+            targets.wait()
+            raise RuntimeError(f"the HTTP targets did not start on port {self.args.target_port}")
         return targets
 
 
@@ -535,9 +537,10 @@ def command_capacity(bench: Bench, args) -> list[dict]:
             for bundle in args.bundles if args.checks else ():
                 results.append(bench.worker_drain(args.checks, bundle))
             if args.flips:
-                # Steady, then every monitor down and back up again, in the same run.
+                # Steady, then every monitor down, down again and back up, in the same run.
                 results.append(bench.outcome_writing(args.outcomes, True, "status unchanged"))
                 results.append(bench.outcome_writing(args.outcomes, False, "each up -> down, incident opened"))
+                results.append(bench.outcome_writing(args.outcomes, False, "each still down"))
                 results.append(bench.outcome_writing(args.outcomes, True, "each down -> up, incident resolved"))
             else:
                 results.append(bench.outcome_writing(args.outcomes))

@@ -215,15 +215,29 @@ def _resolve_incidents(moves: list[StatusMove]) -> list[Incident]:
     return list(Incident.objects.filter(pk__any=ids)) if ids else []
 
 
+# Adds to each open incident the regions that now see its monitor down, where any is new,
+# kept sorted as Python sorts (COLLATE "C": byte order, whatever the database's locale).
+_WIDEN_SQL = f"""
+UPDATE {Incident._meta.db_table} AS incident
+SET regions = (
+    SELECT jsonb_agg(region ORDER BY region COLLATE "C")
+    FROM (SELECT DISTINCT jsonb_array_elements_text(incident.regions || still.regions) AS region) AS regions
+)
+FROM json_to_recordset(%s::json) AS still(monitor_id bigint, regions jsonb)
+WHERE incident.monitor_id = still.monitor_id AND incident.resolved_at IS NULL
+  AND NOT incident.regions @> still.regions
+"""  # noqa: S608
+
+
 def _widen_open_incidents(down: list[tuple[Monitor, list[str]]]) -> None:
-    """Add regions that now see it down to each still-down monitor's open incident."""
-    regions = {monitor.pk: set(slugs) for monitor, slugs in down}
-    if not regions:
-        return
-    for incident in Incident.objects.filter(monitor__id__any=list(regions), resolved_at__isnull=True):
-        if not regions[incident.monitor_id] <= set(incident.regions):
-            incident.regions = sorted(regions[incident.monitor_id] | set(incident.regions))
-            incident.save(update_fields=["regions"])
+    """Add regions that now see it down to each still-down monitor's open incident: one
+    UPDATE for the batch, touching only the incidents that gain a region, rather than
+    reading every still-down monitor's incident and saving each that gains one. (Measured
+    with single-region monitors, where none gains one, the two cost the same.)"""
+    if down:
+        rows = [{"monitor_id": monitor.pk, "regions": slugs} for monitor, slugs in down]
+        with connection.cursor() as cursor:
+            cursor.execute(_WIDEN_SQL, [rows_json(rows)])
 
 
 @transaction.atomic

@@ -77,6 +77,18 @@ def test_quorum_of_one_pages_on_any_region(alice, target, slot):
     assert Incident.objects.filter(monitor=monitor, resolved_at__isnull=True).count() == 1
 
 
+def test_regions_that_see_it_down_later_join_the_open_incident_once(alice, target, slot):
+    monitor = make_monitor(alice, target.url("/status/500"), regions=("usa", "india", "europe"), quorum=1)
+    assert check(monitor, "usa", slot) == "down"
+    assert check(monitor, "europe", slot) == "down"
+    assert check(monitor, "india", slot) == "down"
+    assert check(monitor, "europe", slot, 60) == "down"  # a region already named adds nothing
+    incident = Incident.objects.get(monitor=monitor)
+    assert incident.is_open
+    assert incident.regions == ["europe", "india", "usa"]
+    assert incident.first_error == "unexpected status 500"
+
+
 def test_pausing_a_down_monitor_resolves_its_incident(alice, target, slot):
     monitor = make_monitor(alice, target.url("/status/500"))
     assert check(monitor, "india", slot) == "down"
