@@ -192,7 +192,7 @@ def change_statuses(moves: list[StatusMove]) -> None:
         move.monitor.status_changed_at = move.at
 
 
-# Resolves the open incident of each monitor, as of the time its move and with the status
+# Resolves the open incident of each monitor, as of the time of its move and with the status
 # it moved to. Table names are the models', not input.
 _RESOLVE_SQL = f"""
 UPDATE {Incident._meta.db_table} AS incident SET resolved_at = ending.at, resolution = ending.status
@@ -204,7 +204,7 @@ RETURNING incident.id
 
 def _resolve_incidents(moves: list[StatusMove]) -> list[Incident]:
     """Resolve the open incidents of the monitors moving out of down; the incidents resolved.
-    One UPDATE for all (Django's bulk_update builds a CASE per row and field: three times
+    One UPDATE for all (Django's bulk_update builds a CASE per row and field: 2.5 times
     the writer's CPU for a batch of resolutions)."""
     if not moves:
         return []
