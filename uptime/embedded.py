@@ -246,12 +246,12 @@ def worker_command(
 
 
 def maintenance_worker_command(
-    node: str = "maintenance", log_level: str = "info", concurrency: int = 8, queues: str = "maintenance,notifications"
+    log_level: str = "info", concurrency: int = 8, queues: str = "maintenance,notifications"
 ) -> list[str]:
     """Housekeeping, alerts and the writing of every worker's outcomes. Each alert holds a
     thread for at most NOTIFY_TIMEOUT_SECONDS per attempt, so a few slow receivers do not
     hold up the rest."""
-    return [*_worker(queues, node, log_level), "-c", str(concurrency)]
+    return [*_worker(queues, "maintenance", log_level), "-c", str(concurrency)]
 
 
 def _worker(queue: str, node: str | None, log_level: str) -> list[str]:
