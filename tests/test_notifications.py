@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -223,18 +224,51 @@ def test_many_monitors_going_down_and_up_in_one_batch_each_get_their_own_inciden
     assert Incident.objects.count() == len(monitors)
 
     assert deliver_due() == ["sent"] * 8  # (1 + 2 + 1 + 0 channels) x opened and resolved
-    by_channel = {
-        path: sorted((body["monitor"]["name"], body["event"], body["incident"]["id"]) for body in bodies)
-        for path, secret in (("/ops", ops.secret), ("/team", team.secret))
-        for bodies in [[verified_json(r, secret) for r in receiver.at(path)]]
-    }
-    for path, names in (("/ops", ["Site 0", "Site 1"]), ("/team", ["Site 1", "Site 2"])):
-        expected = [
-            (name, event, incidents[monitors[int(name[-1])].pk].pk)
-            for name in names
+
+    def alerts_at(path, channel):
+        bodies = [verified_json(request, channel.secret) for request in receiver.at(path)]
+        return sorted((body["monitor"]["name"], body["event"], body["incident"]["id"]) for body in bodies)
+
+    def alerts_of(*sites):
+        return sorted(
+            (monitors[site].name, event, incidents[monitors[site].pk].pk)
+            for site in sites
             for event in ("incident.opened", "incident.resolved")
+        )
+
+    assert alerts_at("/ops", ops) == alerts_of(0, 1)
+    assert alerts_at("/team", team) == alerts_of(1, 2)
+
+
+def test_a_batch_moving_many_monitors_takes_the_writer_no_more_statements_than_moving_one(
+    alice, target, receiver, slot
+):
+    """Status changes, incidents and alerts are written per batch, not per monitor: a mass
+    outage costs the writer what one monitor's does."""
+    channel = make_channel(alice, "webhook", receiver.url("/hook"))
+
+    def statements_to_write(monitors, seconds):
+        at = (slot + timedelta(seconds=seconds)).isoformat()
+        for monitor in monitors:
+            run_check.apply(kwargs={"monitor_id": monitor.pk, "region": "india", "scheduled_at": at})
+        with CaptureQueriesContext(connection) as queries:
+            assert write_spooled() == len(monitors)
+        return len(queries)
+
+    def down_then_up(count):
+        monitors = [
+            make_monitor(alice, target.url(f"/status/500?n={count}-{i}"), channels=[channel]) for i in range(count)
         ]
-        assert by_channel[path] == sorted(expected)
+        down = statements_to_write(monitors, 0)
+        for monitor in monitors:
+            point_at(monitor, target.url(f"/ok?n={count}"))
+        up = statements_to_write(monitors, 60)
+        return down, up
+
+    one, many = down_then_up(1), down_then_up(6)
+    assert many == one
+    assert Delivery.objects.count() == 2 * (1 + 6)
+    assert not Incident.objects.filter(resolved_at__isnull=True).exists()
 
 
 def test_a_monitor_without_channels_alerts_nobody(alice, target, slot):
