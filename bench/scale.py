@@ -38,7 +38,7 @@ from .machine import fixed_workload_ms
 from .processes import ProcessGroup, Sampler, pids_with_in_command_line, postgres_pids
 from .report import by_minute, lateness_summary, print_minutes, print_table, save_results
 
-OURS = "checks.scheduler:SlotScheduler"
+OURS = "checks.beat.scheduler:SlotScheduler"
 STOCK = "django_celery_beat.schedulers:DatabaseScheduler"
 INTERVAL_SECONDS = 60
 # Steady runs put the first slot this long after beat starts, so what they measure is a
@@ -218,9 +218,9 @@ class Bench:
     def e2e(self, total: int, seconds: float) -> dict:
         from django.db import connection
 
-        from checks import spool
-        from checks.redis_client import client
-        from checks.writer import write_spooled
+        from checks.outcomes import spool
+        from checks.outcomes.writer import write_spooled
+        from checks.worker.batched_writes import client
 
         from .population import arrange, clear_ticks
 
@@ -409,11 +409,11 @@ class Bench:
         `is_up` after it moves them all back and resolves the incidents."""
         from datetime import UTC, timedelta
 
-        from checks import spool, writer
-        from checks.probe import CheckOutcome, ProbeResult
-        from checks.redis_client import client
-        from checks.writer import write_spooled
+        from checks.outcomes import spool, writer
+        from checks.outcomes.writer import write_spooled
+        from checks.worker.batched_writes import client
         from monitors.models import Monitor
+        from probe.http import CheckOutcome, ProbeResult
 
         from .population import clear_ticks
 

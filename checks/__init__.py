@@ -1,1 +1,1 @@
-"""Checks: the probe, the Celery tasks that run it, Ticks (results), stats and health."""
+"""Checks: scheduling a monitor's slots, running them, recording ticks, deciding status, figures."""

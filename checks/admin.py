@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from .models import Gap, Incident, StatusChange, Tick
+from checks.models import Gap, Incident, StatusChange, Tick
 
 
 class RecordAdmin(admin.ModelAdmin):

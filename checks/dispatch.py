@@ -12,7 +12,7 @@ def dispatch_checks(monitor, scheduled_at: datetime) -> list[str]:
     Sent only once the surrounding transaction commits, so a worker never looks for a
     monitor that is not there yet, and a rolled-back change sends nothing.
     """
-    from .tasks import run_check
+    from checks.tasks import run_check
 
     slugs = list(monitor.regions.values_list("slug", flat=True))
     for slug in slugs:

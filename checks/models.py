@@ -138,7 +138,7 @@ class Gap(models.Model):
 
 
 class Rollup(models.Model):
-    """A monitor's ticks in one region over one period, counted (checks/rollups.py keeps
+    """A monitor's ticks in one region over one period, counted (checks/figures/rollups.py keeps
     them): uptime and latency over long windows are read from these, not from ticks."""
 
     # Ticks in a maintenance window count only in maintenance_checks.

@@ -8,9 +8,10 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from redis import RedisError
 
+from checks.figures import rollups
+from checks.outcomes import watchdog
+from checks.worker import run_checks as services
 from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
-
-from . import rollups, services, watchdog
 
 # The database or Redis being briefly away is our fault, not the site's: Celery retries
 # the task rather than recording anything. The slot's unique tick keeps a repeat harmless.
@@ -40,7 +41,7 @@ def run_check(monitor_id: int, region: str, scheduled_at: str | None = None) -> 
 def run_checks(region: str, slots: list[list]) -> dict:
     """Check a bundle of [monitor id, slot] pairs from one region, side by side: what beat
     sends, one message for the checks of a region that fell due together (see
-    checks/scheduler.py). Each outcome is spooled as run_check's is."""
+    checks/beat/scheduler.py). Each outcome is spooled as run_check's is."""
     checked = services.run_slots(region, [(int(monitor_id), _slot(at)) for monitor_id, at in slots])
     return {
         "up": sum(1 for slot in checked if slot is not None and slot.outcome.result.is_up),

@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.db.models.functions import NullIf
 from django.utils import timezone
 
-from checks.stats import uptime_24h_annotation
+from checks.figures.stats import uptime_24h_annotation
 
 from . import maintenance, services
 from .models import MaintenanceWindow, Monitor, Region

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from checks.dispatch import dispatch_checks
-from checks.status import set_active
+from checks.state.transitions import set_active
 from notifications.models import Channel
 
 from .models import Monitor, Region

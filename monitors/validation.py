@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from checks.probe import parse_status_ranges, private_address_error
+from probe.http import parse_status_ranges, private_address_error
 
 from .models import Monitor
 from .request_validation import HTTP_ONLY_FIELDS, http_request_errors

@@ -10,7 +10,7 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from checks.probe import ProbeTarget, classify_error, guarded_session
+from probe.http import ProbeTarget, classify_error, guarded_session
 
 from .models import Channel
 

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from checks.directory import directory
+from checks.worker.monitor_cache import directory
 from monitors.models import Region
 
 PASSWORD = "correct-horse-battery-staple"

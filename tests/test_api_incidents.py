@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from checks.models import Incident
-from checks.status import change_status
+from checks.state.transitions import change_status
 from tests.factories import make_monitor
 from tests.test_admin import admin_client  # noqa: F401  (fixture)
 

@@ -10,7 +10,7 @@ import pytest
 import redis
 from django_celery_beat.models import PeriodicTask
 
-from checks.scheduler import SlotScheduler, broker_client
+from checks.beat.scheduler import SlotScheduler, broker_client
 from tests.conftest import queued_checks
 from tests.factories import make_monitor
 from uptime.celery import app

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
-from checks.leader import LEASE_KEY, Lease
-from checks.scheduler import DATABASE_RETRY_SECONDS, STANDBY_POLL_SECONDS, SlotScheduler
+from checks.beat.lease import LEASE_KEY, Lease
+from checks.beat.scheduler import DATABASE_RETRY_SECONDS, STANDBY_POLL_SECONDS, SlotScheduler
 from tests.conftest import queued_checks
 from tests.factories import make_monitor
 from uptime.celery import app

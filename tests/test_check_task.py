@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from checks.models import Tick
+from checks.outcomes.writer import write_spooled
 from checks.tasks import run_check
-from checks.writer import write_spooled
 from monitors.models import Monitor
 from monitors.services import delete_monitor, pause_monitor
 from tests.factories import make_monitor

@@ -28,7 +28,7 @@ SERVICES = COMPOSE["services"]
 APP_IMAGE = COMPOSE["x-app"]["image"]
 APP_SERVICES = {name: service for name, service in SERVICES.items() if service.get("image") == APP_IMAGE}
 REQUIRED_SECRETS = {"SECRET_KEY", "JWT_SIGNING_KEY", "POSTGRES_PASSWORD"}
-SLOT_SCHEDULER = "checks.scheduler:SlotScheduler"
+SLOT_SCHEDULER = "checks.beat.scheduler:SlotScheduler"
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 

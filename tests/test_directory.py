@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from checks import directory as directory_module
-from checks.directory import directory
+from checks.worker import monitor_cache as directory_module
+from checks.worker.monitor_cache import directory
 from monitors.models import Monitor
 from monitors.services import update_monitor
 from tests.factories import make_monitor

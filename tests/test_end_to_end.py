@@ -147,10 +147,10 @@ def test_a_worker_stopped_mid_check_finishes_it_and_hands_back_the_rest(alice, t
 
 
 def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(alice, target, broker):
-    """Beat builds its bundles' messages itself (checks.scheduler.BundleMessage), not through
+    """Beat builds its bundles' messages itself (checks.beat.scheduler.BundleMessage), not through
     celery's send_task: a real worker must take them as it took celery's, and run each
     bundle's checks for their own slots."""
-    from checks.scheduler import BundleMessage, SlotScheduler
+    from checks.beat.scheduler import BundleMessage, SlotScheduler
     from uptime.celery import app
 
     monitors = [
@@ -190,7 +190,7 @@ def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(a
 def test_a_region_worker_without_a_writer_checks_and_the_maintenance_worker_writes(alice, target, broker, anon_client):
     """`make run` and the compose file start region workers with --without-outcome-writer:
     they check and spool, and the maintenance worker's writer records the outcomes."""
-    from checks import spool
+    from checks.outcomes import spool
 
     monitor = make_monitor(alice, target.url("/ok"), regions=("india",), timeout_seconds=2)  # checked at once
     options = ("-l", "info", "--without-mingle", "--without-gossip")

@@ -3,8 +3,8 @@
 import pytest
 
 from checks.models import Incident, StatusChange
+from checks.outcomes.writer import write_spooled
 from checks.tasks import run_check
-from checks.writer import write_spooled
 from monitors.models import Monitor
 from monitors.services import pause_monitor, update_monitor
 from tests.factories import make_monitor

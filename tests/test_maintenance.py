@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
+from checks.figures.rollups import count_tick
 from checks.models import Incident, StatusChange, Tick
-from checks.rollups import count_tick
+from checks.outcomes.writer import write_spooled
 from checks.tasks import run_check
-from checks.writer import write_spooled
 from monitors.maintenance import create_window, in_maintenance
 from monitors.models import MaintenanceWindow, Monitor, Region
 from tests.conftest import PASSWORD

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from checks.leader import Lease
-from checks.status import change_status
-from checks.watchdog import GRACE_SECONDS, watch
+from checks.beat.lease import Lease
+from checks.outcomes.watchdog import GRACE_SECONDS, watch
+from checks.state.transitions import change_status
 from tests.factories import make_monitor, make_tick
 
 

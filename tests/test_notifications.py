@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from checks.models import Incident, StatusChange
+from checks.outcomes.writer import write_spooled
 from checks.tasks import run_check
-from checks.writer import write_spooled
 from monitors.models import Monitor
 from notifications import services
 from notifications.models import Channel, Delivery

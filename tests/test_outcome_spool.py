@@ -9,16 +9,16 @@ from datetime import timedelta
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from checks import spool
-from checks.directory import directory
 from checks.models import HourlyRollup, Tick
-from checks.probe import CheckOutcome, ProbeResult
-from checks.recording import record_outcomes
-from checks.redis_client import client
+from checks.outcomes import spool
+from checks.outcomes.recording import record_outcomes
+from checks.outcomes.writer import OutcomeWriter, write_spooled
 from checks.tasks import run_check, run_checks
-from checks.writer import OutcomeWriter, write_spooled
+from checks.worker.batched_writes import client
+from checks.worker.monitor_cache import directory
 from monitors.models import Monitor
 from monitors.services import delete_monitor, pause_monitor, update_monitor
+from probe.http import CheckOutcome, ProbeResult
 from tests.factories import make_monitor
 
 
@@ -182,7 +182,7 @@ def test_checks_go_on_from_memory_while_the_database_is_away(alice, target, slot
 
 
 def test_health_counts_the_writers_that_read_the_spool_lately(alice, slot, spooled, anon_client, monkeypatch):
-    from checks import health
+    from checks.figures import health
 
     monitor = make_monitor(alice, "https://example.com/")
     spool.spool(spooled, [(spool.SlotOutcome(monitor.pk, "india", slot, outcome(slot)), 60)])

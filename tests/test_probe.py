@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from checks.probe import ProbeTarget, check, parse_status_ranges, probe
+from probe.http import ProbeTarget, check, parse_status_ranges, probe
 
 
 def local(url: str, **settings) -> ProbeTarget:

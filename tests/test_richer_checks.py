@@ -15,14 +15,14 @@ import pytest
 import trustme
 from django.conf import settings
 
-from checks.certificates import CERTIFICATE_EXPIRING, certificate_warning_due, mark_certificate_warned
-from checks.directory import probe_target
 from checks.models import Tick
-from checks.probe import ProbeTarget, probe
+from checks.outcomes.writer import write_spooled
+from checks.state.certificates import CERTIFICATE_EXPIRING, certificate_warning_due, mark_certificate_warned
 from checks.tasks import run_check
-from checks.writer import write_spooled
+from checks.worker.monitor_cache import probe_target
 from monitors.models import Monitor
 from notifications.models import Channel, Delivery
+from probe.http import ProbeTarget, probe
 from tests.conftest import TargetHandler
 from tests.factories import make_monitor
 

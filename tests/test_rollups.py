@@ -15,15 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
-from checks import rollups
+from checks.figures import rollups
+from checks.figures.stats import Percentile
 from checks.models import DailyRollup, HourlyRollup, Tick
-from checks.probe import CheckOutcome, ProbeResult
-from checks.recording import record_tick
-from checks.stats import Percentile
+from checks.outcomes.recording import record_tick
 from checks.tasks import prune_ticks
 from monitors.admin import MonitorAdmin
 from monitors.maintenance import create_window
 from monitors.models import Region
+from probe.http import CheckOutcome, ProbeResult
 from tests.conftest import PASSWORD, client_for
 from tests.factories import make_monitor, make_tick
 

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from checks.models import Tick
-from checks.probe import ProbeTarget, probe
+from probe.http import ProbeTarget, probe
 from tests.factories import make_monitor
 
 VALID = {"name": "Example", "interval_seconds": 60, "regions": ["india"]}
@@ -77,8 +77,8 @@ def test_a_redirect_into_the_private_network_is_blocked_at_that_hop(target, priv
 
 
 def test_a_stored_monitor_pointing_inside_is_checked_as_down_blocked(settings, alice, target, slot):
+    from checks.outcomes.writer import write_spooled
     from checks.tasks import run_check
-    from checks.writer import write_spooled
 
     monitor = make_monitor(alice, target.url("/ok"))  # entered while private targets were allowed
     settings.ALLOW_PRIVATE_TARGETS = False

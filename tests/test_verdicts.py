@@ -2,7 +2,7 @@
 
 import pytest
 
-from checks.verdicts import verdict
+from checks.state.verdicts import verdict
 
 
 @pytest.mark.parametrize(

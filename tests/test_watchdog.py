@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from checks.models import Gap
-from checks.watchdog import GRACE_SECONDS, watch
+from checks.outcomes.watchdog import GRACE_SECONDS, watch
 from monitors.models import Monitor
 from monitors.services import pause_monitor, resume_monitor
 from tests.factories import make_monitor, make_tick

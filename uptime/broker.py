@@ -33,7 +33,7 @@ any later pool from those. The restore at close then fails, while the broker is 
 a ConnectionError, which Celery expects: it reconnects and goes on consuming. The check
 that was running is acknowledged once the broker is back (its entry leaves kombu's
 "unacked" hash), so it is neither lost nor handed out again after the visibility timeout;
-if the worker dies meanwhile, checks/reclaim.py hands it back. Related reports, the same
+if the worker dies meanwhile, checks/worker/reclaim.py hands it back. Related reports, the same
 AttributeError on other close paths: celery/kombu#970, #582.
 
 A second change is for speed: kombu builds a new redis-py client for every synchronous

@@ -12,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Like Celery's own --without-heartbeat: a worker that checks but leaves the writing of
-# outcomes to other workers (checks/writer.py, OutcomeWriterStep).
+# outcomes to other workers (checks/outcomes/writer.py, OutcomeWriterStep).
 app.user_options["worker"].add(
     click.Option(
         ("--without-outcome-writer",),
@@ -25,15 +25,15 @@ app.user_options["worker"].add(
 
 def _install_worker_heartbeat() -> None:
     # Imported late: the step needs Django's settings, which are not ready at import time.
-    from checks.heartbeat import HeartbeatStep
-    from checks.warm_start import DirectoryStep
-    from checks.writer import OutcomeWriterStep
+    from checks.outcomes.writer import OutcomeWriterStep
+    from checks.worker.liveness import HeartbeatStep
+    from checks.worker.steps import DirectoryStep
 
-    # Heartbeats, and handing back the checks of workers that died (checks/reclaim.py).
+    # Heartbeats, and handing back the checks of workers that died (checks/worker/reclaim.py).
     app.steps["worker"].add(HeartbeatStep)
-    # Writing the checks' outcomes from the spool to PostgreSQL (checks/writer.py).
+    # Writing the checks' outcomes from the spool to PostgreSQL (checks/outcomes/writer.py).
     app.steps["worker"].add(OutcomeWriterStep)
-    # Reading the monitors of the worker's regions as it starts (checks/directory.py).
+    # Reading the monitors of the worker's regions as it starts (checks/worker/monitor_cache.py).
     app.steps["worker"].add(DirectoryStep)
 
 

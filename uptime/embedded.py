@@ -240,7 +240,7 @@ def worker_command(
     queue: str, node: str | None = None, log_level: str = "info", writes_outcomes: bool = False
 ) -> list[str]:
     """A region's worker; `node` names it (default: the queue) when several run on one host.
-    It only checks: the maintenance worker writes the outcomes (checks/writer.py), unless
+    It only checks: the maintenance worker writes the outcomes (checks/outcomes/writer.py), unless
     `writes_outcomes` (a deployment with no maintenance worker, or the benchmark's old layout)."""
     return [*_worker(queue, node, log_level), *([] if writes_outcomes else ["--without-outcome-writer"])]
 

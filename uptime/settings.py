@@ -311,14 +311,14 @@ CELERY_WORKER_POOL = env_str("WORKER_POOL", "threads")
 CELERY_WORKER_CONCURRENCY = env_int("WORKER_CONCURRENCY", 32, minimum=1)
 CELERY_WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 # Workers keep the monitors' settings in memory and read the edited ones this often
-# (checks/directory.py): an edit reaches the checks within this many seconds.
+# (checks/worker/monitor_cache.py): an edit reaches the checks within this many seconds.
 MONITOR_REFRESH_SECONDS = env_int("MONITOR_REFRESH_SECONDS", 1, minimum=0)
-CELERY_BEAT_SCHEDULER = "checks.scheduler:SlotScheduler"
+CELERY_BEAT_SCHEDULER = "checks.beat.scheduler:SlotScheduler"
 # Used only by django-celery-beat's own scheduler: SlotScheduler saves its sends in batches
-# every half second (checks/scheduler.py, SAVE_EVERY_SECONDS).
+# every half second (checks/beat/scheduler.py, SAVE_EVERY_SECONDS).
 CELERY_BEAT_SYNC_EVERY = 1
 # One beat sends at a time; others wait as standbys and take over once its lease lapses
-# (checks/leader.py). Beat looks at least every second, to renew the lease and to apply edits.
+# (checks/beat/lease.py). Beat looks at least every second, to renew the lease and to apply edits.
 # Prometheus scrapes /metrics with "Authorization: Bearer <token>" when this is set.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 10, minimum=3)

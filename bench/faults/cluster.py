@@ -286,7 +286,8 @@ class Cluster:
 
     def health(self) -> dict:
         result = run_django(
-            self.env, "import json\nfrom checks.health import health_report\nprint(json.dumps(health_report()[1]))"
+            self.env,
+            "import json\nfrom checks.figures.health import health_report\nprint(json.dumps(health_report()[1]))",
         )
         if result.returncode != 0:
             return {"error": result.stderr.strip()[-300:]}

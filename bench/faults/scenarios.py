@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from checks.spool import GROUP, STREAM_KEY
+from checks.outcomes.spool import GROUP, STREAM_KEY
 
 from .cluster import MAINTENANCE, Cluster
 
 POLL_SECONDS = 0.2
 # Past the 30 s after which health counts a silent writer gone (WRITER_SEEN_WITHIN_SECONDS
-# in checks/health.py), so the scenario shows what an operator would see.
+# in checks/figures/health.py), so the scenario shows what an operator would see.
 WRITER_DOWN_SECONDS = 35
 
 

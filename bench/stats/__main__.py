@@ -39,7 +39,7 @@ def load(days: int) -> dict:
     from django.db import connection
 
     from accounts.models import User
-    from checks import rollups
+    from checks.figures import rollups
     from monitors.models import Monitor, Region
 
     now = datetime.now(UTC).replace(microsecond=0)
@@ -136,8 +136,8 @@ def time_tick_writes(monitor, writes: int) -> dict:
     """The cost rollups add to writing a tick: insert alone vs insert and count_tick."""
     from django.db import transaction
 
+    from checks.figures.rollups import count_tick
     from checks.models import Tick
-    from checks.rollups import count_tick
     from monitors.models import Region
 
     region = Region.objects.get(slug="india")
@@ -175,7 +175,7 @@ def run(args) -> dict:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     import checks.api.views
-    import checks.stats
+    import checks.figures.stats
     import monitors.api.views
 
     from . import raw
@@ -202,7 +202,7 @@ def run(args) -> dict:
             client,
             f"/api/monitors/{year.pk}/uptime/",
             {"window": window},
-            {"raw ticks": uptime_from(raw.uptime_summary), "rollups": uptime_from(checks.stats.uptime_summary)},
+            {"raw ticks": uptime_from(raw.uptime_summary), "rollups": uptime_from(checks.figures.stats.uptime_summary)},
             args.requests,
         )
         bodies = timed.pop("_bodies")
@@ -218,7 +218,10 @@ def run(args) -> dict:
         client_for(data["many_owner"]),
         "/api/monitors/",
         {},
-        {"raw ticks": list_from(raw.uptime_24h_annotation), "rollups": list_from(checks.stats.uptime_24h_annotation)},
+        {
+            "raw ticks": list_from(raw.uptime_24h_annotation),
+            "rollups": list_from(checks.figures.stats.uptime_24h_annotation),
+        },
         args.requests,
     )
     bodies = timed.pop("_bodies")

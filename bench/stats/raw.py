@@ -2,9 +2,9 @@
 
 from django.db.models import Avg, Count, F, Q, Sum
 
-from checks import rollups
+from checks.figures import rollups
+from checks.figures.stats import Percentile
 from checks.models import Gap, Tick
-from checks.stats import Percentile
 
 
 def _figure_expressions() -> dict:
@@ -31,7 +31,7 @@ def _present(figures: dict) -> dict:
 
 
 def uptime_summary(monitor, window: str) -> dict:
-    """Same response as checks.stats.uptime_summary, over the same (whole-hour/day) window."""
+    """Same response as checks.figures.stats.uptime_summary, over the same (whole-hour/day) window."""
     since = rollups.window_start(window)
     ticks = Tick.objects.filter(monitor=monitor, scheduled_at__gte=since)
     per_region = {

@@ -1,9 +1,9 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from checks.health import WRITER_SEEN_WITHIN_SECONDS
+from checks.figures.health import WRITER_SEEN_WITHIN_SECONDS
+from checks.figures.stats import WINDOWS
 from checks.models import Gap, Incident, StatusChange, Tick
-from checks.stats import WINDOWS
 from monitors.api.serializers import OwnedMonitorField, RegionSlugField
 
 
@@ -106,8 +106,8 @@ class GapSerializer(serializers.ModelSerializer):
         return gap.ends_at is None
 
 
-# The serializers below describe, for the OpenAPI document, the dicts that checks.stats
-# and checks.health build; the views return those dicts as they are.
+# The serializers below describe, for the OpenAPI document, the dicts that checks.figures.stats
+# and checks.figures.health build; the views return those dicts as they are.
 
 
 class UptimeFiguresSerializer(serializers.Serializer):

@@ -9,13 +9,7 @@ from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from checks import metrics
-from checks.health import health_report
-from checks.models import Gap, Incident, StatusChange, Tick
-from checks.stats import uptime_summary
-from monitors.models import Monitor
-
-from .serializers import (
+from checks.api.serializers import (
     GapSerializer,
     HealthReportSerializer,
     IncidentFilterSerializer,
@@ -27,6 +21,11 @@ from .serializers import (
     UptimeQuerySerializer,
     UptimeSummarySerializer,
 )
+from checks.figures import metrics
+from checks.figures.health import health_report
+from checks.figures.stats import uptime_summary
+from checks.models import Gap, Incident, StatusChange, Tick
+from monitors.models import Monitor
 
 
 def owned_monitor(request, pk) -> Monitor:

@@ -8,7 +8,7 @@ from django.db import migrations
 
 
 def build_rollups(apps, schema_editor):
-    from checks import rollups
+    from checks.figures import rollups
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT min(scheduled_at) FROM checks_tick")

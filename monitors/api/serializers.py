@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from checks.certificates import tls_expiry_warning
-from checks.stats import uptime_24h_percent
+from checks.figures.stats import uptime_24h_percent
+from checks.state.certificates import tls_expiry_warning
 from monitors import maintenance, services
 from monitors.models import MaintenanceWindow, Monitor, Region
 from monitors.validation import (

@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from checks.stats import uptime_24h_annotation
+from checks.figures.stats import uptime_24h_annotation
 from monitors import services
 from monitors.models import MaintenanceWindow, Monitor, Region
 from uptime.openapi import error

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from checks import rollups
+from checks.figures import rollups
 
 
 class Command(BaseCommand):

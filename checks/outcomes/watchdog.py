@@ -10,9 +10,8 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
+from checks.models import Gap, Tick
 from monitors.models import Monitor, Region
-
-from .models import Gap, Tick
 
 logger = logging.getLogger(__name__)
 

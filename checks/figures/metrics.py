@@ -16,12 +16,11 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from checks.beat.lease import lease_status
+from checks.figures.health import late_monitors_by_region, outcome_report, region_report
+from checks.figures.stats import Percentile
+from checks.models import Incident, Tick
 from monitors.models import Monitor, Region
-
-from .health import late_monitors_by_region, outcome_report, region_report
-from .leader import lease_status
-from .models import Incident, Tick
-from .stats import Percentile
 
 # Recent checks are those whose slot is at most this old.
 RECENT = timedelta(minutes=5)

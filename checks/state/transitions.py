@@ -7,13 +7,12 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
+from checks.models import Incident, StatusChange, Tick
+from checks.outcomes.batch_rows import rows_json
+from checks.state.verdicts import DOWN, verdict
 from monitors.models import Monitor, Region
 from notifications.messages import INCIDENT_OPENED, INCIDENT_RESOLVED
 from notifications.services import notify_incidents
-
-from .batch_rows import rows_json
-from .models import Incident, StatusChange, Tick
-from .verdicts import DOWN, verdict
 
 # A region's latest result counts only while this many intervals old at most: a region whose
 # workers stopped, or results from before a pause, say nothing about the site now.

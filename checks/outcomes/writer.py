@@ -1,5 +1,5 @@
 """The outcome writer: a thread in every worker that moves checks' outcomes from the spool
-(checks/spool.py) into PostgreSQL, a batch at a time (checks/recording.py).
+(checks/outcomes/spool.py) into PostgreSQL, a batch at a time (checks/outcomes/recording.py).
 
 Batches grow with the load by themselves: the writer takes whatever has arrived (up to
 BATCH_SIZE) since its last batch, at most every GATHER_SECONDS, so a check is written
@@ -18,8 +18,8 @@ import redis
 from celery import bootsteps
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 
-from . import spool
-from .redis_client import client
+from checks.outcomes import spool
+from checks.worker.batched_writes import client
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def consumer_name() -> str:
 class OutcomeWriter:
     def __init__(self, redis_client: redis.Redis, consumer: str, batch_size: int = BATCH_SIZE):
         # Imported here: the worker step is installed before Django's models can be.
-        from .recording import record_outcomes
+        from checks.outcomes.recording import record_outcomes
 
         self.record_outcomes = record_outcomes
         self.redis = redis_client

@@ -18,7 +18,7 @@ import logging
 import redis
 from celery.signals import task_postrun, task_received, task_revoked
 
-from .redis_client import BatchedWrites, client
+from checks.worker.batched_writes import BatchedWrites, client
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ of the number of entries; django-celery-beat reloads every row after any edit an
 each send with two queries. Here a heap keyed by due time is the only structure a tick
 touches, edits are applied row by row (`PeriodicTask.date_changed` since the last look,
 when `PeriodicTasks.last_change` moved), and sent entries are saved in one statement per
-batch, by a thread of their own (checks/last_runs.py). A bundle's message is built once per
+batch, by a thread of their own (checks/beat/last_runs.py). A bundle's message is built once per
 region (`BundleMessage`); a send fills in its id, expiry and pairs, and each tick's bundles
 go to Redis in one pipeline. An entry advances only once the broker has taken its check, so
 through a broker outage the owed slots stay in the heap, to be sent in order after it
@@ -48,10 +48,9 @@ from kombu.utils.json import dumps
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from checks.beat.last_runs import LastRunSaver
+from checks.beat.lease import Lease
 from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
-
-from .last_runs import LastRunSaver
-from .leader import Lease
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ CHANGE_POLL_SECONDS = 0.25
 # Rows changed this long before the newest change beat has seen are read again: a
 # transaction stamps date_changed when it saves, but commits later.
 CHANGE_OVERLAP_SECONDS = 30
-# Sent entries' last run times are handed to the saver's thread (checks/last_runs.py) at most
+# Sent entries' last run times are handed to the saver's thread (checks/beat/last_runs.py) at most
 # this far apart. A beat killed before they are saved sends the same slots again when it (or
 # a standby) starts; the worker writes one tick per slot, so that costs a message, not a tick.
 SAVE_EVERY_SECONDS = 0.5

@@ -1,5 +1,5 @@
 """Running scheduled slots' checks: the work behind the check tasks. Outcomes go to the
-spool (checks/spool.py); the outcome writer records them (checks/recording.py)."""
+spool (checks/outcomes/spool.py); the outcome writer records them (checks/outcomes/recording.py)."""
 
 import logging
 import os
@@ -12,12 +12,12 @@ from django.db import close_old_connections
 from django.utils import timezone
 from redis import RedisError
 
-from .directory import Assignment, directory
-from .models import Tick
-from .probe import check
-from .recording import record_outcomes
-from .redis_client import BatchedWrites, client
-from .spool import SlotOutcome, checked_already, spool
+from checks.models import Tick
+from checks.outcomes.recording import record_outcomes
+from checks.outcomes.spool import SlotOutcome, checked_already, spool
+from checks.worker.batched_writes import BatchedWrites, client
+from checks.worker.monitor_cache import Assignment, directory
+from probe.http import check
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
 """Rollups: each monitor's ticks counted per region and hour, and per region and day, so
 uptime and latency over a window read a few hundred rows instead of every tick.
 
-Written with the ticks (checks/recording.py counts each batch in its transaction), rebuilt from
+Written with the ticks (checks/outcomes/recording.py counts each batch in its transaction), rebuilt from
 ticks by `rebuild` (the migration that added them, and `manage.py rebuild_rollups`), read
-by checks.stats, pruned on their own retention: they outlive the raw ticks.
+by checks.figures.stats, pruned on their own retention: they outlive the raw ticks.
 """
 
 import math
@@ -16,8 +16,8 @@ from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .batch_rows import rows_json
-from .models import DailyRollup, HourlyRollup
+from checks.models import DailyRollup, HourlyRollup
+from checks.outcomes.batch_rows import rows_json
 
 
 def _bucket_bounds_ms() -> list[int]:
@@ -72,7 +72,7 @@ def day_of(moment: datetime) -> date:
 
 
 # A tick counts once because it is counted only by the transaction that inserted it
-# (checks/recording.py). Ticks in a maintenance window count only in maintenance_checks,
+# (checks/outcomes/recording.py). Ticks in a maintenance window count only in maintenance_checks,
 # as in the figures. A batch's ticks are summed per row first: one statement may not
 # update the same row twice.
 def _upsert_sql(table: str, period: str, period_type: str) -> str:

@@ -13,7 +13,7 @@ from queue import Empty, SimpleQueue
 import redis
 from django.conf import settings
 
-# Besides the pool's threads and as many check threads (checks/services.py): the outcome
+# Besides the pool's threads and as many check threads (checks/worker/run_checks.py): the outcome
 # writer, the reclaim notes and the heartbeat.
 SPARE_CONNECTIONS = 16
 

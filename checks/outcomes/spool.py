@@ -1,5 +1,5 @@
 """The outcome spool: what checks found, waiting in a Redis stream to be written to
-PostgreSQL in batches by the outcome writer (checks/writer.py).
+PostgreSQL in batches by the outcome writer (checks/outcomes/writer.py).
 
 A check's worker thread only probes and appends here, then its message is acknowledged:
 the database costs it nothing, and a PostgreSQL outage delays the writing of results
@@ -16,7 +16,7 @@ from datetime import datetime
 
 import redis
 
-from .probe import CheckOutcome, ProbeResult
+from probe.http import CheckOutcome, ProbeResult
 
 STREAM_KEY = "uptime:outcomes"
 GROUP = "writers"

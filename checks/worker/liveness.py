@@ -1,5 +1,5 @@
 """A worker bootstep that records, per queue it consumes, that the worker is alive, and
-returns the checks of workers that died to their queues (checks/reclaim.py).
+returns the checks of workers that died to their queues (checks/worker/reclaim.py).
 
 The health endpoint reads these to show a region whose checks pile up with no worker.
 Kept in Redis (a hash per queue: worker name -> Unix time) since workers share nothing else.
@@ -13,7 +13,7 @@ import time
 import redis
 from celery import bootsteps
 
-from . import reclaim
+from checks.worker import reclaim
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """A worker step that reads the monitors of the worker's regions (its queues) as it
-starts, so its first checks do not wait for that read (checks/directory.py)."""
+starts, so its first checks do not wait for that read (checks/worker/monitor_cache.py)."""
 
 import gc
 import logging
@@ -7,7 +7,7 @@ import threading
 
 from celery import bootsteps
 
-from .heartbeat import consumed_queues
+from checks.worker.liveness import consumed_queues
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class DirectoryStep(bootsteps.StartStopStep):
         # Imported here: the step is installed before Django's models can be.
         from django.db import DatabaseError
 
-        from .directory import directory
+        from checks.worker.monitor_cache import directory
 
         try:
             directory.warm(queues)

@@ -2,7 +2,7 @@
 monitors' new statuses (with incidents and alerts) and certificate dates, in one
 transaction and a handful of statements, whatever the batch's size.
 
-Fed by the outcome writer (checks/writer.py) from the spool; `record_tick` records one.
+Fed by the outcome writer (checks/outcomes/writer.py) from the spool; `record_tick` records one.
 """
 
 import logging
@@ -11,16 +11,15 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from checks.figures import rollups
+from checks.models import Tick
+from checks.outcomes.batch_rows import rows_json
+from checks.outcomes.spool import SlotOutcome
+from checks.state.certificates import record_certificate, warn_of_expiry
+from checks.state.transitions import apply_ticks
 from monitors.maintenance import windows_of
 from monitors.models import Monitor, Region
-
-from . import rollups
-from .batch_rows import rows_json
-from .certificates import record_certificate, warn_of_expiry
-from .models import Tick
-from .probe import CheckOutcome
-from .spool import SlotOutcome
-from .status import apply_ticks
+from probe.http import CheckOutcome
 
 logger = logging.getLogger(__name__)
 

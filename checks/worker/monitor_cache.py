@@ -3,7 +3,7 @@ regions it serves, read once in bulk and then only the rows edited since.
 
 A check then costs the database nothing before it is recorded, and a worker goes on
 checking with what it knows while PostgreSQL is away (its results wait in the outcome
-spool, checks/spool.py). Edits reach it within MONITOR_REFRESH_SECONDS: every edit goes
+spool, checks/outcomes/spool.py). Edits reach it within MONITOR_REFRESH_SECONDS: every edit goes
 through monitors.services.save_monitor, which bumps `updated_at` with its regions.
 """
 
@@ -18,8 +18,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from monitors.models import Monitor
-
-from .probe import ProbeTarget, parse_status_ranges
+from probe.http import ProbeTarget, parse_status_ranges
 
 logger = logging.getLogger(__name__)
 

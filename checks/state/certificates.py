@@ -3,10 +3,9 @@ once-per-certificate decision the notifications use to warn about it."""
 
 from datetime import datetime, timedelta
 
+from checks.models import Tick
 from monitors.models import Monitor
 from notifications.services import notify_monitor
-
-from .models import Tick
 
 
 def record_certificate(monitor: Monitor, tick: Tick) -> None:

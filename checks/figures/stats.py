@@ -1,5 +1,5 @@
 """Uptime and latency figures over a window, overall and per region, read from rollups
-(checks/rollups.py): a window is whole hours or days, the current one included.
+(checks/figures/rollups.py): a window is whole hours or days, the current one included.
 
 Ticks checked in a maintenance window count in none of the figures, only in
 `maintenance_checks`: planned downtime is not downtime. The admin's column and the monitor
@@ -9,10 +9,9 @@ list follow the same rule.
 from django.db.models import Aggregate, FloatField, Q, Sum
 from django.utils import timezone
 
+from checks.figures import rollups
+from checks.models import Gap
 from monitors.models import Region
-
-from . import rollups
-from .models import Gap
 
 WINDOWS = tuple(rollups.WINDOWS)
 

@@ -7,12 +7,11 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Count
 
+from checks.beat.lease import lease_status
+from checks.models import Gap
+from checks.outcomes import spool
+from checks.worker.liveness import heartbeat_key
 from monitors.models import Region
-
-from . import spool
-from .heartbeat import heartbeat_key
-from .leader import lease_status
-from .models import Gap
 
 # A worker that has not beaten for this many heartbeat periods is counted as gone.
 MISSED_HEARTBEATS_FOR_DEAD = 3

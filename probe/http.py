@@ -25,7 +25,7 @@ from requests_hardened import Config as HardenedConfig
 from requests_hardened import HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress, get_ip_address
 
-from . import tcp
+from probe import tcp
 
 # requests 2.34 asks isinstance(x, SupportsItems), a runtime-checkable Protocol, eight
 # times per request. Python 3.11 works such a check out afresh from the protocol's classes

@@ -1,0 +1,1 @@
+"""Run by beat: which slot each monitor owes, the bundle message, broker outages, the lease."""

@@ -1,0 +1,1 @@
+"""Run by the web process: uptime and latency from rollups, health, metrics."""

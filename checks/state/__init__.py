@@ -1,0 +1,1 @@
+"""Run inside the outcome writer's transaction: verdicts, status changes, incidents, certificates."""

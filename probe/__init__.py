@@ -1,0 +1,1 @@
+"""The check itself, run by region workers: HTTP and TCP probes and the address guard. No Django."""
