@@ -10,7 +10,8 @@ import pytest
 import redis
 from django_celery_beat.models import PeriodicTask
 
-from checks.beat.scheduler import SlotScheduler, broker_client
+from checks.beat.message import broker_client
+from checks.beat.scheduler import SlotScheduler
 from tests.conftest import queued_checks
 from tests.factories import make_monitor
 from uptime.celery import app

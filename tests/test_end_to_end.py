@@ -147,10 +147,11 @@ def test_a_worker_stopped_mid_check_finishes_it_and_hands_back_the_rest(alice, t
 
 
 def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(alice, target, broker):
-    """Beat builds its bundles' messages itself (checks.beat.scheduler.BundleMessage), not through
+    """Beat builds its bundles' messages itself (checks.beat.message.BundleMessage), not through
     celery's send_task: a real worker must take them as it took celery's, and run each
     bundle's checks for their own slots."""
-    from checks.beat.scheduler import BundleMessage, SlotScheduler
+    from checks.beat.message import BundleMessage
+    from checks.beat.scheduler import SlotScheduler
     from uptime.celery import app
 
     monitors = [

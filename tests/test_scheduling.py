@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from checks.beat.scheduler import SlotScheduler, broker_client
+from checks.beat.message import broker_client
+from checks.beat.scheduler import SlotScheduler
 from monitors.models import Region
 from monitors.services import delete_monitor, pause_monitor, resume_monitor, update_monitor
 from tests.conftest import queued_checks
@@ -202,7 +203,7 @@ def test_many_due_checks_are_sent_once_each_and_saved_for_the_next_beat(alice, b
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_checks_due_together_go_out_as_one_message_per_region(alice, broker):
-    from checks.beat.scheduler import BUNDLE_MAX_CHECKS
+    from checks.beat.message import BUNDLE_MAX_CHECKS
 
     india = [make_monitor(alice, f"https://example.com/i{n}", regions=("india",)) for n in range(BUNDLE_MAX_CHECKS + 5)]
     usa = [make_monitor(alice, f"https://example.com/u{n}", regions=("usa",)) for n in range(3)]

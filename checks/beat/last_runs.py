@@ -14,6 +14,13 @@ from django_celery_beat.models import PeriodicTask
 
 logger = logging.getLogger(__name__)
 
+# Beat hands its sent entries' last run times to the saver's thread at most
+# this far apart. A beat killed before they are saved sends the same slots again when it (or
+# a standby) starts; the worker writes one tick per slot, so that costs a message, not a tick.
+SAVE_EVERY_SECONDS = 0.5
+# How long a read of the whole schedule, or a clean stop, waits for those saves.
+SAVE_WAIT_SECONDS = 10.0
+
 SAVE_BATCH_ROWS = 5000
 # How long the saver waits before trying again after the database failed a save.
 RETRY_SECONDS = 5.0
