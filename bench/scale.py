@@ -413,7 +413,7 @@ class Bench:
         from checks.outcomes.writer import write_spooled
         from checks.worker.batched_writes import client
         from monitors.models import Monitor
-        from probe.http import CheckOutcome, ProbeResult
+        from probe.target import CheckOutcome, ProbeResult
 
         from .population import clear_ticks
 

@@ -46,7 +46,7 @@ HOP_BY_HOP_HEADERS = {
     "transfer-encoding",
     "upgrade",
 }
-# Set by the check itself: Host pins the name the check resolved (see probe.http), and
+# Set by the check itself: Host pins the name the check resolved (see probe.check), and
 # the body's length and type come from request_body and request_content_type.
 CHECK_SET_HEADERS = {"host": None, "content-length": None, "content-type": "request_content_type"}
 

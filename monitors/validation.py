@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from probe.http import parse_status_ranges, private_address_error
+from probe.guard import private_address_error
+from probe.target import parse_status_ranges
 
 from .models import Monitor
 from .request_validation import HTTP_ONLY_FIELDS, http_request_errors

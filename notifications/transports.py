@@ -10,7 +10,9 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from probe.http import ProbeTarget, classify_error, guarded_session
+from probe.errors import classify_error
+from probe.guard import guarded_session
+from probe.target import ProbeTarget
 
 from .models import Channel
 

@@ -1,6 +1,6 @@
 """The TCP port check's connection: resolve the host once, vet the address, connect to exactly it.
 
-Plain Python with no Django inside; probe.http turns what happens here into a result.
+Plain Python with no Django inside; probe.check turns what happens here into a result.
 """
 
 import socket

@@ -18,7 +18,7 @@ from checks.worker.batched_writes import client
 from checks.worker.monitor_cache import directory
 from monitors.models import Monitor
 from monitors.services import delete_monitor, pause_monitor, update_monitor
-from probe.http import CheckOutcome, ProbeResult
+from probe.target import CheckOutcome, ProbeResult
 from tests.factories import make_monitor
 
 

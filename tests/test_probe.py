@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from probe.http import ProbeTarget, check, parse_status_ranges, probe
+from probe.check import check, probe
+from probe.target import ProbeTarget, parse_status_ranges
 
 
 def local(url: str, **settings) -> ProbeTarget:

@@ -22,7 +22,8 @@ from checks.tasks import run_check
 from checks.worker.monitor_cache import probe_target
 from monitors.models import Monitor
 from notifications.models import Channel, Delivery
-from probe.http import ProbeTarget, probe
+from probe.check import probe
+from probe.target import ProbeTarget
 from tests.conftest import TargetHandler
 from tests.factories import make_monitor
 

@@ -23,7 +23,7 @@ from checks.tasks import prune_ticks
 from monitors.admin import MonitorAdmin
 from monitors.maintenance import create_window
 from monitors.models import Region
-from probe.http import CheckOutcome, ProbeResult
+from probe.target import CheckOutcome, ProbeResult
 from tests.conftest import PASSWORD, client_for
 from tests.factories import make_monitor, make_tick
 

@@ -5,7 +5,8 @@ import socket
 import pytest
 
 from checks.models import Tick
-from probe.http import ProbeTarget, probe
+from probe.check import probe
+from probe.target import ProbeTarget
 from tests.factories import make_monitor
 
 VALID = {"name": "Example", "interval_seconds": 60, "regions": ["india"]}

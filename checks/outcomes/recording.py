@@ -19,7 +19,7 @@ from checks.state.certificates import record_certificate, warn_of_expiry
 from checks.state.transitions import apply_ticks
 from monitors.maintenance import windows_of
 from monitors.models import Monitor, Region
-from probe.http import CheckOutcome
+from probe.target import CheckOutcome
 
 logger = logging.getLogger(__name__)
 

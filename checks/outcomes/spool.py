@@ -16,7 +16,7 @@ from datetime import datetime
 
 import redis
 
-from probe.http import CheckOutcome, ProbeResult
+from probe.target import CheckOutcome, ProbeResult
 
 STREAM_KEY = "uptime:outcomes"
 GROUP = "writers"

@@ -18,7 +18,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from monitors.models import Monitor
-from probe.http import ProbeTarget, parse_status_ranges
+from probe.target import ProbeTarget, parse_status_ranges
 
 logger = logging.getLogger(__name__)
 

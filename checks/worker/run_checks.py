@@ -17,7 +17,7 @@ from checks.outcomes.recording import record_outcomes
 from checks.outcomes.spool import SlotOutcome, checked_already, spool
 from checks.worker.batched_writes import BatchedWrites, client
 from checks.worker.monitor_cache import Assignment, directory
-from probe.http import check
+from probe.check import check
 
 logger = logging.getLogger(__name__)
 
