@@ -149,7 +149,7 @@ class Rollup(models.Model):
     response_time_sum_ms = models.BigIntegerField(default=0)
     response_time_min_ms = models.PositiveIntegerField(null=True, blank=True)
     response_time_max_ms = models.PositiveIntegerField(null=True, blank=True)
-    # Up checks per response-time bucket (rollups.BUCKET_BOUNDS_MS), for percentiles.
+    # Up checks per response-time bucket (checks/outcomes/rollup_counts.py, BUCKET_BOUNDS_MS), for percentiles.
     response_time_histogram = ArrayField(models.IntegerField())
 
     class Meta:

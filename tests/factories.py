@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from checks.figures.rollups import count_tick
 from checks.models import Tick
+from checks.outcomes.rollup_counts import count_tick
 from monitors.models import Monitor, Region
 from monitors.services import create_monitor
 

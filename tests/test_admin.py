@@ -6,8 +6,8 @@ from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import User
-from checks.figures.rollups import count_tick
 from checks.models import Tick
+from checks.outcomes.rollup_counts import count_tick
 from monitors.models import Monitor, Region
 from tests.conftest import PASSWORD
 from tests.factories import make_monitor

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from checks.figures.rollups import count_tick
 from checks.models import Incident, StatusChange, Tick
+from checks.outcomes.rollup_counts import count_tick
 from checks.outcomes.writer import write_spooled
 from checks.tasks import run_check
 from monitors.maintenance import create_window, in_maintenance

@@ -136,8 +136,8 @@ def time_tick_writes(monitor, writes: int) -> dict:
     """The cost rollups add to writing a tick: insert alone vs insert and count_tick."""
     from django.db import transaction
 
-    from checks.figures.rollups import count_tick
     from checks.models import Tick
+    from checks.outcomes.rollup_counts import count_tick
     from monitors.models import Region
 
     region = Region.objects.get(slug="india")

@@ -1,15 +1,14 @@
 """Rollups: each monitor's ticks counted per region and hour, and per region and day, so
 uptime and latency over a window read a few hundred rows instead of every tick.
 
-Written with the ticks (checks/outcomes/recording.py counts each batch in its transaction), rebuilt from
+Counted with the ticks (checks/outcomes/rollup_counts.py), rebuilt from
 ticks by `rebuild` (the migration that added them, and `manage.py rebuild_rollups`), read
 by checks.figures.stats, pruned on their own retention: they outlive the raw ticks.
 """
 
 import math
-from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Sum
@@ -17,25 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from checks.models import DailyRollup, HourlyRollup
-from checks.outcomes.batch_rows import rows_json
-
-
-def _bucket_bounds_ms() -> list[int]:
-    # Every bucket is at most 10% as wide as its lower bound, or exactly one millisecond
-    # wide, so a value estimated inside its bucket is off by less than 10% of itself.
-    bounds, bound = [], 1
-    while bound < 60_000:
-        bounds.append(bound)
-        bound = max(bound + 1, math.floor(bound * 1.1))
-    return [*bounds, 60_000]
-
-
-# Lower bounds of the response-time histogram's buckets (1 ms .. 60 s, 107 of them). Bucket
-# i (0-based, as bisect_right and PostgreSQL's width_bucket number them) holds the times in
-# [BUCKET_BOUNDS_MS[i-1], BUCKET_BOUNDS_MS[i]); bucket 0 holds 0 ms, the last one 60 s and
-# over. Changing these means rebuilding every rollup: stored histograms use them.
-BUCKET_BOUNDS_MS = _bucket_bounds_ms()
-BUCKETS = len(BUCKET_BOUNDS_MS) + 1
+from checks.outcomes.rollup_counts import BUCKET_BOUNDS_MS, BUCKETS, day_of, hour_of
 
 # How each API window maps onto rollups. Windows are whole hours or days (UTC), the current
 # one included: "24h" is this hour and the 23 before it, "7d" this hour and the 167 before,
@@ -49,130 +30,11 @@ WINDOWS = {
 }
 
 
-def bucket_of(response_time_ms: int) -> int:
-    return bisect_right(BUCKET_BOUNDS_MS, response_time_ms)
-
-
 def _bucket_range_ms(bucket: int, max_ms: int) -> tuple[int, int]:
     """The smallest and largest whole millisecond a bucket can hold."""
     low = BUCKET_BOUNDS_MS[bucket - 1] if bucket > 0 else 0
     high = BUCKET_BOUNDS_MS[bucket] - 1 if bucket < len(BUCKET_BOUNDS_MS) else max_ms
     return low, high
-
-
-def hour_of(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def day_of(moment: datetime) -> date:
-    return moment.astimezone(UTC).date()
-
-
-# --- writing -------------------------------------------------------------------------------
-
-
-# A tick counts once because it is counted only by the transaction that inserted it
-# (checks/outcomes/recording.py). Ticks in a maintenance window count only in maintenance_checks,
-# as in the figures. A batch's ticks are summed per row first: one statement may not
-# update the same row twice.
-def _upsert_sql(table: str, period: str, period_type: str) -> str:
-    """Add a batch's counts to their rows of `table` (keyed by monitor, `period`, region).
-    Both names are constants of this module, never input."""
-    return f"""
-    INSERT INTO {table} AS r (
-        monitor_id, region_id, {period}, checks, up, maintenance_checks,
-        response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
-    )
-    SELECT monitor_id, region_id, period, checks, up, maintenance, total, low, high, histogram::integer[]
-    FROM json_to_recordset(%s::json) AS batch(
-        monitor_id bigint, region_id bigint, period {period_type}, checks integer, up integer,
-        maintenance integer, total bigint, low integer, high integer, histogram text
-    )
-    ON CONFLICT (monitor_id, {period}, region_id) DO UPDATE SET
-        checks = r.checks + EXCLUDED.checks,
-        up = r.up + EXCLUDED.up,
-        maintenance_checks = r.maintenance_checks + EXCLUDED.maintenance_checks,
-        response_time_sum_ms = r.response_time_sum_ms + EXCLUDED.response_time_sum_ms,
-        -- LEAST/GREATEST skip NULLs: ticks without a time leave min and max alone.
-        response_time_min_ms = LEAST(r.response_time_min_ms, EXCLUDED.response_time_min_ms),
-        response_time_max_ms = GREATEST(r.response_time_max_ms, EXCLUDED.response_time_max_ms),
-        response_time_histogram = ARRAY(
-            SELECT stored + added
-            FROM unnest(r.response_time_histogram, EXCLUDED.response_time_histogram) WITH ORDINALITY
-                AS bucket(stored, added, position)
-            ORDER BY position
-        )"""  # noqa: S608
-
-
-_COUNT_HOURLY_SQL = _upsert_sql("checks_hourlyrollup", "hour", "timestamptz")
-_COUNT_DAILY_SQL = _upsert_sql("checks_dailyrollup", "day", "date")
-
-
-@dataclass
-class _Counts:
-    checks: int = 0
-    up: int = 0
-    maintenance: int = 0
-    total_ms: int = 0
-    low_ms: int | None = None
-    high_ms: int | None = None
-    histogram: dict[int, int] = field(default_factory=dict)
-
-    def add(self, tick) -> None:
-        counted = not tick.in_maintenance
-        up = counted and tick.status == "up"
-        self.checks += counted
-        self.up += up
-        self.maintenance += tick.in_maintenance
-        # Response times count for successful checks only, as in the figures.
-        if up and tick.response_time_ms is not None:
-            ms = tick.response_time_ms
-            self.total_ms += ms
-            self.low_ms = ms if self.low_ms is None else min(self.low_ms, ms)
-            self.high_ms = ms if self.high_ms is None else max(self.high_ms, ms)
-            bucket = bucket_of(ms)
-            self.histogram[bucket] = self.histogram.get(bucket, 0) + 1
-
-    def histogram_literal(self) -> str:
-        # As an array literal in one string: a JSON list of 108 numbers costs more to write.
-        counts = ["0"] * BUCKETS
-        for bucket, count in self.histogram.items():
-            counts[bucket] = str(count)
-        return "{" + ",".join(counts) + "}"
-
-
-def count_ticks(ticks) -> None:
-    """Add newly written ticks to their hours' and days' rollups: two statements for the
-    batch. Call it in the transaction that inserted the ticks, and only there."""
-    if not ticks:
-        return
-    hourly: dict[tuple, _Counts] = {}
-    daily: dict[tuple, _Counts] = {}
-    for tick in ticks:
-        hourly.setdefault((tick.monitor_id, tick.region_id, hour_of(tick.scheduled_at)), _Counts()).add(tick)
-        daily.setdefault((tick.monitor_id, tick.region_id, day_of(tick.scheduled_at)), _Counts()).add(tick)
-    with connection.cursor() as cursor:
-        for sql, rows in ((_COUNT_HOURLY_SQL, hourly), (_COUNT_DAILY_SQL, daily)):
-            batch = [
-                {
-                    "monitor_id": monitor_id,
-                    "region_id": region_id,
-                    "period": period,
-                    "checks": counts.checks,
-                    "up": counts.up,
-                    "maintenance": counts.maintenance,
-                    "total": counts.total_ms,
-                    "low": counts.low_ms,
-                    "high": counts.high_ms,
-                    "histogram": counts.histogram_literal(),
-                }
-                for (monitor_id, region_id, period), counts in rows.items()
-            ]
-            cursor.execute(sql, [rows_json(batch)])
-
-
-def count_tick(tick) -> None:
-    count_ticks([tick])
 
 
 # --- rebuilding from ticks -----------------------------------------------------------------

@@ -11,8 +11,8 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from checks.figures import rollups
 from checks.models import Tick
+from checks.outcomes import rollup_counts
 from checks.outcomes.batch_rows import rows_json
 from checks.outcomes.spool import SlotOutcome
 from checks.state.certificates import record_certificate, warn_of_expiry
@@ -98,7 +98,7 @@ def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
         pk = inserted.get((row["monitor_id"], row["region_id"], row["scheduled_at"]))
         if pk is not None:
             ticks.append(Tick(pk=pk, **row))
-    rollups.count_ticks(ticks)
+    rollup_counts.count_ticks(ticks)
     apply_ticks(monitors, ticks)
     now = timezone.now()
     for tick in sorted(ticks, key=lambda t: t.checked_at):
