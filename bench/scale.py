@@ -220,7 +220,7 @@ class Bench:
 
         from checks.outcomes import spool
         from checks.outcomes.writer import write_spooled
-        from checks.worker.batched_writes import client
+        from uptime.redis_clients import shared_client
 
         from .population import arrange, clear_ticks
 
@@ -267,7 +267,7 @@ class Bench:
             ended = time.time()
             sampler.sample_now()
             # Outcomes checked but not yet written: how far the writers were behind.
-            unwritten_at_end = spool.backlog(client())
+            unwritten_at_end = spool.backlog(shared_client())
         finally:
             stop_processes([beat])
             stop_processes(workers, grace_seconds=40)
@@ -411,9 +411,9 @@ class Bench:
 
         from checks.outcomes import spool, writer
         from checks.outcomes.writer import write_spooled
-        from checks.worker.batched_writes import client
         from monitors.models import Monitor
         from probe.target import CheckOutcome, ProbeResult
+        from uptime.redis_clients import shared_client
 
         from .population import clear_ticks
 
@@ -422,8 +422,8 @@ class Bench:
         clear_ticks()
         pairs = list(Monitor.objects.filter(url__contains="/ok?").values_list("pk", "regions__slug")[:total])
         now = datetime.now(UTC).replace(microsecond=0)
-        spool.ensure_group(client())
-        with client().pipeline(transaction=False) as pipe:
+        spool.ensure_group(shared_client())
+        with shared_client().pipeline(transaction=False) as pipe:
             for index, (pk, region) in enumerate(pairs):
                 at = now - timedelta(seconds=index % 60)
                 status, error = (200, "") if is_up else (500, "unexpected status 500")

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from checks.worker.monitor_cache import directory
+from checks.worker.monitor_cache import monitor_cache
 from monitors.models import Region
 
 PASSWORD = "correct-horse-battery-staple"
@@ -44,7 +44,7 @@ def suite_settings(settings):
     # In-process checks see each test's monitors and edits at once (workers read edits
     # every second); tests of that caching set their own period.
     settings.MONITOR_REFRESH_SECONDS = 0
-    directory.forget()
+    monitor_cache.forget()
 
 
 @pytest.fixture(scope="session", autouse=True)

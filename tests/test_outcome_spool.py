@@ -14,12 +14,12 @@ from checks.outcomes import spool
 from checks.outcomes.recording import record_outcomes
 from checks.outcomes.writer import OutcomeWriter, write_spooled
 from checks.tasks import run_check, run_checks
-from checks.worker.batched_writes import client
-from checks.worker.monitor_cache import directory
+from checks.worker.monitor_cache import monitor_cache
 from monitors.models import Monitor
 from monitors.services import delete_monitor, pause_monitor, update_monitor
 from probe.target import CheckOutcome, ProbeResult
 from tests.factories import make_monitor
+from uptime.redis_clients import shared_client
 
 
 def send(monitor, slot, region="india") -> str:
@@ -91,7 +91,7 @@ def test_a_writer_that_died_leaves_its_batch_pending_for_another(alice, slot, sp
     assert len(spool.take(spooled, "dead-writer", 10, None)) == 1
     assert write_spooled() == 0  # not new, and not this writer's
 
-    survivor = OutcomeWriter(client(), "survivor")
+    survivor = OutcomeWriter(shared_client(), "survivor")
     assert spool.claim_stalled(spooled, "survivor", min_idle_ms=0) == 1
     assert survivor.write_batch(wait_ms=None) == 1
     assert Tick.objects.filter(monitor=monitor).count() == 1
@@ -149,7 +149,7 @@ def test_checks_go_on_from_memory_while_the_database_is_away(alice, target, slot
     assert send(monitor, slot) == "up"  # the worker has read its monitors
 
     # The monitors table held by another connection, and this one giving up after 0.2 s:
-    # the directory's read fails as it would with PostgreSQL gone.
+    # the monitor cache's read fails as it would with PostgreSQL gone.
     locked, release = threading.Event(), threading.Event()
 
     def hold_the_table():
@@ -178,7 +178,7 @@ def test_checks_go_on_from_memory_while_the_database_is_away(alice, target, slot
             cursor.execute("SET statement_timeout = 0")
     assert write_spooled() == 2
     assert Tick.objects.filter(monitor=monitor).count() == 2
-    directory.forget()
+    monitor_cache.forget()
 
 
 def test_health_counts_the_writers_that_read_the_spool_lately(alice, slot, spooled, anon_client, monkeypatch):
@@ -189,7 +189,7 @@ def test_health_counts_the_writers_that_read_the_spool_lately(alice, slot, spool
     report = anon_client.get("/api/health/").json()
     assert (report["outcomes_waiting"], report["outcome_writers"], report["writing_stalled"]) == (1, 0, True)
 
-    assert OutcomeWriter(client(), "writer-1").write_batch(wait_ms=None) == 1
+    assert OutcomeWriter(shared_client(), "writer-1").write_batch(wait_ms=None) == 1
     later = slot + timedelta(minutes=1)
     spool.spool(spooled, [(spool.SlotOutcome(monitor.pk, "india", later, outcome(later)), 60)])
     report = anon_client.get("/api/health/").json()

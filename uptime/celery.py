@@ -23,18 +23,17 @@ app.user_options["worker"].add(
 )
 
 
-def _install_worker_heartbeat() -> None:
+def _install_worker_steps() -> None:
     # Imported late: the step needs Django's settings, which are not ready at import time.
     from checks.outcomes.writer import OutcomeWriterStep
-    from checks.worker.liveness import HeartbeatStep
-    from checks.worker.steps import DirectoryStep
+    from checks.worker.steps import HeartbeatStep, MonitorCacheStep
 
     # Heartbeats, and handing back the checks of workers that died (checks/worker/reclaim.py).
     app.steps["worker"].add(HeartbeatStep)
     # Writing the checks' outcomes from the spool to PostgreSQL (checks/outcomes/writer.py).
     app.steps["worker"].add(OutcomeWriterStep)
     # Reading the monitors of the worker's regions as it starts (checks/worker/monitor_cache.py).
-    app.steps["worker"].add(DirectoryStep)
+    app.steps["worker"].add(MonitorCacheStep)
 
 
-_install_worker_heartbeat()
+_install_worker_steps()

@@ -12,6 +12,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from monitors.scheduling import BUNDLE_TASK
+from uptime.redis_clients import redis_client
 
 # How long beat waits on the broker for one tick's sends before keeping them to retry.
 BROKER_TIMEOUT_SECONDS = 2
@@ -108,9 +109,4 @@ class BundleMessage:
 def broker_client(url: str) -> redis.Redis:
     # No retries inside a send: the tick keeps what failed and tries again on a later tick,
     # so a broker outage holds beat's loop for a timeout, not for a series of back-offs.
-    return redis.Redis.from_url(
-        url,
-        socket_timeout=BROKER_TIMEOUT_SECONDS,
-        socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
-    )
+    return redis_client(BROKER_TIMEOUT_SECONDS, url=url, retry=Retry(NoBackoff(), 0))

@@ -40,6 +40,7 @@ from checks.beat.message import BUNDLE_MAX_CHECKS, BUNDLE_SECONDS, BundleMessage
 from checks.beat.mirror import ScheduleMirror
 from checks.beat.outages import BrokerOutages
 from checks.beat.slots import slot_of, slots_skipped
+from uptime.redis_clients import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ SEND_BUDGET_SECONDS = 0.05
 class SlotScheduler(ScheduleMirror, DatabaseScheduler):
     def __init__(self, *args, **kwargs):
         self.lease = Lease(
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2),
+            redis_client(),
             settings.BEAT_LEASE_SECONDS,
         )
         # Since when slots the broker could not take are owed (sent once it is back).

@@ -10,11 +10,10 @@ from django.db.models import Count
 from checks.beat.lease import lease_status
 from checks.models import Gap
 from checks.outcomes import spool
-from checks.worker.liveness import heartbeat_key
+from checks.worker.liveness import DEAD_AFTER_HEARTBEATS, heartbeat_key
 from monitors.models import Region
+from uptime.redis_clients import redis_client
 
-# A worker that has not beaten for this many heartbeat periods is counted as gone.
-MISSED_HEARTBEATS_FOR_DEAD = 3
 # An outcome writer not seen reading the spool for this long is counted as gone (a running
 # one reads at least every second; a long batch or a database outage is well within this).
 WRITER_SEEN_WITHIN_SECONDS = 30
@@ -32,7 +31,7 @@ def _database_ok() -> tuple[bool, str]:
 
 
 def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
-    alive_after = now - MISSED_HEARTBEATS_FOR_DEAD * settings.CELERY_WORKER_HEARTBEAT_SECONDS
+    alive_after = now - DEAD_AFTER_HEARTBEATS * settings.CELERY_WORKER_HEARTBEAT_SECONDS
     with client.pipeline(transaction=False) as pipe:
         for slug in slugs:
             pipe.llen(slug)
@@ -80,7 +79,7 @@ def health_report() -> tuple[bool, dict]:
     if database_error:
         report["database"]["error"] = database_error
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    client = redis_client()
     try:
         client.ping()
         report["broker"]["ok"] = True

@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 
 import redis
-from django.conf import settings
 from django.db.models import Count, F
 from django.db.models.functions import Extract
 from django.utils import timezone
@@ -21,6 +20,7 @@ from checks.figures.health import late_monitors_by_region, outcome_report, regio
 from checks.figures.stats import Percentile
 from checks.models import Incident, Tick
 from monitors.models import Monitor, Region
+from uptime.redis_clients import redis_client
 
 # Recent checks are those whose slot is at most this old.
 RECENT = timedelta(minutes=5)
@@ -79,7 +79,7 @@ class UptimeCollector:
         yield lateness
 
     def _broker(self, slugs):
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = redis_client()
         try:
             regions = region_report(client, slugs, time.time())
             beat = lease_status(client)

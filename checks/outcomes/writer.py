@@ -19,7 +19,7 @@ from celery import bootsteps
 from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections, connection
 
 from checks.outcomes import spool
-from checks.worker.batched_writes import client
+from uptime.redis_clients import shared_client
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class OutcomeWriter:
 def write_spooled(batch_size: int = BATCH_SIZE) -> int:
     """Write everything spooled now, in this thread, `batch_size` entries at a time; how
     many entries (for tests, commands and benchmarks: workers write continuously)."""
-    writer = OutcomeWriter(client(), consumer_name(), batch_size)
+    writer = OutcomeWriter(shared_client(), consumer_name(), batch_size)
     spool.ensure_group(writer.redis)
     total = 0
     while written := writer.write_batch(wait_ms=None):
@@ -135,7 +135,7 @@ class OutcomeWriterStep(bootsteps.StartStopStep):
         self.stopping = threading.Event()
 
     def start(self, worker):
-        writer = OutcomeWriter(client(), consumer_name())
+        writer = OutcomeWriter(shared_client(), consumer_name())
         self.thread = threading.Thread(target=writer.run, args=(self.stopping,), name="outcome-writer", daemon=True)
         self.thread.start()
 
@@ -147,7 +147,7 @@ class OutcomeWriterStep(bootsteps.StartStopStep):
         try:
             write_spooled()
             # Nothing is pending for this consumer any more: it need not be remembered.
-            client().xgroup_delconsumer(spool.STREAM_KEY, spool.GROUP, consumer_name())
+            shared_client().xgroup_delconsumer(spool.STREAM_KEY, spool.GROUP, consumer_name())
         except (*OUTAGE_ERRORS, redis.RedisError) as exc:
             # Left in the spool: another worker's writer (or this one's next run) writes them.
             logger.warning("outcomes left in the spool at shutdown: %s", exc)

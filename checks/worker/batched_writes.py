@@ -1,7 +1,5 @@
-"""The worker's own Redis client (besides Celery's broker connection) for what workers
-share: reclaim notes and the outcome spool. One per process; redis-py's client is
-thread-safe, so the pool's threads share it. And `BatchedWrites`, which lets many threads
-hand their writes to one that makes them a batch per round trip."""
+"""`BatchedWrites`: many threads hand their Redis writes (reclaim notes, spooled outcomes) to
+one thread that makes them a batch per round trip."""
 
 import contextlib
 import os
@@ -9,29 +7,6 @@ import threading
 import time
 from collections.abc import Callable
 from queue import Empty, SimpleQueue
-
-import redis
-from django.conf import settings
-
-# Besides the pool's threads and as many check threads (checks/worker/run_checks.py): the outcome
-# writer, the reclaim notes and the heartbeat.
-SPARE_CONNECTIONS = 16
-
-_client: redis.Redis | None = None
-
-
-def client() -> redis.Redis:
-    global _client
-    if _client is None:
-        # redis-py allows 100 connections unless told; every thread of a busy worker may
-        # hold one at once (and gets "Too many connections" past the limit).
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_timeout=5,
-            socket_connect_timeout=5,
-            max_connections=2 * settings.CELERY_WORKER_CONCURRENCY + SPARE_CONNECTIONS,
-        )
-    return _client
 
 
 class BatchedWrites:

@@ -46,7 +46,7 @@ class Assignment:
     targets: dict[str, ProbeTarget]
 
 
-class MonitorDirectory:
+class MonitorCache:
     """The active monitors one worker process may be asked to check, by id."""
 
     def __init__(self):
@@ -194,4 +194,4 @@ def probe_target(monitor: Monitor, region_slug: str = "") -> ProbeTarget:
     )
 
 
-directory = MonitorDirectory()
+monitor_cache = MonitorCache()

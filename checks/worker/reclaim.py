@@ -18,7 +18,9 @@ import logging
 import redis
 from celery.signals import task_postrun, task_received, task_revoked
 
-from checks.worker.batched_writes import BatchedWrites, client
+from checks.worker.batched_writes import BatchedWrites
+from checks.worker.liveness import DEAD_AFTER_HEARTBEATS
+from uptime.redis_clients import shared_client
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +30,6 @@ OWNER_KEY = "uptime:owner"
 # scanning the keyspace (tens of thousands of slot keys at 25,000 monitors).
 NOTING_WORKERS_KEY = "uptime:noting-workers"
 ALIVE_KEY = "uptime:alive:{worker}"
-# A worker whose heartbeat is this many periods old is dead (the same rule as health's).
-DEAD_AFTER_HEARTBEATS = 3
 
 # Forget a task's note, and its message's owner if that is still this worker.
 FORGET = """
@@ -43,7 +43,7 @@ end
 
 def _write_notes(notes) -> None:
     try:
-        with client().pipeline(transaction=False) as pipe:
+        with shared_client().pipeline(transaction=False) as pipe:
             for note in notes:
                 note(pipe)
             pipe.execute()

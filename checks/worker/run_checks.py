@@ -15,9 +15,10 @@ from redis import RedisError
 from checks.models import Tick
 from checks.outcomes.recording import record_outcomes
 from checks.outcomes.spool import SlotOutcome, checked_already, spool
-from checks.worker.batched_writes import BatchedWrites, client
-from checks.worker.monitor_cache import Assignment, directory
+from checks.worker.batched_writes import BatchedWrites
+from checks.worker.monitor_cache import Assignment, monitor_cache
 from probe.check import check
+from uptime.redis_clients import shared_client
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def run_slots(region_slug: str, slots: list[tuple[int, datetime]]) -> list[SlotO
     bundle's order. Returns once every outcome is spooled. Should some fail for want of
     Redis and PostgreSQL both, that error is raised once the others have ended (the task
     is retried; the slots spooled are not checked again)."""
-    to_check = _slots_to_check(client(), region_slug, slots)
+    to_check = _slots_to_check(shared_client(), region_slug, slots)
     bundle = _Bundle(len(to_check))
     for assignment, at in to_check[:-1]:
         _check_threads.pool().submit(_check_and_spool, assignment, at, region_slug, bundle)
@@ -113,7 +114,7 @@ def _check_and_spool(assignment: Assignment, scheduled_at: datetime, region_slug
 def _slots_to_check(redis, region_slug: str, slots: list[tuple[int, datetime]]) -> list[tuple[Assignment, datetime]]:
     """The bundle's slots less those with nothing to do: the monitor is no longer active in
     the region, or the slot's outcome is spooled already (one round trip for all)."""
-    assignments = [directory.assignment(monitor_id, region_slug) for monitor_id, _ in slots]
+    assignments = [monitor_cache.assignment(monitor_id, region_slug) for monitor_id, _ in slots]
     for (monitor_id, _), assignment in zip(slots, assignments, strict=True):
         if assignment is None:
             logger.info("skipping monitor %s in %s: not active there any more", monitor_id, region_slug)
@@ -140,7 +141,7 @@ def _check(assignment: Assignment, scheduled_at: datetime, region_slug: str) -> 
 
 def _spool(outcomes: list[tuple[SlotOutcome, int]]) -> None:
     try:
-        spool(client(), outcomes)
+        spool(shared_client(), outcomes)
     except RedisError as exc:
         # Redis went away during the checks: record them straight away instead of checking
         # again later (if PostgreSQL is away too, the task is retried).

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from checks.worker import monitor_cache as directory_module
-from checks.worker.monitor_cache import directory
+from checks.worker import monitor_cache as monitor_cache_module
+from checks.worker.monitor_cache import monitor_cache
 from monitors.models import Monitor
 from monitors.services import update_monitor
 from tests.factories import make_monitor
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url_held(monitor) -> str | None:
-    assignment = directory.assignment(monitor.pk, "india")
+    assignment = monitor_cache.assignment(monitor.pk, "india")
     return assignment.targets["india"].url if assignment else None
 
 
@@ -47,7 +47,7 @@ def test_the_reconciliation_catches_changes_without_a_fresh_stamp(alice, monkeyp
         "https://edited.example/",
         None,
     ]
-    held_before = directory.assignment(kept.pk, "india")
+    held_before = monitor_cache.assignment(kept.pk, "india")
 
     # Changes made behind the services' back, or committed with a stamp older than the
     # last read: the reads of edited rows cannot see them.
@@ -60,7 +60,7 @@ def test_the_reconciliation_catches_changes_without_a_fresh_stamp(alice, monkeyp
     assert url_held(edited) == "https://edited.example/"
     assert url_held(resumed) is None
 
-    monkeypatch.setattr(directory_module, "FULL_READ_SECONDS", 0)
+    monkeypatch.setattr(monitor_cache_module, "FULL_READ_SECONDS", 0)
     assert [url_held(m) for m in (kept, paused, deleted, edited, resumed)] == [
         "https://kept.example/",
         None,
@@ -69,4 +69,4 @@ def test_the_reconciliation_catches_changes_without_a_fresh_stamp(alice, monkeyp
         "https://resumed.example/",
     ]
     # What had not changed was not read again.
-    assert directory.assignment(kept.pk, "india") is held_before
+    assert monitor_cache.assignment(kept.pk, "india") is held_before
