@@ -26,7 +26,7 @@ from uptime.embedded import (
     BASE_DIR,
     celery_command,
     free_port,
-    maintenance_worker_command,
+    housekeeping_worker_command,
     port_in_use,
     say,
     services,
@@ -234,7 +234,7 @@ class Bench:
         due = arrange(total, launch + E2E_WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False, pending=self.args.pending)
         beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
         # As `make run` and the compose file run them: region workers only check, the
-        # maintenance worker writes (--region-writers: every worker writes, as before).
+        # housekeeping worker writes (--region-writers: every worker writes, as before).
         # Warnings only, so per-task log lines are not counted in the CPU figures.
         workers = [
             start(
@@ -245,8 +245,8 @@ class Bench:
             for index in range(self.args.workers_per_region)
         ]
         # Two threads: the benchmark sends no alerts, and its housekeeping is the watchdog.
-        maintenance = maintenance_worker_command(log_level="warning", concurrency=2, queues="maintenance")
-        workers.append(start(maintenance, self.logs / "worker-maintenance.log"))
+        housekeeping = housekeeping_worker_command(log_level="warning", concurrency=2, queues="housekeeping")
+        workers.append(start(housekeeping, self.logs / "worker-housekeeping.log"))
         groups = [
             ProcessGroup("beat", lambda: [beat.pid]),
             ProcessGroup("workers", lambda: [worker.pid for worker in workers[:-1]]),
@@ -562,7 +562,7 @@ def main(argv=None) -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="threads per region worker")
     parser.add_argument("--workers-per-region", type=int, default=1, help="region worker processes (e2e)")
     parser.add_argument(
-        "--region-writers", action="store_true", help="region workers write outcomes too, not only maintenance (e2e)"
+        "--region-writers", action="store_true", help="region workers write outcomes too, not only housekeeping (e2e)"
     )
     parser.add_argument("--profile", action="store_true", help="run beat under cProfile (files in OUT/logs)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each case (report medians)")

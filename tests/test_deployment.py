@@ -133,7 +133,7 @@ def test_every_seeded_region_has_a_worker_on_its_own_queue(db):
         assert option(command, "-n", "--hostname") == f"{slug}@%h"
     # Every worker consumes a region's queue, or housekeeping's and the alerts' (a typo'd
     # queue would be a worker nobody sends anything to), and no queue has two services.
-    housekeeping = {settings.MAINTENANCE_QUEUE, settings.NOTIFICATIONS_QUEUE}
+    housekeeping = {settings.HOUSEKEEPING_QUEUE, settings.NOTIFICATIONS_QUEUE}
     assert set(by_queue) <= slugs | housekeeping
     assert housekeeping <= set(by_queue), "nobody runs housekeeping or sends alerts"
     assert len(by_queue) == len(slugs) + len(housekeeping), "two worker services consume the same queue"
@@ -141,7 +141,7 @@ def test_every_seeded_region_has_a_worker_on_its_own_queue(db):
 
 def test_region_workers_use_the_settings_pool_and_outlast_a_running_check():
     for name, command in workers().items():
-        if settings.MAINTENANCE_QUEUE in option(command, "-Q", "--queues").split(","):
+        if settings.HOUSEKEEPING_QUEUE in option(command, "-Q", "--queues").split(","):
             continue
         # The threads pool and its size come from settings (WORKER_POOL, WORKER_CONCURRENCY).
         assert option(command, "-P", "--pool") is None, name
@@ -152,17 +152,17 @@ def test_region_workers_use_the_settings_pool_and_outlast_a_running_check():
         assert SERVICES[name]["restart"] == "unless-stopped"
 
 
-def test_region_workers_only_check_and_the_maintenance_worker_writes_the_outcomes():
+def test_region_workers_only_check_and_the_housekeeping_worker_writes_the_outcomes():
     """Someone must write what the region workers check: compose and `make run` alike."""
-    from uptime.embedded import maintenance_worker_command, worker_command
+    from uptime.embedded import housekeeping_worker_command, worker_command
 
     commands = {
         **workers(),
         "make run: region": worker_command("india"),
-        "make run: maintenance": maintenance_worker_command(),
+        "make run: housekeeping": housekeeping_worker_command(),
     }
     for name, command in commands.items():
-        writes_outcomes = settings.MAINTENANCE_QUEUE in option(command, "-Q", "--queues").split(",")
+        writes_outcomes = settings.HOUSEKEEPING_QUEUE in option(command, "-Q", "--queues").split(",")
         assert ("--without-outcome-writer" not in command) == writes_outcomes, name
 
 

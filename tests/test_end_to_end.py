@@ -188,15 +188,15 @@ def test_a_worker_runs_beats_messages_for_their_slots_and_drops_an_expired_one(a
     assert worker_log.count("Discarding revoked task: checks.run_checks") == 1, worker_log
 
 
-def test_a_region_worker_without_a_writer_checks_and_the_maintenance_worker_writes(alice, target, broker, anon_client):
+def test_a_region_worker_without_a_writer_checks_and_the_housekeeping_worker_writes(alice, target, broker, anon_client):
     """`make run` and the compose file start region workers with --without-outcome-writer:
-    they check and spool, and the maintenance worker's writer records the outcomes."""
+    they check and spool, and the housekeeping worker's writer records the outcomes."""
     from checks.outcomes import spool
 
     monitor = make_monitor(alice, target.url("/ok"), regions=("india",), timeout_seconds=2)  # checked at once
     options = ("-l", "info", "--without-mingle", "--without-gossip")
     india = start("worker", "-Q", "india", "-n", "india@e2e", "--without-outcome-writer", *options)
-    maintenance = None
+    housekeeping = None
     try:
         wait_for(lambda: spool.backlog(broker) == 1, timeout=30, what="the india worker's outcome in the spool")
         time.sleep(2)  # time for a writer, had the worker started one, to record it
@@ -204,12 +204,12 @@ def test_a_region_worker_without_a_writer_checks_and_the_maintenance_worker_writ
         health = anon_client.get("/api/health/").json()
         assert (health["outcomes_waiting"], health["outcome_writers"], health["writing_stalled"]) == (1, 0, True)
 
-        maintenance = start("worker", "-Q", "maintenance", "-n", "maintenance@e2e", *options)
+        housekeeping = start("worker", "-Q", "housekeeping", "-n", "housekeeping@e2e", *options)
         tick = wait_for(lambda: Tick.objects.filter(monitor=monitor).first(), timeout=30, what="the written tick")
         health = anon_client.get("/api/health/").json()
     finally:
         india_log = stop(india)
-        maintenance_log = stop(maintenance) if maintenance else ""
-    assert tick.status == "up", (india_log, maintenance_log)
+        housekeeping_log = stop(housekeeping) if housekeeping else ""
+    assert tick.status == "up", (india_log, housekeeping_log)
     assert target.hits["/ok"] == 1
     assert (health["outcomes_waiting"], health["outcome_writers"], health["writing_stalled"]) == (0, 1, False)

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django_celery_beat.models import PeriodicTask
 
 from checks.beat.message import broker_client
@@ -329,3 +330,24 @@ def test_a_change_beat_was_not_told_of_is_found_by_its_periodic_comparison(alice
     leading_beat._next_reconcile_step = 0  # the comparison's next slice is due
     beat_until(leading_beat, lambda: f"check monitor {hidden.pk} in india" not in leading_beat.schedule)
     assert f"check monitor {kept.pk} in india" in leading_beat.schedule
+
+
+# The options django-celery-beat stores on a PeriodicTask row (PeriodicTask fields): any
+# other key in a static entry's options is dropped without a word.
+STORED_OPTIONS = {"queue", "exchange", "routing_key", "priority", "headers", "expire_seconds"}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_beat_stores_every_option_of_its_static_entries():
+    beat = SlotScheduler(app=app)
+    try:
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+            options = entry.get("options", {})
+            assert set(options) <= STORED_OPTIONS, (name, set(options) - STORED_OPTIONS)
+            row = PeriodicTask.objects.get(name=name)
+            assert {key: getattr(row, key) for key in options} == options, name
+        watchdog = PeriodicTask.objects.get(name="watch-for-gaps")
+        # A watchdog run that waited a whole period is dropped, not run late.
+        assert (watchdog.queue, watchdog.expire_seconds) == ("housekeeping", 30)
+    finally:
+        beat.close()

@@ -240,18 +240,18 @@ def worker_command(
     queue: str, node: str | None = None, log_level: str = "info", writes_outcomes: bool = False
 ) -> list[str]:
     """A region's worker; `node` names it (default: the queue) when several run on one host.
-    It only checks: the maintenance worker writes the outcomes (checks/outcomes/writer.py), unless
-    `writes_outcomes` (a deployment with no maintenance worker, or the benchmark's old layout)."""
+    It only checks: the housekeeping worker writes the outcomes (checks/outcomes/writer.py), unless
+    `writes_outcomes` (a deployment with no housekeeping worker, or the benchmark's old layout)."""
     return [*_worker(queue, node, log_level), *([] if writes_outcomes else ["--without-outcome-writer"])]
 
 
-def maintenance_worker_command(
-    log_level: str = "info", concurrency: int = 8, queues: str = "maintenance,notifications"
+def housekeeping_worker_command(
+    log_level: str = "info", concurrency: int = 8, queues: str = "housekeeping,notifications"
 ) -> list[str]:
     """Housekeeping, alerts and the writing of every worker's outcomes. Each alert holds a
     thread for at most NOTIFY_TIMEOUT_SECONDS per attempt, so a few slow receivers do not
     hold up the rest."""
-    return [*_worker(queues, "maintenance", log_level), "-c", str(concurrency)]
+    return [*_worker(queues, "housekeeping", log_level), "-c", str(concurrency)]
 
 
 def _worker(queue: str, node: str | None, log_level: str) -> list[str]:
@@ -319,7 +319,7 @@ def command_run(args: argparse.Namespace) -> int:
             "web": [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{web_port}", "--noreload"],
             "beat": beat_command(),
             **{f"worker-{slug}": worker_command(slug) for slug in regions},
-            "worker-maintenance": maintenance_worker_command(),
+            "worker-housekeeping": housekeeping_worker_command(),
         }
         running: dict[str, subprocess.Popen] = {}
         restarts: dict[str, list[float]] = {}

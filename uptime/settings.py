@@ -314,9 +314,6 @@ CELERY_WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimu
 # (checks/worker/monitor_cache.py): an edit reaches the checks within this many seconds.
 MONITOR_REFRESH_SECONDS = env_int("MONITOR_REFRESH_SECONDS", 1, minimum=0)
 CELERY_BEAT_SCHEDULER = "checks.beat.scheduler:SlotScheduler"
-# Used only by django-celery-beat's own scheduler: SlotScheduler saves its sends in batches
-# every half second (checks/beat/scheduler.py, SAVE_EVERY_SECONDS).
-CELERY_BEAT_SYNC_EVERY = 1
 # One beat sends at a time; others wait as standbys and take over once its lease lapses
 # (checks/beat/lease.py). Beat looks at least every second, to renew the lease and to apply edits.
 # Prometheus scrapes /metrics with "Authorization: Bearer <token>" when this is set.
@@ -330,9 +327,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 # Housekeeping has its own queue so region workers only ever run checks; checks are
 # always routed to their region's queue explicitly.
-MAINTENANCE_QUEUE = "maintenance"
-CELERY_TASK_DEFAULT_QUEUE = MAINTENANCE_QUEUE
-# Alerts have a queue of their own (the maintenance worker consumes it): a slow receiver
+HOUSEKEEPING_QUEUE = "housekeeping"
+CELERY_TASK_DEFAULT_QUEUE = HOUSEKEEPING_QUEUE
+# Alerts have a queue of their own (the housekeeping worker consumes it): a slow receiver
 # never holds up a check, and each delivery is a task of its own.
 CELERY_TASK_ROUTES = {"notifications.*": {"queue": NOTIFICATIONS_QUEUE}}
 
@@ -354,12 +351,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "checks.watch_for_gaps",
         "schedule": env_int("WATCHDOG_INTERVAL_SECONDS", 30),
         # A run that waited a whole period is stale; the next one is coming.
-        "options": {"queue": MAINTENANCE_QUEUE, "expires": env_int("WATCHDOG_INTERVAL_SECONDS", 30)},
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expire_seconds": env_int("WATCHDOG_INTERVAL_SECONDS", 30)},
     },
     "prune-old-ticks": {
         "task": "checks.prune_ticks",
         "schedule": crontab(hour=3, minute=17),
-        "options": {"queue": MAINTENANCE_QUEUE},
+        "options": {"queue": HOUSEKEEPING_QUEUE},
     },
     # Each run that waited a minute in the queue is superseded by the next one.
     "sweep-notifications": {

@@ -29,7 +29,7 @@ from uptime.embedded import (
     EmbeddedValkey,
     beat_command,
     free_port,
-    maintenance_worker_command,
+    housekeeping_worker_command,
     manage,
     run_django,
     stop_processes,
@@ -39,7 +39,7 @@ from uptime.embedded import (
 from .target import HitTarget
 
 REGIONS = ("india", "usa")
-MAINTENANCE = "maintenance"
+HOUSEKEEPING = "housekeeping"
 # How often the supervisor looks for processes that died (`make run` looks every second).
 SUPERVISE_EVERY_SECONDS = 1.0
 
@@ -132,7 +132,7 @@ class Cluster:
 
     def start_worker(self, queue: str, node: str | None = None) -> str:
         node = node or queue
-        command = maintenance_worker_command() if queue == MAINTENANCE else worker_command(queue, node)
+        command = housekeeping_worker_command() if queue == HOUSEKEEPING else worker_command(queue, node)
         self.start(f"worker-{node}", command)
         return f"worker-{node}"
 
@@ -142,7 +142,7 @@ class Cluster:
 
     def start_all(self) -> None:
         self.start_beat()
-        for queue in (*REGIONS, MAINTENANCE):
+        for queue in (*REGIONS, HOUSEKEEPING):
             self.start_worker(queue)
         for queue in REGIONS:
             self.wait_for_worker(queue, queue)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from checks.outcomes.spool import GROUP, STREAM_KEY
 
-from .cluster import MAINTENANCE, Cluster
+from .cluster import HOUSEKEEPING, Cluster
 
 POLL_SECONDS = 0.2
 # Past the 30 s after which health counts a silent writer gone (WRITER_SEEN_WITHIN_SECONDS
@@ -122,7 +122,7 @@ def writer_sigkill(cluster: Cluster) -> Fault:
     acknowledged."""
     spool = cluster.redis()
     pending = spool.xpending(STREAM_KEY, GROUP)["pending"]
-    started = cluster.kill(f"worker-{MAINTENANCE}")
+    started = cluster.kill(f"worker-{HOUSEKEEPING}")
     time.sleep(WRITER_DOWN_SECONDS)
     report = cluster.health()
     notes = [
@@ -130,7 +130,7 @@ def writer_sigkill(cluster: Cluster) -> Fault:
         f"health before the restart: outcomes_waiting={report.get('outcomes_waiting')}"
         f" outcome_writers={report.get('outcome_writers')} writing_stalled={report.get('writing_stalled')}",
     ]
-    cluster.start_worker(MAINTENANCE)
+    cluster.start_worker(HOUSEKEEPING)
     return Fault(started, time.time(), notes)
 
 

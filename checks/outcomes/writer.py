@@ -124,7 +124,7 @@ class OutcomeWriterStep(bootsteps.StartStopStep):
 
     `celery worker --without-outcome-writer` leaves it out: a region worker that only
     checks gives its whole process to the checks, and the writers elsewhere (the
-    maintenance worker) get larger batches, which cost less per tick."""
+    housekeeping worker) get larger batches, which cost less per tick."""
 
     requires = {"celery.worker.components:Pool"}
 
