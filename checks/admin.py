@@ -2,21 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from checks.models import Gap, Incident, StatusChange, Tick
-
-
-class RecordAdmin(admin.ModelAdmin):
-    """Records of what happened: readable and filterable, never added or edited by hand."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+from uptime.record_admin import RecordAdmin
 
 
 @admin.register(Tick)

@@ -8,9 +8,8 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from redis import RedisError
 
-from checks.figures import rollups
-from checks.outcomes import watchdog
-from checks.worker import run_checks as services
+from checks.outcomes import retention, watchdog
+from checks.worker.run_checks import run_slot, run_slots
 from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
 
 # The database or Redis being briefly away is our fault, not the site's: Celery retries
@@ -31,7 +30,7 @@ def run_check(monitor_id: int, region: str, scheduled_at: str | None = None) -> 
     """Check one monitor from one region for the slot stamped on the message (a new
     monitor's or "check now"'s first check); the outcome is spooled for the outcome
     writer to record."""
-    checked = services.run_slot(monitor_id, region, _slot(scheduled_at))
+    checked = run_slot(monitor_id, region, _slot(scheduled_at))
     if checked is None:
         return "skipped"
     return "up" if checked.outcome.result.is_up else "down"
@@ -42,7 +41,7 @@ def run_checks(region: str, slots: list[list]) -> dict:
     """Check a bundle of [monitor id, slot] pairs from one region, side by side: what beat
     sends, one message for the checks of a region that fell due together (see
     checks/beat/scheduler.py). Each outcome is spooled as run_check's is."""
-    checked = services.run_slots(region, [(int(monitor_id), _slot(at)) for monitor_id, at in slots])
+    checked = run_slots(region, [(int(monitor_id), _slot(at)) for monitor_id, at in slots])
     return {
         "up": sum(1 for slot in checked if slot is not None and slot.outcome.result.is_up),
         "down": sum(1 for slot in checked if slot is not None and not slot.outcome.result.is_up),
@@ -59,8 +58,8 @@ def _slot(scheduled_at: str | None) -> datetime:
 @shared_task(name="checks.prune_ticks", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)
 def prune_ticks() -> int:
     """Delete ticks older than TICK_RETENTION_DAYS, and rollups older than theirs."""
-    rollups.prune(settings.ROLLUP_HOURLY_RETENTION_DAYS, settings.ROLLUP_DAILY_RETENTION_DAYS)
-    return services.prune_ticks(settings.TICK_RETENTION_DAYS)
+    retention.prune_rollups(settings.ROLLUP_HOURLY_RETENTION_DAYS, settings.ROLLUP_DAILY_RETENTION_DAYS)
+    return retention.prune_ticks(settings.TICK_RETENTION_DAYS)
 
 
 @shared_task(name="checks.watch_for_gaps", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)

@@ -3,12 +3,10 @@
 Each rule reports per field, so a client is told every problem at once.
 """
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 
-from probe.guard import private_address_error
 from probe.target import parse_status_ranges
+from probe.urls import url_error as probe_url_error
 
 from .models import Monitor
 from .request_validation import HTTP_ONLY_FIELDS, http_request_errors
@@ -17,7 +15,6 @@ MAX_INTERVAL_SECONDS = 24 * 60 * 60
 MAX_TIMEOUT_SECONDS = 60
 MAX_RETRIES = 5
 MAX_RETRY_INTERVAL_SECONDS = 300
-MAX_URL_LENGTH = 2000
 
 # Every setting monitor_errors reads; a caller passes them all (quorum and region_count too,
 # when it knows them).
@@ -33,38 +30,7 @@ RULE_FIELDS = (
 
 
 def url_error(url: str, kind: str = Monitor.Kind.HTTP) -> str | None:
-    if len(url) > MAX_URL_LENGTH:
-        return f"URL must be at most {MAX_URL_LENGTH} characters."
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port out of range
-    except ValueError:
-        return "Enter a valid URL."
-    if kind == Monitor.Kind.TCP:
-        if (message := _tcp_target_error(parts)) is not None:
-            return message
-    elif parts.scheme not in {"http", "https"}:
-        hint = " (for a TCP port check, set kind to tcp)" if parts.scheme == "tcp" else ""
-        return f"URL must start with http:// or https://{hint}."
-    if not parts.hostname:
-        return "URL must name a host."
-    if parts.username or parts.password:
-        return "URL must not carry credentials."
-    if not settings.ALLOW_PRIVATE_TARGETS:
-        return private_address_error(url)
-    return None
-
-
-def _tcp_target_error(parts) -> str | None:
-    if parts.scheme != "tcp":
-        return "A TCP monitor's URL is tcp://host:port."
-    if not parts.hostname:
-        return "URL must name a host: tcp://host:port."
-    if parts.port is None or parts.port == 0:
-        return "URL must name a port from 1 to 65535: tcp://host:port."
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return "A TCP monitor's URL is only tcp://host:port, without a path or query."
-    return None
+    return probe_url_error(url, tcp=kind == Monitor.Kind.TCP, allow_private=settings.ALLOW_PRIVATE_TARGETS)
 
 
 def check_budget_seconds(timeout_seconds: int, retries: int, retry_interval_seconds: int) -> int:

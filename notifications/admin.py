@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from checks.admin import RecordAdmin
+from uptime.record_admin import RecordAdmin
 
 from . import services
 from .models import Channel, Delivery, DeliveryAttempt

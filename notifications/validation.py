@@ -1,9 +1,10 @@
 """The rules a channel's settings must meet, shared by the API and the admin."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from monitors.validation import url_error
+from probe.urls import url_error
 
 MAX_REMINDER_MINUTES = 7 * 24 * 60
 POSTING_KINDS = {"webhook", "slack"}
@@ -21,7 +22,7 @@ def channel_errors(values: dict) -> dict[str, str]:
         url = values.get("url") or ""
         if not url:
             errors["url"] = f"A {kind} channel needs a URL."
-        elif (message := url_error(url)) is not None:
+        elif (message := url_error(url, allow_private=settings.ALLOW_PRIVATE_TARGETS)) is not None:
             errors["url"] = message
     elif kind == "email":
         email = values.get("email") or ""

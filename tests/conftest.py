@@ -44,7 +44,7 @@ def suite_settings(settings):
     # In-process checks see each test's monitors and edits at once (workers read edits
     # every second); tests of that caching set their own period.
     settings.MONITOR_REFRESH_SECONDS = 0
-    monitor_cache.forget()
+    monitor_cache.__init__()  # the process's cache, emptied as in a new worker
 
 
 @pytest.fixture(scope="session", autouse=True)

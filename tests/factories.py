@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from checks.models import Tick
-from checks.outcomes.rollup_counts import count_tick
+from checks.outcomes.rollup_counts import count_ticks
 from monitors.models import Monitor, Region
 from monitors.services import create_monitor
 
@@ -29,5 +29,5 @@ def make_tick(
         scheduled_at=scheduled_at,
         checked_at=scheduled_at + late,
     )
-    count_tick(tick)
+    count_ticks([tick])
     return tick

@@ -7,7 +7,7 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.models import User
 from checks.models import Tick
-from checks.outcomes.rollup_counts import count_tick
+from checks.outcomes.rollup_counts import count_ticks
 from monitors.models import Monitor, Region
 from tests.conftest import PASSWORD
 from tests.factories import make_monitor
@@ -34,7 +34,7 @@ def some_data(alice):
         scheduled_at=datetime.now(UTC),
         checked_at=datetime.now(UTC),
     )
-    count_tick(tick)
+    count_ticks([tick])
     return monitor
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from checks.models import Incident, StatusChange, Tick
-from checks.outcomes.rollup_counts import count_tick
+from checks.outcomes.rollup_counts import count_ticks
 from checks.outcomes.writer import write_spooled
 from checks.tasks import run_check
 from monitors.maintenance import create_window, in_maintenance
@@ -183,7 +183,7 @@ def add_tick(monitor, minutes_ago, status, response_time_ms, maintenance=False, 
         checked_at=slot,
         in_maintenance=maintenance,
     )
-    count_tick(tick)
+    count_ticks([tick])
     return tick
 
 

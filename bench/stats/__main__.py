@@ -133,11 +133,11 @@ def time_requests(client, path: str, params: dict, variants: dict, requests: int
 
 
 def time_tick_writes(monitor, writes: int) -> dict:
-    """The cost rollups add to writing a tick: insert alone vs insert and count_tick."""
+    """The cost rollups add to writing a tick: insert alone vs insert and count_ticks."""
     from django.db import transaction
 
     from checks.models import Tick
-    from checks.outcomes.rollup_counts import count_tick
+    from checks.outcomes.rollup_counts import count_ticks
     from monitors.models import Region
 
     region = Region.objects.get(slug="india")
@@ -158,7 +158,7 @@ def time_tick_writes(monitor, writes: int) -> dict:
                     checked_at=slot,
                 )
                 if name == "tick and rollups":
-                    count_tick(tick)
+                    count_ticks([tick])
             samples[name].append((time.perf_counter() - started) * 1000)
     return {
         name: {"p50_ms": round(statistics.median(s), 3), "p95_ms": round(percentile(s, 0.95), 3)}

@@ -3,7 +3,7 @@ uptime and latency over a window read a few hundred rows instead of every tick.
 
 Counted with the ticks (checks/outcomes/rollup_counts.py), rebuilt from
 ticks by `rebuild` (the migration that added them, and `manage.py rebuild_rollups`), read
-by checks.figures.stats, pruned on their own retention: they outlive the raw ticks.
+by checks.figures.stats, pruned on their own retention (checks/outcomes/retention.py).
 """
 
 import math
@@ -192,7 +192,8 @@ def window_figures(monitor_id: int, window: str, now: datetime | None = None) ->
     as if independent; for a monitor holding a large share of the rows (a year of them
     among many young monitors) it expects thousands of rows where there are 48, and scans
     every recent hour of every monitor (the BRIN index on hour, or the whole table in
-    parallel): 15-30 ms instead of 2.
+    parallel), several times slower than the probes (docs/benchmarks.md, "Measured costs
+    behind the code").
     """
     model, _ = WINDOWS[window]
     now = now or timezone.now()
@@ -239,28 +240,3 @@ def uptime_24h_annotation(now: datetime | None = None) -> dict:
 def uptime_percent(checks: int, up: int) -> float | None:
     # No checks in the window is "unknown", not 0% or 100%.
     return round(100.0 * up / checks, 3) if checks else None
-
-
-# --- retention -----------------------------------------------------------------------------
-
-
-def prune(hourly_retention_days: int, daily_retention_days: int, batch_size: int = 10_000) -> dict:
-    """Delete hourly rollups older than their retention, and daily ones older than theirs
-    (0: kept forever). In batches, like the ticks."""
-    now = timezone.now()
-    deleted = {"hourly": _delete_before(HourlyRollup, "hour", now - timedelta(days=hourly_retention_days), batch_size)}
-    deleted["daily"] = 0
-    if daily_retention_days:
-        cutoff = day_of(now - timedelta(days=daily_retention_days))
-        deleted["daily"] = _delete_before(DailyRollup, "day", cutoff, batch_size)
-    return deleted
-
-
-def _delete_before(model, field_name: str, cutoff, batch_size: int) -> int:
-    total = 0
-    while True:
-        batch = list(model.objects.filter(**{f"{field_name}__lt": cutoff}).values_list("pk", flat=True)[:batch_size])
-        if not batch:
-            return total
-        deleted, _ = model.objects.filter(pk__in=batch).delete()
-        total += deleted

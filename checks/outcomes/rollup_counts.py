@@ -105,7 +105,8 @@ class _Counts:
             self.histogram[bucket] = self.histogram.get(bucket, 0) + 1
 
     def histogram_literal(self) -> str:
-        # As an array literal in one string: a JSON list of 108 numbers costs more to write.
+        # As an array literal in one string, joined from strings: cheaper to write than a JSON
+        # list of 108 numbers (docs/benchmarks.md, "Measured costs behind the code").
         counts = ["0"] * BUCKETS
         for bucket, count in self.histogram.items():
             counts[bucket] = str(count)
@@ -140,7 +141,3 @@ def count_ticks(ticks) -> None:
                 for (monitor_id, region_id, period), counts in rows.items()
             ]
             cursor.execute(sql, [rows_json(batch)])
-
-
-def count_tick(tick) -> None:
-    count_ticks([tick])

@@ -59,11 +59,6 @@ class MonitorCache:
         # asked for: only their monitors are kept.
         self._regions: frozenset[str] = frozenset()
 
-    def forget(self) -> None:
-        with self._lock:
-            self._assignments, self._read_at, self._full_read_at, self._refreshed_at = {}, None, 0.0, 0.0
-            self._regions = frozenset()
-
     def warm(self, region_slugs) -> None:
         """Read the monitors of these regions now (a worker's queues, at its start), so
         its first checks do not wait for the read."""
@@ -131,8 +126,9 @@ class MonitorCache:
     def _reconcile(self) -> dict[int, Assignment | None]:
         """What a full read would change, for the price of reading ids and stamps: the
         monitors active here whose stamp differs from the one held, read again, and None
-        for those held that are no longer active here. Reading every monitor in full took
-        a worker seconds of CPU at 25,000 monitors, all its checks waiting meanwhile."""
+        for those held that are no longer active here. Reading every monitor in full costs a
+        worker far more CPU at many thousands of monitors, all its checks waiting meanwhile
+        (docs/benchmarks.md, "Measured costs behind the code")."""
         stamps = dict(self._active_in(self._regions).values_list("pk", "updated_at"))
         stale = [
             monitor_id

@@ -9,10 +9,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.utils import timezone
 from redis import RedisError
 
-from checks.models import Tick
 from checks.outcomes.recording import record_outcomes
 from checks.outcomes.spool import SlotOutcome, checked_already, spool
 from checks.worker.batched_writes import BatchedWrites
@@ -155,19 +153,3 @@ def _spool(outcomes: list[tuple[SlotOutcome, int]]) -> None:
 
 # The check threads' outcomes, appended by one thread per worker, a batch every 10 ms.
 _spooling = BatchedWrites(_spool, "spool", gather_seconds=0.01, max_batch=1000)
-
-
-def prune_ticks(retention_days: int, batch_size: int = 10_000) -> int:
-    """Delete ticks older than the retention period; return how many went.
-
-    In batches, so a first run over months of ticks never holds one huge lock or
-    transaction while workers keep writing.
-    """
-    cutoff = timezone.now() - timedelta(days=retention_days)
-    total = 0
-    while True:
-        batch = list(Tick.objects.filter(scheduled_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
-        if not batch:
-            return total
-        deleted, _ = Tick.objects.filter(pk__in=batch).delete()
-        total += deleted

@@ -15,11 +15,11 @@ from monitors.validation import (
     MAX_RETRIES,
     MAX_RETRY_INTERVAL_SECONDS,
     MAX_TIMEOUT_SECONDS,
-    MAX_URL_LENGTH,
     RULE_FIELDS,
     monitor_errors,
 )
 from notifications.models import Channel
+from probe.urls import MAX_URL_LENGTH
 
 
 class OwnedChannelField(serializers.PrimaryKeyRelatedField):
