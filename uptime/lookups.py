@@ -1,9 +1,9 @@
 """`field__any=[...]`: `field = ANY(%s)`, the list passed as one array parameter.
 
-Django compiles `field__in=[...]` into one placeholder per value, 3-6 microseconds each
-(for 100 ids: the writer's maintenance-window query 1,754 -> 1,177 us, its lock query
-773 -> 437 us), on every batch the outcome writer records. An array is one parameter,
-whatever its length; PostgreSQL turns an IN list into the same `= ANY` test.
+Django compiles `field__in=[...]` into one placeholder per value, and that compiling is a
+cost per id on every batch the outcome writer records (docs/benchmarks.md, "Measured costs
+behind the code"). An array is one parameter, whatever its length; PostgreSQL turns an IN
+list into the same `= ANY` test.
 """
 
 from django.db.models import Field, Lookup

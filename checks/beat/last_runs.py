@@ -1,5 +1,6 @@
 """Beat's sent entries' last runs, written to the database by a thread of its own, so a save
-(a round trip and a commit: tens of milliseconds at 100,000 entries) never holds up a send.
+(a round trip and a commit, long at 100,000 entries) never holds up a send
+(docs/benchmarks.md, "Measured costs behind the code").
 
 Django gives each thread its own connection: the saver's is not beat's loop's.
 """

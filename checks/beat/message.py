@@ -17,10 +17,10 @@ from uptime.redis_clients import redis_client
 # How long beat waits on the broker for one tick's sends before keeping them to retry.
 BROKER_TIMEOUT_SECONDS = 2
 # Checks go out in bundles: one message for the checks of a region that fell due within
-# this long of each other, at most BUNDLE_MAX_CHECKS each. A message costs a worker about
-# as much CPU as the HTTP check itself (taking it off the queue, its unacknowledged
-# bookkeeping, the task's trace, the acknowledgement), and beat and Redis their share;
-# bundling pays that once for many checks (docs/benchmarks.md). It makes checks up to
+# this long of each other, at most BUNDLE_MAX_CHECKS each. A message costs a worker CPU
+# whatever it holds (taking it off the queue, its unacknowledged bookkeeping, the task's
+# trace, the acknowledgement), and beat and Redis their share; bundling pays that once for
+# many checks (docs/benchmarks.md, "Measured costs behind the code"). It makes checks up to
 # this much later; a bundle's checks run side by side in the worker.
 BUNDLE_SECONDS = 0.05
 BUNDLE_MAX_CHECKS = 50
@@ -48,14 +48,15 @@ class BundleMessage:
     """The message of a bundle of checks (`checks.run_checks`: a region and its [monitor
     id, slot] pairs) exactly as celery 5.7 puts it on a region's Redis list (protocol 2,
     JSON body in base64), built once per region and expiry through celery's own
-    `as_task_v2`; a send fills in a new task id and delivery tag, the expiry and the
-    pairs, in microseconds.
+    `as_task_v2`; a send only fills in a new task id and delivery tag, the expiry and the
+    pairs.
 
-    Why: celery's `send_task` costs about 1 ms of beat's CPU per message (configuration
-    read through Django's settings on every call, reprs, routing, signals), which caps one
-    core well below the 1,667 checks/s of 100,000 monitors at 60 s. No signal handler in
-    this project listens to task publishing, and the worker cannot tell the difference
-    (tests/test_scheduling.py compares the two messages field by field).
+    Why: celery's `send_task` does too much per message (configuration read through
+    Django's settings on every call, reprs, routing, signals) for one core of beat to keep
+    up with the 1,667 checks/s of 100,000 monitors at 60 s (docs/benchmarks.md, "Measured
+    costs behind the code"). No signal handler in this project listens to task publishing,
+    and the worker cannot tell the difference (tests/test_scheduling.py compares the two
+    messages field by field).
     """
 
     __slots__ = ("queue", "expire_seconds", "_envelope", "_body")

@@ -72,7 +72,8 @@ class ScheduleMirror:
         self._apply_rows(self._read_rows(PeriodicTask.objects.filter(enabled=True)))
         self._rebuild_heap()
         # The schedule lives as long as beat: keep the collector from walking its million
-        # objects on every full collection (a pause of a good fraction of a second at 100k).
+        # objects on every full collection, each a pause of every send (docs/benchmarks.md,
+        # "Measured costs behind the code").
         gc.freeze()
         self._initial_read = False
         self._start_reconcile_pass(time.monotonic())
@@ -206,8 +207,9 @@ class ScheduleMirror:
 
     def _reconcile_step(self, now: float) -> None:
         """Compare one slice of the table's enabled rows (id and change time) with the
-        schedule, and put right what differs. A whole pass at once would hold up sends for
-        most of a second at 100,000 rows; a slice takes a few milliseconds."""
+        schedule, and put right what differs. A whole pass at once would hold up sends at
+        100,000 rows; a slice is short enough to fit between them (docs/benchmarks.md,
+        "Measured costs behind the code")."""
         after_id = self._reconcile_after_id
         close_old_connections()
         stored = dict(

@@ -2,9 +2,9 @@
 the statement turns back into typed rows with json_to_recordset.
 
 Why not one array per column: Django's psycopg cursors quote parameters into the SQL on
-the client, and quoting Python lists as array literals costs about 30 µs for a row of
-eleven columns; json.dumps writes the same row in about 5 µs. The writer passes every
-tick, and its rollup and status rows, this way (docs/benchmarks.md, "The writer").
+the client, and quoting Python lists as array literals costs several times what json.dumps
+takes to write the same row. The writer passes every tick, and its rollup and status rows,
+this way (docs/benchmarks.md, "Measured costs behind the code").
 """
 
 import json

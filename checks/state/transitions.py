@@ -85,7 +85,7 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
         if _newest_in_maintenance(latest):
             # No verdict during maintenance, so no incident: the first check after the window
             # judges the site again, and an outage still going on opens its incident then.
-            new_status = Monitor.Status.MAINTENANCE
+            new_status: str = Monitor.Status.MAINTENANCE
         else:
             new_status = verdict({slug: t.status if t else None for slug, t in latest.items()}, monitor.quorum)
         if monitor.last_checked_at is None or tick.checked_at > monitor.last_checked_at:
@@ -162,8 +162,8 @@ def change_statuses(moves: list[StatusMove]) -> None:
 
     A handful of statements for the whole list, whatever its length: when a provider that
     many monitors share goes away, one of the outcome writer's batches moves hundreds of
-    them, and row-by-row writing made each move cost the writer about 15 times an unchanged
-    tick (`bench.scale capacity --flips`, docs/benchmarks.md).
+    them, and row-by-row writing made each move cost the writer many times an unchanged tick
+    (docs/benchmarks.md, "Measured costs behind the code").
     """
     moves = [move for move in moves if move.new_status != move.monitor.status]
     if not moves:
@@ -203,8 +203,9 @@ RETURNING incident.id
 
 def _resolve_incidents(moves: list[StatusMove]) -> list[Incident]:
     """Resolve the open incidents of the monitors moving out of down; the incidents resolved.
-    One UPDATE for all (Django's bulk_update builds a CASE per row and field: 2.5 times
-    the writer's CPU for a batch of resolutions)."""
+    One UPDATE for all: Django's bulk_update builds a CASE per row and field, which costs the
+    writer far more CPU for a batch of resolutions (docs/benchmarks.md, "Measured costs
+    behind the code")."""
     if not moves:
         return []
     rows = [{"monitor_id": move.monitor.pk, "at": move.at, "status": move.new_status} for move in moves]
@@ -231,8 +232,8 @@ WHERE incident.monitor_id = still.monitor_id AND incident.resolved_at IS NULL
 def _widen_open_incidents(down: list[tuple[Monitor, list[str]]]) -> None:
     """Add regions that now see it down to each still-down monitor's open incident: one
     UPDATE for the batch, touching only the incidents that gain a region, rather than
-    reading every still-down monitor's incident and saving each that gains one. (Measured
-    with single-region monitors, where none gains one, the two cost the same.)"""
+    reading every still-down monitor's incident and saving each that gains one; where none
+    gains one it costs no more (docs/benchmarks.md, "Measured costs behind the code")."""
     if down:
         rows = [{"monitor_id": monitor.pk, "regions": slugs} for monitor, slugs in down]
         with connection.cursor() as cursor:

@@ -13,8 +13,8 @@ class BatchedWrites:
     """Items handed over by many threads, written a batch at a time by one thread of its
     own per process (a forked child starts its own): one round trip for many writes, and
     no thread waits on Redis but the writer. (A round trip each through the shared client
-    cost a busy worker a good share of its CPU, much of it contention for the client's
-    connection pool, and held up the event loop that takes checks off the queue.)"""
+    made the threads contend for the client's connection pool and held up the event loop
+    that takes checks off the queue; docs/benchmarks.md, "Measured costs behind the code".)"""
 
     def __init__(self, write: Callable[[list], None], name: str, gather_seconds: float = 0.0, max_batch: int = 500):
         self._write = write  # raises if the batch could not be written

@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 INFLIGHT_KEY = "uptime:inflight:{worker}"
 OWNER_KEY = "uptime:owner"
 # The workers that have notes, so a heartbeat looks at a handful of names instead of
-# scanning the keyspace (tens of thousands of slot keys at 25,000 monitors).
+# scanning the keyspace, which holds a slot key per recent check and so grows with the
+# monitors.
 NOTING_WORKERS_KEY = "uptime:noting-workers"
 ALIVE_KEY = "uptime:alive:{worker}"
 
@@ -53,7 +54,8 @@ def _write_notes(notes) -> None:
 
 # Written from a thread of their own, in order, as many per round trip as have come: the
 # worker's event loop, which takes every check off the queue, must not wait on Redis for
-# them (it capped a busy worker's intake). A note is written within a moment of its check
+# them (waiting there limits how fast a busy worker takes checks; docs/benchmarks.md,
+# "Measured costs behind the code"). A note is written within a moment of its check
 # being taken; a worker killed in that moment leaves the check to the broker's
 # visibility timeout instead.
 _notes = BatchedWrites(_write_notes, "reclaim-notes")

@@ -102,5 +102,6 @@ class MonitorCacheStep(bootsteps.StartStopStep):
             return
         # What is alive now (the modules, and the monitors just read) lives as long as the
         # worker: keep the collector from walking it on every full collection, each a
-        # pause of about 0.1 s for every check thread at 25,000 monitors.
+        # pause for every check thread that grows with the monitors held
+        # (docs/benchmarks.md, "Measured costs behind the code").
         gc.freeze()
