@@ -24,15 +24,13 @@ from urllib.parse import urlsplit
 
 from uptime.embedded import (
     BASE_DIR,
-    celery_command,
     free_port,
-    housekeeping_worker_command,
     port_in_use,
     say,
     services,
     stop_processes,
-    worker_command,
 )
+from uptime.process_commands import celery_command, housekeeping_worker_command, worker_command
 
 from .machine import fixed_workload_ms
 from .processes import ProcessGroup, Sampler, pids_with_in_command_line, postgres_pids

@@ -154,7 +154,7 @@ def test_region_workers_use_the_settings_pool_and_outlast_a_running_check():
 
 def test_region_workers_only_check_and_the_housekeeping_worker_writes_the_outcomes():
     """Someone must write what the region workers check: compose and `make run` alike."""
-    from uptime.embedded import housekeeping_worker_command, worker_command
+    from uptime.process_commands import housekeeping_worker_command, worker_command
 
     commands = {
         **workers(),

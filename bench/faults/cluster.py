@@ -27,14 +27,12 @@ from uptime.embedded import (
     BASE_DIR,
     EmbeddedPostgres,
     EmbeddedValkey,
-    beat_command,
     free_port,
-    housekeeping_worker_command,
     manage,
     run_django,
     stop_processes,
-    worker_command,
 )
+from uptime.process_commands import beat_command, housekeeping_worker_command, worker_command
 
 from .target import HitTarget
 
