@@ -351,3 +351,34 @@ def test_beat_stores_every_option_of_its_static_entries():
         assert (watchdog.queue, watchdog.expire_seconds) == ("housekeeping", 30)
     finally:
         beat.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_after_beat_was_away_each_monitor_keeps_its_own_phase(alice, broker):
+    """Beat away for 150 s: the slots owed since are more than an interval old. Sent "now",
+    every monitor's slots would fall in the same second of every minute from then on; each
+    must wait for its next slot on its own grid instead."""
+    monitors = [
+        make_monitor(alice, f"https://example.com/{n}", regions=("india",), interval_seconds=60) for n in range(4)
+    ]
+    owed = {monitor.pk: make_due(monitor, seconds_ago=150 + 13 * n) for n, monitor in enumerate(monitors)}
+    broker.delete("india")
+    scheduler = SlotScheduler(app=app)
+    run_started = datetime.now(UTC)
+    for _ in range(20):
+        scheduler.tick()
+    assert queued_checks(broker, "india") == []
+    scheduler.sync()
+    assert scheduler._saver.flush(5)
+    for monitor in monitors:
+        name = f"check monitor {monitor.pk} in india"
+        upcoming = datetime.fromtimestamp(scheduler.schedule[name].due_timestamp(), UTC)
+        periods = (upcoming - owed[monitor.pk]) / timedelta(seconds=60)
+        assert periods == int(periods), "the next slot is on the monitor's own grid"
+        assert run_started <= upcoming < run_started + timedelta(seconds=61)
+        # Saved, so a beat started after this one keeps the same phase.
+        stored = PeriodicTask.objects.get(name=name).last_run_at
+        assert stored == upcoming - timedelta(seconds=60)
+    phases = {round(scheduler.schedule[f"check monitor {m.pk} in india"].due_timestamp()) % 60 for m in monitors}
+    assert len(phases) == len(monitors)
+    scheduler.close()

@@ -80,7 +80,7 @@ class IntervalEntry(ScheduleEntry):
         )
 
     @functools.cached_property
-    def bundle(self) -> tuple:
+    def bundle(self) -> tuple[str, str, float | None, int]:
         """What a check's bundle must share with it: (queue, region, expiry, priority)."""
         options = self.options
         return (
@@ -110,7 +110,8 @@ class IntervalEntry(ScheduleEntry):
         return sent
 
     def __next__(self):
-        return self.sent_for(slot_of(self, timezone.now()))
+        now = timezone.now()
+        return self.sent_for(slot_of(self, now) or now)
 
 
 def entry_options(row: dict) -> dict:

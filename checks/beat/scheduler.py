@@ -39,7 +39,7 @@ from checks.beat.lease import Lease
 from checks.beat.message import BUNDLE_MAX_CHECKS, BUNDLE_SECONDS, BundleMessage, broker_client
 from checks.beat.mirror import ScheduleMirror
 from checks.beat.outages import BrokerOutages
-from checks.beat.slots import slot_of, slots_skipped
+from checks.beat.slots import next_slot, slot_of, slots_skipped
 from uptime.redis_clients import redis_client
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
         self._saver = LastRunSaver()
         # Checks due this tick, pushed to the broker in bundles at its end: (entry, slot,
         # whether to advance the entry, its due time in the heap or None).
-        self._outbox: list[tuple[object, datetime, bool, float | None]] | None = None
+        self._outbox: list[tuple[IntervalEntry, datetime, bool, float | None]] | None = None
         # A bundle's message, built once per (queue, region, expiry, priority).
         self._bundle_messages: dict[tuple, BundleMessage] = {}
         # When the checks falling due meanwhile go out together (monotonic; see BUNDLE_SECONDS).
@@ -187,8 +187,10 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
             entry = self._schedule[name]
             if takes_fast_path(entry):
                 slot = slot_of(entry, timezone.now(), kept_since)
-                self._skipped_slots += slots_skipped(entry, slot)
-                self._post(entry, slot, requeue_at=due)
+                if slot is None:
+                    self._wait_for_next_slot(entry)
+                else:
+                    self._post(entry, slot, requeue_at=due)
             elif isinstance(entry, IntervalEntry):
                 self.apply_async(entry)
             else:
@@ -206,13 +208,22 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
                 return 0
         return self.max_interval
 
+    def _wait_for_next_slot(self, entry) -> None:
+        """Pass over the slots an entry owes that are more than an interval old: it is sent
+        next at its own next slot (see slot_of), and that is saved like a send."""
+        upcoming = next_slot(entry, timezone.now())
+        self._skipped_slots += slots_skipped(entry, upcoming)
+        entry.last_run_at = upcoming - entry.schedule.run_every
+        self._dirty.add(entry.name)
+        self._push(entry)
+
     def reserve(self, entry, slot: datetime | None = None):
         # django-celery-beat hands the advanced entry to the heap only; the schedule keeps
         # the old one, and a heap rebuilt from it sends the same slot again. Keep both current.
         if isinstance(entry, IntervalEntry):
             now = timezone.now()
             new_entry = entry
-            entry.advance_to(slot or slot_of(entry, now, self.outages.kept_since(now)))
+            entry.advance_to(slot or slot_of(entry, now, self.outages.kept_since(now)) or now)
         else:
             new_entry = next(entry)
         self._dirty.add(new_entry.name)
@@ -227,8 +238,9 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
         statement per batch and keeps what the database refused to try again."""
         if self._skipped_slots:
             logger.warning(
-                "beat: %s slots more than an interval old skipped (beat was away, or the broker for longer than"
-                " BEAT_UNSENT_MAX_SECONDS); the watchdog records them as missed",
+                "beat: %s slots more than an interval old skipped (beat was away, or the broker for longer"
+                " than BEAT_UNSENT_MAX_SECONDS); the watchdog records them as missed, and each monitor"
+                " goes on at its next slot",
                 self._skipped_slots,
             )
             self._skipped_slots = 0
@@ -239,7 +251,7 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
         for name in self._dirty:
             entry = schedule.get(name)
             model_id = model_id_of(entry) if entry is not None else None
-            if model_id is not None:
+            if entry is not None and model_id is not None:
                 rows.append((model_id, entry.last_run_at, entry.total_run_count))
         self._dirty.clear()
         self._saver.submit(rows)
@@ -255,7 +267,7 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
                 self.reserve(entry)
             return super().apply_async(entry, producer=producer, advance=False, **kwargs)
         now = timezone.now()
-        slot = slot_of(entry, now, self.outages.kept_since(now))
+        slot = slot_of(entry, now, self.outages.kept_since(now)) or now
         if self._outbox is not None:
             self._post(entry, slot, advance)  # sent with the rest of the tick's checks
         else:
@@ -271,11 +283,13 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
         """Put the entry's check for `slot` in the outbox, to go in its region's bundle. The
         entry advances once the broker has taken it; `requeue_at` is its place in the heap,
         to go back to if not."""
+        assert self._outbox is not None  # only while a tick's outbox is open
         self._outbox.append((entry, slot, advance, requeue_at))
 
     def _bundles(self) -> dict[str, list[str]]:
         """The outbox as messages by queue: per region (and expiry), bundles of at most
         BUNDLE_MAX_CHECKS checks, in the order their slots fell due."""
+        assert self._outbox is not None  # only while a tick's outbox is open
         groups = defaultdict(list)
         for entry, slot, _, _ in self._outbox:
             groups[entry.bundle].append((entry.kwargs["monitor_id"], slot))
@@ -305,6 +319,7 @@ class SlotScheduler(ScheduleMirror, DatabaseScheduler):
             self.outages.away(min(slot for _, slot, _, _ in self._outbox))
             for entry, _, _, requeue_at in self._outbox:
                 if requeue_at is not None and self._due.get(entry.name) == requeue_at:
+                    assert self._heap is not None  # requeue_at is a place in it
                     heapq.heappush(self._heap, (requeue_at, next(self._order), entry.name))
             return False
         self.outages.back()

@@ -2,29 +2,42 @@
 its interval), and the slot travels in the message, so a late or repeated send records the
 slot beat meant."""
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from celery.schedules import schedule as interval_schedule
 from django.utils import timezone
 
 
-def slot_of(entry, now: datetime, kept_since: datetime | None = None) -> datetime:
-    """The time this entry fell due: its last run plus its interval.
+def slot_of(entry, now: datetime, kept_since: datetime | None = None) -> datetime | None:
+    """The slot a send now is for: the entry's due time (its last run plus its interval),
+    however late, while that is less than an interval ago.
 
-    After beat has been down for longer than an interval the old slots are gone (missed);
-    the check sent now is for the present, not for a slot long past. The exception: slots
-    the broker could not take, from `kept_since` on (see BrokerOutages), are each sent in
-    turn, however late.
+    None once it is older: beat (or the broker) was away, the slots owed since are missed
+    (the watchdog records them), and the entry waits for its next slot on its own grid
+    (`next_slot`) instead of going now. Sending every overdue entry "now" would stamp the
+    whole fleet with the same second, for good; waiting keeps each monitor's phase, so the
+    load stays spread after any outage. The exception: slots the broker could not take,
+    from `kept_since` on (see BrokerOutages), are each sent in turn, however late.
+    Entries other than intervals go now.
     """
     if not isinstance(entry.schedule, interval_schedule):
         return now
-    run_every = entry.schedule.run_every
     due = due_at(entry)
     if due > now + timedelta(seconds=1):
         return now
-    if due < now - run_every and (kept_since is None or due < kept_since):
-        return now
+    if due < now - entry.schedule.run_every and (kept_since is None or due < kept_since):
+        return None
     return due
+
+
+def next_slot(entry, now: datetime) -> datetime:
+    """An interval entry's first slot on its own grid at or after `now`."""
+    due = due_at(entry)
+    if due >= now:
+        return due
+    run_every = entry.schedule.run_every
+    return due + math.ceil((now - due) / run_every) * run_every
 
 
 def due_at(entry) -> datetime:
