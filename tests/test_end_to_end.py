@@ -213,3 +213,30 @@ def test_a_region_worker_without_a_writer_checks_and_the_housekeeping_worker_wri
     assert tick.status == "up", (india_log, housekeeping_log)
     assert target.hits["/ok"] == 1
     assert (health["outcomes_waiting"], health["outcome_writers"], health["writing_stalled"]) == (0, 1, False)
+
+
+def test_monitors_created_a_moment_apart_into_a_running_worker_each_get_their_first_check_at_once(alice, target):
+    """The check sent on creation reaches a worker that read its monitors less than a
+    refresh period ago: each must be checked, not refused as "not active here"."""
+    first = make_monitor(alice, target.url("/ok"), regions=("india",), name="first", interval_seconds=3600)
+    worker = start(
+        "worker",
+        "-Q",
+        "india",
+        "-n",
+        "india@e2e",
+        "--without-mingle",
+        "--without-gossip",
+        MONITOR_REFRESH_SECONDS="3600",
+    )
+    try:
+        wait_for(lambda: Tick.objects.filter(monitor=first).exists(), timeout=30, what="the first monitor's check")
+        created = [
+            make_monitor(alice, target.url("/ok"), regions=("india",), name=f"site {n}", interval_seconds=3600)
+            for n in range(10)
+        ]
+        checked = lambda: Tick.objects.filter(monitor__in=created).count() == len(created)  # noqa: E731
+        wait_for(checked, timeout=30, what="every new monitor's first check")
+    finally:
+        log = stop(worker)
+    assert set(Monitor.objects.filter(pk__in=[m.pk for m in created]).values_list("status", flat=True)) == {"up"}, log

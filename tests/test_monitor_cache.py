@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from checks.worker import monitor_cache as monitor_cache_module
 from checks.worker.monitor_cache import monitor_cache
-from monitors.models import Monitor
-from monitors.services import update_monitor
+from monitors.models import Monitor, Region
+from monitors.services import resume_monitor, update_monitor
 from tests.factories import make_monitor
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,8 @@ def test_the_reconciliation_catches_changes_without_a_fresh_stamp(alice, monkeyp
     Monitor.objects.filter(pk=resumed.pk).update(is_active=True, updated_at=long_ago)
     assert url_held(paused) == "https://paused.example/"
     assert url_held(edited) == "https://edited.example/"
-    assert url_held(resumed) is None
+    # Not held, so its row is read at once rather than at the next reconciliation.
+    assert url_held(resumed) == "https://resumed.example/"
 
     monkeypatch.setattr(monitor_cache_module, "FULL_READ_SECONDS", 0)
     assert [url_held(m) for m in (kept, paused, deleted, edited, resumed)] == [
@@ -70,3 +71,23 @@ def test_the_reconciliation_catches_changes_without_a_fresh_stamp(alice, monkeyp
     ]
     # What had not changed was not read again.
     assert monitor_cache.assignment(kept.pk, "india") is held_before
+
+
+def test_a_monitor_not_held_yet_is_read_before_its_check_is_refused(alice, settings):
+    """A new monitor's first check is sent at once, before the worker's next refresh: the
+    worker must read it rather than answer "not active here"."""
+    settings.MONITOR_REFRESH_SECONDS = 3600
+    make_monitor(alice, "https://first.example/")
+    assert monitor_cache.assignment(Monitor.objects.get().pk, "india") is not None  # the cache is read now
+
+    created = make_monitor(alice, "https://created.example/")
+    resumed = make_monitor(alice, "https://resumed.example/", is_active=False)
+    assert url_held(resumed) is None
+    resume_monitor(resumed)
+    moved = make_monitor(alice, "https://moved.example/", regions=("europe",))
+    assert monitor_cache.assignment(moved.pk, "india") is None
+    update_monitor(moved, regions=[Region.objects.get(slug="india")])
+
+    assert url_held(created) == "https://created.example/"
+    assert url_held(resumed) == "https://resumed.example/"
+    assert url_held(moved) == "https://moved.example/"

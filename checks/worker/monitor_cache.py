@@ -82,7 +82,25 @@ class MonitorCache:
         if self._read_at is None or time.monotonic() - self._refreshed_at >= settings.MONITOR_REFRESH_SECONDS:
             self._refresh()
         found = self._assignments.get(monitor_id)
+        if found is None or region_slug not in found.targets:
+            # Not held, or not for this region: a monitor created, resumed or given this
+            # region since the last read (its first check is sent at once, within the
+            # refresh period), or one no longer active here. Only its row can tell which.
+            found = self._read_one(monitor_id)
         return found if found is not None and region_slug in found.targets else None
+
+    def _read_one(self, monitor_id: int) -> Assignment | None:
+        try:
+            found = self._read(Monitor.objects.filter(pk=monitor_id)).get(monitor_id)
+        except DatabaseError as exc:
+            logger.warning("monitor %s not held and its settings could not be read: %s", monitor_id, exc)
+            return None
+        with self._lock:  # not while a refresh builds its new dictionary from this one
+            if found is None:
+                self._assignments.pop(monitor_id, None)
+            else:
+                self._assignments[monitor_id] = found
+        return found
 
     def _refresh(self) -> None:
         # One thread reads; the others go on with the current dictionary meanwhile.
@@ -93,7 +111,7 @@ class MonitorCache:
             reconcile = not first and time.monotonic() - self._full_read_at >= FULL_READ_SECONDS
             started = timezone.now()
             try:
-                if first:
+                if self._read_at is None:  # first
                     rows = self._read(self._active_in(self._regions))
                 elif reconcile:
                     rows = self._reconcile()
