@@ -18,6 +18,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -230,7 +231,11 @@ class Bench:
         targets = self._start_targets()
         launch = time.time()
         due = arrange(total, launch + E2E_WARM_UP_SECONDS, INTERVAL_SECONDS, all_due=False, pending=self.args.pending)
-        beat = start(celery_command("beat", "-l", "warning", "--pidfile="), self.logs / "beat.log")
+        beat_command = celery_command("beat", "-l", "warning", "--pidfile=")
+        beat = start(beat_command, self.logs / "beat.log")
+        # --stop-beat-at: beat is stopped that long after the first slots, for --stop-beat-for.
+        stop_beat_at = launch + E2E_WARM_UP_SECONDS + self.args.stop_beat_at if self.args.stop_beat_at else None
+        beat_restarted_at = None
         # As `make run` and the compose file run them: region workers only check, the
         # housekeeping worker writes (--region-writers: every worker writes, as before).
         # Warnings only, so per-task log lines are not counted in the CPU figures.
@@ -246,7 +251,7 @@ class Bench:
         housekeeping = housekeeping_worker_command(log_level="warning", concurrency=2, queues="housekeeping")
         workers.append(start(housekeeping, self.logs / "worker-housekeeping.log"))
         groups = [
-            ProcessGroup("beat", lambda: [beat.pid]),
+            ProcessGroup("beat", lambda: [beat.pid] if beat.poll() is None else []),
             ProcessGroup("workers", lambda: [worker.pid for worker in workers[:-1]]),
             # The watchdog, pruning and notifications: not per check, so on their own line.
             ProcessGroup("housekeeping", lambda: [workers[-1].pid]),
@@ -259,7 +264,16 @@ class Bench:
         sampler.start()
         try:
             while time.time() - launch < seconds:
-                time.sleep(5)
+                time.sleep(1 if stop_beat_at else 5)
+                if stop_beat_at and beat_restarted_at is None and time.time() >= stop_beat_at:
+                    if beat.poll() is None:
+                        say(f"beat stopped for {self.args.stop_beat_for:.0f} s")
+                        stop_processes([beat])
+                    if time.time() >= stop_beat_at + self.args.stop_beat_for:
+                        beat = start(beat_command, self.logs / "beat-restarted.log")
+                        beat_restarted_at = time.time()
+                        say("beat started again")
+                    continue
                 if beat.poll() is not None or any(worker.poll() is not None for worker in workers):
                     raise RuntimeError("beat or a worker exited; see " + str(self.logs))
             ended = time.time()
@@ -290,6 +304,12 @@ class Bench:
             cursor.execute("SELECT id FROM monitors_monitor WHERE url LIKE %s", [fast_url])
             fast = {row[0] for row in cursor}
         result = self.e2e_result(label, total, due, ticks, fast, launch, ended, sampler)
+        if beat_restarted_at is not None:
+            after = result["after_beat_restart"] = after_restart(ticks, fast, beat_restarted_at, ended - 15)
+            say(
+                f"after beat's restart: {after['checks']} checks, fast lateness {after['fast_lateness_ms']},"
+                f" busiest second of the interval {after['busiest_second_share']:.1%} of the slots"
+            )
         result.update(
             unwritten_at_end=unwritten_at_end,
             written_after_stop=written_after_stop,
@@ -460,6 +480,23 @@ class Bench:
         return targets
 
 
+def after_restart(ticks: list[tuple], fast: set[int], restarted_at: float, owed_until: float) -> dict:
+    """How the checks after beat's restart went: the fast sites' lateness, and how the slots
+    fall within the interval (bunched by beat's restart, the busiest second holds nearly
+    all of them; spread, about 1/60 of them)."""
+    after = [tick for tick in ticks if restarted_at <= tick[0] <= owed_until]
+    per_second = Counter(int(slot) % INTERVAL_SECONDS for slot, *_ in after)
+    return {
+        "restarted_at": restarted_at,
+        "checks": len(after),
+        "fast_lateness_ms": lateness_summary(
+            [checked - slot for slot, checked, monitor, *_ in after if monitor in fast]
+        ),
+        "busiest_second_share": round(max(per_second.values()) / len(after), 4) if after else None,
+        "seconds_used": len(per_second),
+    }
+
+
 def capacity_result(label: str, done: int, launch: float, ended: float, sampler: Sampler) -> dict:
     cpu = sampler.cpu_between(launch, ended)
     return {
@@ -583,6 +620,10 @@ def main(argv=None) -> int:
             "--max-p99-ms", type=float, default=2000, help="criterion: p99 of checked_at - slot, fast sites"
         )
         mode.add_argument("--max-missed-percent", type=float, default=0.1, help="criterion: slots missed")
+        mode.add_argument(
+            "--stop-beat-at", type=float, default=0, help="stop beat this many seconds after the first slots (e2e)"
+        )
+        mode.add_argument("--stop-beat-for", type=float, default=180, help="seconds beat stays stopped (e2e)")
         mode.add_argument(
             "--pending",
             action="store_true",

@@ -181,7 +181,8 @@ def test_a_monitor_created_while_beat_runs_is_sent_when_due(alice, broker, leadi
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_many_due_checks_are_sent_once_each_and_saved_for_the_next_beat(alice, broker):
     monitors = [make_monitor(alice, f"https://example.com/{n}", regions=("india",)) for n in range(120)]
-    slots = {monitor.pk: make_due(monitor, seconds_ago=n % 50) for n, monitor in enumerate(monitors)}
+    # Late by up to 15 s, as after a standby's takeover: each still goes for its own slot.
+    slots = {monitor.pk: make_due(monitor, seconds_ago=n % 15) for n, monitor in enumerate(monitors)}
     broker.delete("india")
 
     first = SlotScheduler(app=app)
@@ -222,7 +223,7 @@ def test_checks_due_together_go_out_as_one_message_per_region(alice, broker):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_late_send_keeps_the_next_slot_on_the_grid(alice, broker):
     monitor = make_monitor(alice, "https://example.com/", regions=("india",), interval_seconds=60)
-    slot = make_due(monitor, seconds_ago=20)  # beat is 20 s late for this one
+    slot = make_due(monitor, seconds_ago=8)  # beat is 8 s late for this one
     broker.delete("india")
     scheduler = SlotScheduler(app=app)
     beat_until(scheduler, lambda: queued_checks(broker, "india"))
@@ -381,4 +382,24 @@ def test_after_beat_was_away_each_monitor_keeps_its_own_phase(alice, broker):
         assert stored == upcoming - timedelta(seconds=60)
     phases = {round(scheduler.schedule[f"check monitor {m.pk} in india"].due_timestamp()) % 60 for m in monitors}
     assert len(phases) == len(monitors)
+    scheduler.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_slot_beat_itself_is_too_late_for_waits_for_the_next_while_one_just_late_goes(alice, broker, settings):
+    settings.BEAT_LATE_SLOT_MAX_SECONDS = 20
+    too_late, just_late = (
+        make_monitor(alice, f"https://example.com/{name}", regions=("india",), interval_seconds=60)
+        for name in ("too-late", "just-late")
+    )
+    too_late_slot, just_late_slot = make_due(too_late, seconds_ago=35), make_due(just_late, seconds_ago=5)
+    broker.delete("india")
+    scheduler = SlotScheduler(app=app)
+    beat_until(scheduler, lambda: queued_checks(broker, "india"))
+    for _ in range(10):
+        scheduler.tick()
+    assert [message["kwargs"]["monitor_id"] for message in queued_checks(broker, "india")] == [just_late.pk]
+    assert queued_checks(broker, "india")[0]["kwargs"]["scheduled_at"] == just_late_slot.isoformat()
+    upcoming = scheduler.schedule[f"check monitor {too_late.pk} in india"].due_timestamp()
+    assert upcoming == (too_late_slot + timedelta(seconds=60)).timestamp()
     scheduler.close()

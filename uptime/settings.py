@@ -7,6 +7,7 @@ JWT_SIGNING_KEY itself, so no secret ever ships in the repository.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import overload
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
@@ -16,6 +17,10 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return default if value is None or value == "" else value
@@ -322,6 +327,11 @@ BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 10, minimum=3)
 # Slots that fell due while the broker was away are sent once it is back, oldest first, if
 # at most this old; older ones are skipped, and the watchdog records them as missed.
 BEAT_UNSENT_MAX_SECONDS = env_int("BEAT_UNSENT_MAX_SECONDS", 600, minimum=0)
+# A slot beat itself could not send within this long (beat was away: a crash, a deploy) is
+# skipped and recorded as missed, and the monitor goes on at its next slot on its own grid,
+# so a restart after an outage sends no burst. Long enough for a standby's takeover (the
+# lease, then a read of the schedule) and a restart to lose nothing.
+BEAT_LATE_SLOT_MAX_SECONDS = env_int("BEAT_LATE_SLOT_MAX_SECONDS", 20, minimum=1)
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True

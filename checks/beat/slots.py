@@ -6,27 +6,30 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from celery.schedules import schedule as interval_schedule
+from django.conf import settings
 from django.utils import timezone
 
 
 def slot_of(entry, now: datetime, kept_since: datetime | None = None) -> datetime | None:
     """The slot a send now is for: the entry's due time (its last run plus its interval),
-    however late, while that is less than an interval ago.
+    while that is at most BEAT_LATE_SLOT_MAX_SECONDS (and less than an interval) ago.
 
-    None once it is older: beat (or the broker) was away, the slots owed since are missed
-    (the watchdog records them), and the entry waits for its next slot on its own grid
-    (`next_slot`) instead of going now. Sending every overdue entry "now" would stamp the
-    whole fleet with the same second, for good; waiting keeps each monitor's phase, so the
-    load stays spread after any outage. The exception: slots the broker could not take,
-    from `kept_since` on (see BrokerOutages), are each sent in turn, however late.
-    Entries other than intervals go now.
+    None once it is older: beat was away, the slots owed since are missed (the watchdog
+    records them), and the entry waits for its next slot on its own grid (`next_slot`)
+    instead of going now. Sending every overdue entry at once would be a burst of a whole
+    interval's checks, and stamping them "now" would bunch the fleet into one second of
+    every interval for good; waiting keeps each monitor's phase, so the load stays spread
+    after any outage. The exception: slots the broker could not take, from `kept_since` on
+    (see BrokerOutages), are each sent in turn, however late. Entries other than intervals
+    go now.
     """
     if not isinstance(entry.schedule, interval_schedule):
         return now
     due = due_at(entry)
     if due > now + timedelta(seconds=1):
         return now
-    if due < now - entry.schedule.run_every and (kept_since is None or due < kept_since):
+    late_limit = min(entry.schedule.run_every, timedelta(seconds=settings.BEAT_LATE_SLOT_MAX_SECONDS))
+    if due < now - late_limit and (kept_since is None or due < kept_since):
         return None
     return due
 
