@@ -19,12 +19,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m uptime.embedded test $(ARGS)
 
-## Lint (missing migrations are caught by the test suite).
+## Lint and type-check (missing migrations are caught by the test suite).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy
 
-## Fault suite: real processes, injected failures, docs/reliability.md (30-45 min; QUICK=1: a few).
+## Fault suite: real processes, injected failures, docs/reliability.md (40-45 min; QUICK=1: a few).
 faults: $(VENV)/.installed
 	$(PY) -m bench.faults $(if $(QUICK),--quick) $(ARGS)
 

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import F, Q
@@ -9,6 +11,16 @@ from checks.figures.stats import uptime_24h_annotation
 from . import maintenance, services
 from .models import MaintenanceWindow, Monitor, Region
 from .request_validation import HTTP_ONLY_FIELDS
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Counts24h(TypedDict):
+    """What uptime_24h_annotation adds to each monitor of the admin's list."""
+
+    checks_24h: int
+    up_24h: int
 
 
 @admin.register(Region)
@@ -124,7 +136,7 @@ class MonitorAdmin(admin.ModelAdmin):
 
     # From the hourly rollups, over the API's "24h" window (this hour and the 23 before).
     @admin.display(description="24h uptime", ordering=F("up_24h") * 1.0 / NullIf(F("checks_24h"), 0))
-    def uptime_24h(self, monitor: Monitor) -> str:
+    def uptime_24h(self, monitor: "WithAnnotations[Monitor, Counts24h]") -> str:
         if not monitor.checks_24h:
             return "-"
         return f"{100.0 * monitor.up_24h / monitor.checks_24h:.2f}%"
@@ -195,7 +207,8 @@ class MaintenanceWindowForm(forms.ModelForm):
         fields = ["owner", "name", "monitors", "starts_at", "ends_at", "recurrence"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         owner, monitors = cleaned.get("owner"), cleaned.get("monitors")
         if owner is not None and monitors is not None:
             foreign = [monitor.name for monitor in monitors if monitor.owner_id != owner.pk]

@@ -3,7 +3,10 @@
 Each rule reports per field, so a client is told every problem at once.
 """
 
+from typing import cast
+
 from django.conf import settings
+from django.db.models import Field
 
 from probe.target import parse_status_ranges
 from probe.urls import url_error as probe_url_error
@@ -96,5 +99,5 @@ def _http_fields_on_tcp_errors(values: dict) -> dict[str, str]:
     return {
         name: "Only HTTP monitors use this setting; leave it at its default for a TCP monitor."
         for name in HTTP_ONLY_FIELDS
-        if values[name] != Monitor._meta.get_field(name).get_default()
+        if values[name] != cast(Field, Monitor._meta.get_field(name)).get_default()  # a field, not a relation
     }

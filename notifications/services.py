@@ -232,6 +232,7 @@ def sweep_deliveries(now: datetime | None = None) -> int:
             status=Delivery.Status.SENDING, claimed_at__lt=stale_before
         )[:1000]
         for delivery in stale:
+            assert delivery.claimed_at is not None  # filtered on it
             error = "interrupted: the worker stopped during the attempt"
             DeliveryAttempt.objects.create(
                 delivery=delivery, at=delivery.claimed_at, ok=False, error=error, duration_ms=0

@@ -32,10 +32,10 @@ class CertificateRecordingPool(urllib3.connectionpool.HTTPSConnectionPool):
 class CertificateExpiries:
     """A response hook (called for every hop, redirects included) keeping the soonest expiry."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.soonest: datetime | None = None
 
-    def record(self, response: requests.Response, **kwargs) -> None:
+    def record(self, response: requests.Response, **kwargs: object) -> None:
         expires_at = getattr(getattr(response.raw, "connection", None), "certificate_expires_at", None)
         if expires_at is not None and (self.soonest is None or expires_at < self.soonest):
             self.soonest = expires_at

@@ -24,9 +24,9 @@ from probe.target import CheckOutcome, ProbeResult, ProbeTarget
 
 # requests 2.34 asks isinstance(x, SupportsItems), a runtime-checkable Protocol, eight
 # times per request. Python 3.11 works such a check out afresh from the protocol's classes
-# each time (3.12 caches it): 0.2 of the 1.6 ms of CPU a request costs. Mapping, which
+# each time (3.12 caches it), a noticeable share of a request's CPU. Mapping, which
 # requests 2.32 asked instead, gives the same answer for the dicts, headers and cookie jars
-# requests passes there (bench figures in docs/benchmarks.md, "The check").
+# requests passes there (docs/benchmarks.md, "Measured costs behind the code").
 if sys.version_info < (3, 12) and hasattr(requests.utils, "_SupportsItems"):
     requests.utils._SupportsItems = Mapping
 

@@ -2,6 +2,7 @@
 
 import errno
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -65,9 +66,9 @@ def classify_error(exc: requests.exceptions.RequestException, target: ProbeTarge
     return f"error: {_innermost(exc)}"
 
 
-def _causes(exc: BaseException):
-    seen = set()
-    stack = [exc]
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
     while stack:
         current = stack.pop()
         if current is None or id(current) in seen:

@@ -4,10 +4,12 @@ Checked when a URL is entered (`private_address_error`) and again by every reque
 redirect hop, on the address it actually connects to (`guarded_session`), so DNS cannot
 rebind between the two."""
 
+from typing import cast
 from urllib.parse import urlsplit
 
 import requests
 import requests.utils
+from requests.adapters import HTTPAdapter
 from requests_hardened import Config as HardenedConfig
 from requests_hardened import HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress, get_ip_address
@@ -26,16 +28,18 @@ def guarded_session(target: ProbeTarget) -> requests.Session:
         never_redirect=False,
         default_timeout=(target.timeout_seconds, target.timeout_seconds),
     )
-    session = HTTPSession(config)
+    session: requests.Session = HTTPSession(config)
     # Checks go straight to the target: no proxy or .netrc from the worker's environment.
     session.trust_env = False
     for adapter in session.adapters.values():
         # One connection per host is all a check makes (one request at a time, redirects
         # to another host get their own pool). urllib3 fills a new pool's queue with
-        # `maxsize` slots and drains them at close: at its default of 10, about 5% of a
-        # check's CPU, since every check has a fresh session.
-        adapter.poolmanager.connection_pool_kw["maxsize"] = 1
-    pool_manager = session.get_adapter("https://").poolmanager
+        # `maxsize` slots and drains them at close, work every check pays for at the
+        # default of 10, since every check has a fresh session (docs/benchmarks.md,
+        # "Measured costs behind the code").
+        # requests-hardened mounts HTTPAdapters (its IPFilterAdapter); the stubs say BaseAdapter.
+        cast(HTTPAdapter, adapter).poolmanager.connection_pool_kw["maxsize"] = 1
+    pool_manager = cast(HTTPAdapter, session.get_adapter("https://")).poolmanager
     pool_manager.pool_classes_by_scheme = {**pool_manager.pool_classes_by_scheme, "https": CertificateRecordingPool}
     return session
 

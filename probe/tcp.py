@@ -22,6 +22,6 @@ def _vetted_address(host: str, port: int, *, allow_private: bool, allow_loopback
     # the HTTP checks use (requests-hardened), so both refuse the same addresses.
     if allow_private:
         *_, sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        return sockaddr[0]
+        return str(sockaddr[0])
     ip, _ = get_ip_address(host, port, allow_loopback=allow_loopback)
     return str(ip)

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from uptime.process_commands import beat_command, housekeeping_worker_command, worker_command
@@ -182,7 +182,7 @@ class EmbeddedValkey:
 def services(data_dir: Path, postgres_port: int, redis_port: int) -> Iterator[dict[str, str]]:
     """Start whichever of PostgreSQL and Valkey the environment does not point elsewhere;
     yield the DATABASE_URL and REDIS_URL to use; stop what was started."""
-    wanted = {
+    wanted: dict[str, Callable[[], EmbeddedPostgres | EmbeddedValkey]] = {
         "DATABASE_URL": lambda: EmbeddedPostgres(data_dir / "postgres", postgres_port),
         "REDIS_URL": lambda: EmbeddedValkey(data_dir / "valkey", redis_port),
     }

@@ -5,10 +5,11 @@ from checks.figures.health import WRITER_SEEN_WITHIN_SECONDS
 from checks.figures.stats import WINDOWS
 from checks.models import Gap, Incident, StatusChange, Tick
 from monitors.api.serializers import OwnedMonitorField, RegionSlugField
+from monitors.models import Region
 
 
 class TickSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    region: serializers.SlugRelatedField[Region] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = Tick
@@ -94,7 +95,7 @@ class UptimeQuerySerializer(serializers.Serializer):
 
 
 class GapSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    region: serializers.SlugRelatedField[Region] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     is_open = serializers.SerializerMethodField()
 
     class Meta:

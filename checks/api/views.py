@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse
@@ -9,6 +11,7 @@ from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from checks.api.serializers import (
     GapSerializer,
     HealthReportSerializer,
@@ -72,7 +75,8 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Incident.objects.none()
 
     def get_queryset(self):
-        incidents = Incident.objects.filter(monitor__owner=self.request.user).select_related("monitor")
+        user = cast(User, self.request.user)  # IsAuthenticated: never AnonymousUser here
+        incidents = Incident.objects.filter(monitor__owner=user).select_related("monitor")
         if "monitor_pk" in self.kwargs:
             incidents = incidents.filter(monitor=owned_monitor(self.request, self.kwargs["monitor_pk"]))
         if self.action != "list":

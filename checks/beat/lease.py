@@ -12,6 +12,7 @@ import os
 import socket
 import time
 import uuid
+from typing import cast
 
 import redis
 
@@ -89,7 +90,8 @@ class Lease:
         return won
 
     def holder(self) -> str | None:
-        value = self.client.get(self.key)
+        # bytes: the client does not decode responses (redis-py's types cannot tell).
+        value = cast(bytes | None, self.client.get(self.key))
         return value.decode() if value else None
 
     def release(self) -> None:

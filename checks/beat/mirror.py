@@ -9,7 +9,9 @@ import heapq
 import logging
 import math
 import time
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from celery.schedules import schedule as interval_schedule
 from django.db import DatabaseError, close_old_connections
@@ -18,7 +20,7 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask, PeriodicTa
 from django_celery_beat.schedulers import SCHEDULE_SYNC_MAX_INTERVAL
 
 from checks.beat.entries import ROW_FIELDS, IntervalEntry, changed_at_of, is_plain_interval, model_id_of
-from checks.beat.last_runs import SAVE_WAIT_SECONDS
+from checks.beat.last_runs import SAVE_WAIT_SECONDS, LastRunSaver
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,34 @@ RECONCILE_SLICE_ROWS = 2000
 class ScheduleMirror:
     """The schedule half of SlotScheduler (checks/beat/scheduler.py), which holds the state
     these methods share."""
+
+    # That state, for the type checker (SlotScheduler.__init__ sets it), and what celery's
+    # untyped schedulers provide.
+    app: Any
+    Entry: Any
+    _initial_read: bool
+    _last_timestamp: datetime | None
+    _schedule: dict[str, Any]  # None, django-celery-beat's default, until first read
+    _heap: list[tuple[float, int, str]] | None
+    _due: dict[str, float]
+    _dirty: set[str]
+    _name_of_id: dict[int, str]
+    _intervals: dict[int, tuple[int, str]]
+    _order: Iterator[int]
+    _changed_up_to: datetime | None
+    _next_change_poll: float
+    _reconcile_after_id: float  # an id, compared with a slice's end (inf for the last)
+    _reconcile_ids: list[int]
+    _reconcile_new_ids: set[int]
+    _reconcile_hurry: bool
+    _next_reconcile_step: float
+    _saver: LastRunSaver
+
+    if TYPE_CHECKING:
+
+        def install_default_entries(self, data: dict[str, Any]) -> None: ...
+        def sync(self) -> None: ...
+        def _is_due_failed(self, entry: Any) -> tuple[bool, float]: ...
 
     @property
     def schedule(self):
@@ -110,7 +140,7 @@ class ScheduleMirror:
 
     def _put(self, entry) -> None:
         model_id = model_id_of(entry)
-        old_name = self._name_of_id.get(model_id)
+        old_name = self._name_of_id.get(model_id) if model_id is not None else None
         if old_name is not None and old_name != entry.name:
             self._remove(old_name)  # renamed
         current = self._schedule.get(entry.name)
@@ -135,8 +165,8 @@ class ScheduleMirror:
         entry = self._schedule.pop(name, None)
         self._due.pop(name, None)
         self._dirty.discard(name)
-        if entry is not None:
-            self._name_of_id.pop(model_id_of(entry), None)
+        if entry is not None and (model_id := model_id_of(entry)) is not None:
+            self._name_of_id.pop(model_id, None)
 
     def _due_of(self, entry) -> float:
         if isinstance(entry, IntervalEntry):
@@ -149,6 +179,7 @@ class ScheduleMirror:
 
     def _push(self, entry) -> None:
         due = self._due[entry.name] = self._due_of(entry)
+        assert self._heap is not None  # pushed to only once the heap is built
         heapq.heappush(self._heap, (due, next(self._order), entry.name))
 
     def _rebuild_heap(self) -> None:

@@ -1,6 +1,7 @@
 """The system's own health: database, broker, and per region its queue and its workers."""
 
 import time
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -30,7 +31,7 @@ def _database_ok() -> tuple[bool, str]:
         return False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
+def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict[str, dict[str, Any]]:
     alive_after = now - DEAD_AFTER_HEARTBEATS * settings.CELERY_WORKER_HEARTBEAT_SECONDS
     with client.pipeline(transaction=False) as pipe:
         for slug in slugs:
@@ -59,7 +60,7 @@ def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict:
     return report
 
 
-def outcome_report(client: redis.Redis) -> dict:
+def outcome_report(client: redis.Redis) -> dict[str, Any]:
     """Checks done and not yet written to PostgreSQL (growing: the database is away, or no
     writer runs), the writers seen lately, and whether outcomes wait with none."""
     waiting = spool.backlog(client)
@@ -72,10 +73,10 @@ def late_monitors_by_region() -> dict[str, int]:
     return dict(open_gaps.annotate(late=Count("id")).values_list("region__slug", "late"))
 
 
-def health_report() -> tuple[bool, dict]:
+def health_report() -> tuple[bool, dict[str, Any]]:
     """Return (healthy, report). Healthy means the database and the broker both answer."""
     database_ok, database_error = _database_ok()
-    report: dict = {"database": {"ok": database_ok}, "broker": {"ok": False}, "regions": {}}
+    report: dict[str, Any] = {"database": {"ok": database_ok}, "broker": {"ok": False}, "regions": {}}
     if database_error:
         report["database"]["error"] = database_error
 

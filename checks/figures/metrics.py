@@ -6,6 +6,7 @@ keeping counters of its own.
 """
 
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import redis
@@ -27,7 +28,7 @@ RECENT = timedelta(minutes=5)
 
 
 class UptimeCollector:
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         monitors = GaugeMetricFamily("uptime_monitors", "Monitors by status.", labels=["status"])
         by_status = dict(Monitor.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
         for status in Monitor.Status.values:
@@ -52,7 +53,7 @@ class UptimeCollector:
         yield from self._recent_checks(slugs)
         yield from self._broker(slugs)
 
-    def _recent_checks(self, slugs):
+    def _recent_checks(self, slugs: list[str]) -> Iterator[GaugeMetricFamily]:
         since = timezone.now() - RECENT
         rows = (
             Tick.objects.filter(scheduled_at__gte=since)
@@ -78,7 +79,7 @@ class UptimeCollector:
         yield checks
         yield lateness
 
-    def _broker(self, slugs):
+    def _broker(self, slugs: list[str]) -> Iterator[GaugeMetricFamily]:
         client = redis_client()
         try:
             regions = region_report(client, slugs, time.time())

@@ -8,9 +8,11 @@ by checks.figures.stats, pruned on their own retention (checks/outcomes/retentio
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -81,7 +83,7 @@ GROUP BY 1, 2, 3
 """  # noqa: S608
 
 
-def rebuild(since: datetime, using=None) -> dict:
+def rebuild(since: datetime, using: BaseDatabaseWrapper | None = None) -> dict[str, Any]:
     """Recompute every rollup from `since` (rounded down to a UTC day) on from the ticks.
 
     Only run it over days whose ticks are all still there (not pruned): the rows it
@@ -153,6 +155,7 @@ class Figures:
     def _nth_ms(self, n: int) -> float:
         """The n-th smallest time (from 0), placed evenly within its bucket's range."""
         low_ms, high_ms = self.response_time_min_ms, self.response_time_max_ms
+        assert low_ms is not None and high_ms is not None  # set along with any time counted
         if n == 0:
             return float(low_ms)
         if n == self.timed - 1:
@@ -198,6 +201,8 @@ def window_figures(monitor_id: int, window: str, now: datetime | None = None) ->
     model, _ = WINDOWS[window]
     now = now or timezone.now()
     period, series_type, period_type, step = _PERIODS[model]
+    first: date  # hours (datetimes), or days for the daily rollups
+    last: date
     first, last = window_start(window, now), hour_of(now)
     if model is DailyRollup:
         first, last = first.date(), day_of(now)
@@ -224,7 +229,7 @@ def window_figures(monitor_id: int, window: str, now: datetime | None = None) ->
         }
 
 
-def uptime_24h_annotation(now: datetime | None = None) -> dict:
+def uptime_24h_annotation(now: datetime | None = None) -> dict[str, Coalesce]:
     """Annotations giving each monitor's checks and up checks over the "24h" window: one
     small index scan of its hourly rollups per monitor shown, in the same query."""
     rows = HourlyRollup.objects.filter(monitor=OuterRef("pk"), hour__gte=window_start("24h", now))

@@ -6,12 +6,14 @@ Ticks checked in a maintenance window count in none of the figures, only in
 list follow the same rule.
 """
 
+from typing import Any
+
 from django.db.models import Aggregate, FloatField, Q, Sum
 from django.utils import timezone
 
 from checks.figures import rollups
 from checks.models import Gap
-from monitors.models import Region
+from monitors.models import Monitor, Region
 
 WINDOWS = tuple(rollups.WINDOWS)
 
@@ -23,11 +25,11 @@ class Percentile(Aggregate):
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
 
-    def __init__(self, expression, fraction: float, **extra):
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
         super().__init__(expression, fraction=float(fraction), **extra)
 
 
-def _present(figures: rollups.Figures) -> dict:
+def _present(figures: rollups.Figures) -> dict[str, Any]:
     avg, p95 = figures.avg_response_time_ms, figures.response_time_percentile_ms(0.95)
     return {
         "uptime_percent": rollups.uptime_percent(figures.checks, figures.up),
@@ -39,7 +41,7 @@ def _present(figures: rollups.Figures) -> dict:
     }
 
 
-def uptime_summary(monitor, window: str) -> dict:
+def uptime_summary(monitor: Monitor, window: str) -> dict[str, Any]:
     """Figures for the monitor's ticks whose slot falls in `window`.
 
     Response times count only successful checks: a timeout's duration says nothing
@@ -63,20 +65,20 @@ def uptime_summary(monitor, window: str) -> dict:
         .annotate(missed=Sum("slots_missed"))
         .values_list("region__slug", "missed")
     )
-    for slug, figures in presented.items():
-        figures["missed_slots"] = missed.get(slug, 0)
+    for slug, shown in presented.items():
+        shown["missed_slots"] = missed.get(slug, 0)
     summary = _present(overall)
     summary["missed_slots"] = sum(missed.values())
     return {"window": window, **summary, "regions": dict(sorted(presented.items()))}
 
 
-def uptime_24h_annotation() -> dict:
+def uptime_24h_annotation() -> dict[str, Any]:
     """Annotations giving each monitor's 24-hour check and up counts (`checks_24h`,
     `up_24h`: admin list, monitor API), maintenance ticks left out as in uptime_summary."""
     return rollups.uptime_24h_annotation(timezone.now())
 
 
-def uptime_24h_percent(monitor) -> float | None:
+def uptime_24h_percent(monitor: Any) -> float | None:  # a Monitor, annotated or not
     """A monitor's 24-hour uptime: from the annotations when the queryset has them, else
     one query."""
     if not hasattr(monitor, "checks_24h"):

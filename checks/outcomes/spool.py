@@ -115,7 +115,7 @@ def ensure_group(client: redis.Redis) -> None:
             raise
 
 
-def take(client: redis.Redis, consumer: str, count: int, block_ms: int) -> list[SpooledOutcome]:
+def take(client: redis.Redis, consumer: str, count: int, block_ms: int | None) -> list[SpooledOutcome]:
     """The consumer's own pending entries first (ones it failed to write, or claimed), else
     up to `count` new ones, waiting at most `block_ms` for some to arrive."""
     try:

@@ -129,7 +129,7 @@ def watch(now: datetime | None = None) -> dict:
                     detected_at=now,
                 )
             )
-        elif missed and gap.slots_missed != missed:
+        elif missed and gap is not None and gap.slots_missed != missed:
             recounts.append((gap.id, missed))
     # Gaps of monitors paused or moved out of a region since: nothing is expected there.
     closing += [Closing(gap.id, until=now, look_for_check=False) for gap in open_gaps.values()]
@@ -162,7 +162,10 @@ def _open_gaps() -> dict[tuple[int, int], OpenGap]:
     rows = Gap.objects.filter(ends_at__isnull=True).values_list(
         "monitor_id", "region_id", "id", "starts_at", "slots_missed"
     )
-    return {(monitor_id, region_id): OpenGap(*gap) for monitor_id, region_id, *gap in rows}
+    return {
+        (monitor_id, region_id): OpenGap(gap_id, starts_at, slots_missed)
+        for monitor_id, region_id, gap_id, starts_at, slots_missed in rows
+    }
 
 
 def _close(closing: list[Closing], now: datetime) -> None:

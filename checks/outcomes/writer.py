@@ -70,7 +70,7 @@ class OutcomeWriter:
         if len(readable) < len(entries):
             logger.error("dropping %s unreadable outcome(s)", len(entries) - len(readable))
         try:
-            self.record_outcomes([entry.slot for entry in readable])
+            self.record_outcomes([entry.slot for entry in readable if entry.slot is not None])  # all are: narrows
         except OUTAGE_ERRORS:
             raise
         except DatabaseError:
@@ -131,7 +131,7 @@ class OutcomeWriterStep(bootsteps.StartStopStep):
     def __init__(self, worker, without_outcome_writer: bool = False, **kwargs):
         super().__init__(worker, **kwargs)
         self.enabled = not without_outcome_writer
-        self.thread = None
+        self.thread: threading.Thread | None = None
         self.stopping = threading.Event()
 
     def start(self, worker):

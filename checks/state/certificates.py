@@ -62,7 +62,11 @@ def warn_of_expiry(monitor: Monitor, now: datetime) -> bool:
     """Tell the monitor's channels, once per certificate, that it expires soon. Call in the
     tick's transaction: the alerts are written with it and sent after it commits."""
     expires_at = monitor.tls_expires_at
-    if not certificate_warning_due(monitor, expires_at, now) or not mark_certificate_warned(monitor, expires_at):
+    if (
+        expires_at is None
+        or not certificate_warning_due(monitor, expires_at, now)
+        or not mark_certificate_warned(monitor, expires_at)
+    ):
         return False
     days_left = max(0, (expires_at - now).days)
     title = f"{monitor.name}: TLS certificate expires in {days_left} days"

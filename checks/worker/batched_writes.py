@@ -33,6 +33,7 @@ class BatchedWrites:
                     self._queue = SimpleQueue()
                     threading.Thread(target=self._run, args=(self._queue,), name=self._name, daemon=True).start()
                     self._pid = os.getpid()
+        assert self._queue is not None  # made above, for this process
         self._queue.put((item, written))
 
     def _run(self, queue: SimpleQueue) -> None:

@@ -14,6 +14,7 @@ delivery tag) is left alone.
 
 import json
 import logging
+from typing import cast
 
 import redis
 from celery.signals import task_postrun, task_received, task_revoked
@@ -100,7 +101,8 @@ def reclaim_worker(redis_client: redis.Redis, qos, worker: str) -> int:
     """Return the messages `worker` had taken, and still holds, to the front of their
     queues; how many moved."""
     key = INFLIGHT_KEY.format(worker=worker)
-    restored = sum(_restore_if_held(redis_client, qos, tag.decode(), worker) for tag in redis_client.hvals(key))
+    tags = cast(list[bytes], redis_client.hvals(key))  # the client does not decode responses
+    restored = sum(_restore_if_held(redis_client, qos, tag.decode(), worker) for tag in tags)
     redis_client.delete(key)
     if restored:
         logger.warning("returned %s checks taken by %s, which is gone, to their queues", restored, worker)
@@ -135,7 +137,7 @@ def _restore_if_held(redis_client: redis.Redis, qos, tag: str, worker: str) -> b
 def reclaim_dead_workers(redis_client: redis.Redis, qos, me: str) -> int:
     """Reclaim from every worker that has notes and no alive key (dead, or never back)."""
     restored = 0
-    for name in redis_client.smembers(NOTING_WORKERS_KEY):
+    for name in cast(set[bytes], redis_client.smembers(NOTING_WORKERS_KEY)):  # not decoded: bytes
         worker = name.decode()
         if worker != me and not redis_client.exists(ALIVE_KEY.format(worker=worker)):
             restored += reclaim_worker(redis_client, qos, worker)

@@ -41,6 +41,7 @@ class _CheckThreads:
                 if self._pid != os.getpid():
                     self._pool = ThreadPoolExecutor(settings.CELERY_WORKER_CONCURRENCY, thread_name_prefix="check")
                     self._pid = os.getpid()
+        assert self._pool is not None  # made above, for this process
         return self._pool
 
 

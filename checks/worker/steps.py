@@ -26,7 +26,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
     def __init__(self, worker, **kwargs):
         super().__init__(worker, **kwargs)
         self.tref = None
-        self.client = None
+        self.client: redis.Redis | None = None
 
     def start(self, worker):
         from django.conf import settings
@@ -61,6 +61,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
         return self.connection.default_channel.qos
 
     def _stay_alive(self, hostname: str) -> None:
+        assert self.client is not None  # started by stop(), after start()
         while True:
             with contextlib.suppress(redis.RedisError):
                 reclaim.mark_alive(self.client, hostname, self.interval)
@@ -68,6 +69,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
 
     def beat(self, worker):
         try:
+            assert self.client is not None  # set by start()
             now = time.time()
             with self.client.pipeline(transaction=False) as pipe:
                 for queue in consumed_queues(worker):
@@ -91,7 +93,7 @@ class MonitorCacheStep(bootsteps.StartStopStep):
     @staticmethod
     def _warm(queues: list[str]) -> None:
         # Imported here: the step is installed before Django's models can be.
-        from django.db import DatabaseError
+        from django.db import DatabaseError, connection
 
         from checks.worker.monitor_cache import monitor_cache
 
@@ -100,6 +102,9 @@ class MonitorCacheStep(bootsteps.StartStopStep):
         except DatabaseError as exc:
             logger.warning("monitor settings not read at start (read at the first check): %s", exc)
             return
+        finally:
+            # This thread ends here; its connection would stay open, idle, for the worker's life.
+            connection.close()
         # What is alive now (the modules, and the monitors just read) lives as long as the
         # worker: keep the collector from walking it on every full collection, each a
         # pause for every check thread that grows with the monitors held

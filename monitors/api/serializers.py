@@ -1,4 +1,7 @@
+from typing import cast
+
 from django.conf import settings
+from django.db.models import Field
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
@@ -116,7 +119,10 @@ class MonitorSerializer(serializers.ModelSerializer):
         # monitor: for a PATCH, the stored values fill in what the request leaves out.
         current = self.instance
         values = {
-            name: attrs.get(name, getattr(current, name) if current else Monitor._meta.get_field(name).get_default())
+            # These names are fields, not relations: the cast lets get_default through.
+            name: attrs.get(
+                name, getattr(current, name) if current else cast(Field, Monitor._meta.get_field(name)).get_default()
+            )
             for name in RULE_FIELDS
         }
         regions = attrs.get("regions", list(current.regions.all()) if current else [])

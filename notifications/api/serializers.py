@@ -1,11 +1,17 @@
+from typing import cast
+
+from django.db.models import Field
 from rest_framework import serializers
 
+from monitors.models import Monitor
 from notifications.models import Channel, Delivery, DeliveryAttempt
 from notifications.validation import channel_errors
 
 
 class ChannelSerializer(serializers.ModelSerializer):
-    monitors = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    monitors: serializers.PrimaryKeyRelatedField[Monitor] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = Channel
@@ -29,7 +35,10 @@ class ChannelSerializer(serializers.ModelSerializer):
         # checked against the kind it will be used with.
         current = self.instance
         values = {
-            name: attrs.get(name, getattr(current, name) if current else Channel._meta.get_field(name).get_default())
+            # These names are fields, not relations: the cast lets get_default through.
+            name: attrs.get(
+                name, getattr(current, name) if current else cast(Field, Channel._meta.get_field(name)).get_default()
+            )
             for name in ("kind", "url", "email", "reminder_minutes")
         }
         errors = channel_errors(values)
