@@ -161,7 +161,7 @@ def test_check_now_on_a_paused_monitor_is_refused(alice_client, alice, broker):
     assert queued_checks(broker, "india") == []
 
 
-@pytest.mark.parametrize("format", ["json", "multipart"])
+@pytest.mark.parametrize("format", ["json"])  # the API reads no multipart (415)
 def test_a_region_slug_with_a_nul_character_is_a_400_not_a_500(alice_client, format):
     body = {"name": "n", "url": "https://a.example/", "interval_seconds": 60, "regions": ["in\x00dia"]}
     response = alice_client.post("/api/monitors/", body, format=format)

@@ -195,6 +195,10 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only (a form or multipart body is a 415), nested at most 32 levels and
+    # valid Unicode throughout; the OpenAPI document lists application/json alone.
+    "DEFAULT_PARSER_CLASSES": ["uptime.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DATETIME_FORMAT": "iso-8601",
@@ -230,6 +234,10 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
+    # Tokens are read through accounts/tokens.py, which refuses claims of a kind we never
+    # issue (a user id that is no number, an expiry past year 9999) with a 401, not a 500.
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.TokenRefreshSerializer",
 }
 
 # --- Monitors and checks ---------------------------------------------------------------
@@ -362,6 +370,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("WATCHDOG_INTERVAL_SECONDS", 30),
         # A run that waited a whole period is stale; the next one is coming.
         "options": {"queue": HOUSEKEEPING_QUEUE, "expire_seconds": env_int("WATCHDOG_INTERVAL_SECONDS", 30)},
+    },
+    # A window's start moves its monitors to maintenance within this period (checks/state/maintenance.py).
+    "enter-maintenance": {
+        "task": "checks.enter_maintenance",
+        "schedule": 30.0,
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expire_seconds": 30},
     },
     "prune-old-ticks": {
         "task": "checks.prune_ticks",

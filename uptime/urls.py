@@ -16,6 +16,7 @@ from checks.api.views import (
 )
 from monitors.api.views import MaintenanceWindowViewSet, MonitorViewSet, RegionViewSet
 from notifications.api.views import ChannelViewSet
+from uptime.home import home
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -25,6 +26,7 @@ router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maint
 router.register("channels", ChannelViewSet, basename="channel")
 
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.api.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
@@ -53,3 +55,25 @@ def not_found(request, exception):
 
 
 handler404 = not_found
+
+
+def server_error(request):
+    # With DEBUG off, an unexpected exception under /api/ answers JSON as every other error
+    # of the API does. Neither answer says what failed: the traceback goes to the log only.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)
+
+
+handler500 = server_error
+
+
+def bad_request(request, exception):
+    # Requests Django refuses before any view (a Host not in ALLOWED_HOSTS, too many fields)
+    # answer an API client in JSON too.
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+handler400 = bad_request

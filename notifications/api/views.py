@@ -4,11 +4,12 @@ from rest_framework.response import Response
 
 from notifications import services
 from notifications.models import Channel, Delivery
+from uptime.api_views import CreatedLocationMixin
 
 from .serializers import ChannelSerializer, DeliverySerializer
 
 
-class ChannelViewSet(viewsets.ModelViewSet):
+class ChannelViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = ChannelSerializer
     # Only the test message is rate limited: it makes us post or mail on demand.
     throttle_scope = None
