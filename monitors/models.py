@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, FloatField, Func, Q, Value
-from django.db.models.functions import Mod
+from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
+from django.db.models.functions import Lower, Mod
 
 
 class Region(models.Model):
@@ -22,10 +22,57 @@ class Region(models.Model):
         return self.name
 
 
+# The orders a monitor list can be given in, each also reversed with a leading "-".
+MONITOR_ORDERINGS = ("id", "name", "status", "created_at", "last_checked_at")
+# `status` orders worst first.
+STATUS_SEVERITY = ("down", "degraded", "pending", "maintenance", "paused", "up")
+
+
 class MonitorQuerySet(models.QuerySet):
     def owned_by(self, user) -> "MonitorQuerySet":
         # Every API read goes through here: another user's monitor simply does not exist.
         return self.filter(owner=user) if user.is_authenticated else self.none()
+
+    def listed(
+        self,
+        *,
+        status: str | None = None,
+        region: Region | None = None,
+        kind: str | None = None,
+        is_active: bool | None = None,
+        search: str = "",
+        ordering: str = "id",
+    ) -> "MonitorQuerySet":
+        """The monitors a list shows: those matching every filter given (`search`: in the
+        name or URL, ignoring case), in the `ordering` named (MONITOR_ORDERINGS), ties by id.
+
+        No index of its own: a list is one owner's monitors (the owner index), few enough
+        to scan for a search."""
+        monitors = self
+        if status is not None:
+            monitors = monitors.filter(status=status)
+        if region is not None:
+            # One row per monitor: a monitor has a region at most once.
+            monitors = monitors.filter(regions=region)
+        if kind is not None:
+            monitors = monitors.filter(kind=kind)
+        if is_active is not None:
+            monitors = monitors.filter(is_active=is_active)
+        if search:
+            monitors = monitors.filter(Q(name__icontains=search) | Q(url__icontains=search))
+        descending, name = ordering.startswith("-"), ordering.lstrip("-")
+        if name not in MONITOR_ORDERINGS:
+            raise ValueError(f"{ordering} is not a monitor list ordering")
+        expression = {
+            "name": Lower("name"),
+            "status": Case(
+                *(When(status=value, then=Value(rank)) for rank, value in enumerate(STATUS_SEVERITY)),
+                default=Value(len(STATUS_SEVERITY)),
+                output_field=IntegerField(),
+            ),
+        }.get(name, F(name))
+        order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        return monitors.order_by(order, "-id" if descending else "id")
 
 
 class Monitor(models.Model):
@@ -92,6 +139,9 @@ class Monitor(models.Model):
         help_text="Regions that must see the site down for it to be down; empty means a majority.",
     )
     is_active = models.BooleanField(default=True)
+    # Paused because its owner's account was deactivated: resumed when it is reactivated
+    # (monitors/owners.py), unlike the monitors the owner had paused themselves.
+    paused_with_owner = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
@@ -120,9 +170,11 @@ class Monitor(models.Model):
         # The admin's forms reach the same rules as the API through this one function.
         from django.core.exceptions import ValidationError
 
-        from .validation import RULE_FIELDS, monitor_errors
+        from .validation import RULE_FIELDS, monitor_errors, stored_values
 
-        errors = monitor_errors({name: getattr(self, name) for name in RULE_FIELDS})
+        # An edit is judged on what it changes (see monitor_errors): the admin can still
+        # pause a monitor whose stored URL is refused now.
+        errors = monitor_errors({name: getattr(self, name) for name in RULE_FIELDS}, stored_values(self.pk))
         if errors:
             raise ValidationError(errors)
 

@@ -12,7 +12,7 @@ from probe.target import parse_status_ranges
 from probe.urls import url_error as probe_url_error
 
 from .models import Monitor
-from .request_validation import HTTP_ONLY_FIELDS, http_request_errors
+from .request_validation import HTTP_ONLY_FIELDS, MAX_TLS_EXPIRY_WARNING_DAYS, http_request_errors
 
 MAX_INTERVAL_SECONDS = 24 * 60 * 60
 MAX_TIMEOUT_SECONDS = 60
@@ -41,35 +41,87 @@ def check_budget_seconds(timeout_seconds: int, retries: int, retry_interval_seco
     return (retries + 1) * timeout_seconds + retries * retry_interval_seconds
 
 
-def monitor_errors(values: dict) -> dict[str, str]:
+def range_rules() -> dict[str, tuple[int, int]]:
+    """The range each numeric setting must lie in (quorum's, 1 to the number of regions, is
+    checked apart). The API and the OpenAPI document take them from here, not from the
+    database columns."""
+    return {
+        "interval_seconds": (settings.MONITOR_MIN_INTERVAL_SECONDS, MAX_INTERVAL_SECONDS),
+        "timeout_seconds": (1, MAX_TIMEOUT_SECONDS),
+        "retries": (0, MAX_RETRIES),
+        "retry_interval_seconds": (1, MAX_RETRY_INTERVAL_SECONDS),
+        "tls_expiry_warning_days": (0, MAX_TLS_EXPIRY_WARNING_DAYS),
+    }
+
+
+RANGE_MESSAGES = {
+    "interval_seconds": "Interval must be a whole number of seconds from {minimum} to {maximum}.",
+    "timeout_seconds": "Timeout must be a whole number of seconds from {minimum} to {maximum}.",
+    "retries": "Retries must be a whole number from {minimum} to {maximum}.",
+    "retry_interval_seconds": "Retry interval must be a whole number of seconds from {minimum} to {maximum}.",
+    # The words of request_validation's rule, which checks this range.
+    "tls_expiry_warning_days": "Give {minimum} (no warning) to {maximum} days.",
+}
+
+
+def number_messages(region_count: int | None = None) -> dict[str, str]:
+    """The one message of each numeric setting, for a value out of its range and for one
+    that is not a whole number alike."""
+    messages = {
+        name: RANGE_MESSAGES[name].format(minimum=minimum, maximum=maximum)
+        for name, (minimum, maximum) in range_rules().items()
+    }
+    regions = "the number of regions" + (f" ({region_count})" if region_count is not None else "")
+    messages["quorum"] = f"Quorum must be a whole number from 1 to {regions}, or empty."
+    return messages
+
+
+def stored_values(monitor_id: int | None) -> dict | None:
+    """A stored monitor's settings as monitor_errors reads them (None for a new monitor)."""
+    if monitor_id is None:
+        return None
+    return Monitor.objects.filter(pk=monitor_id).values(*RULE_FIELDS).first()
+
+
+def monitor_errors(values: dict, stored: dict | None = None) -> dict[str, str]:
     """Return {field: message} for every rule the given (complete) settings break.
 
-    `quorum` is checked against `region_count` when both are given.
+    `quorum` is checked against `region_count` when both are given. For an edit, `stored`
+    holds the monitor's stored settings: the rules that depend on the deployment rather than
+    on the monitor (private targets and DNS, MONITOR_MIN_INTERVAL_SECONDS, CHECK_MAX_SECONDS)
+    judge only what the edit changes. A value they would refuse today was accepted when it
+    was entered; refusing every edit for it would leave the monitor impossible even to pause.
     """
+
+    def changed(*names: str) -> bool:
+        return stored is None or any(values[name] != stored[name] for name in names)
+
     errors: dict[str, str] = {}
-    if (message := url_error(values["url"] or "", values["kind"])) is not None:
+    messages = number_messages(values.get("region_count"))
+    if changed("url", "kind") and (message := url_error(values["url"] or "", values["kind"])) is not None:
         errors["url"] = message
 
     interval = values["interval_seconds"]
     minimum = settings.MONITOR_MIN_INTERVAL_SECONDS
-    if not minimum <= interval <= MAX_INTERVAL_SECONDS:
-        errors["interval_seconds"] = f"Interval must be between {minimum} and {MAX_INTERVAL_SECONDS} seconds."
+    if changed("interval_seconds") and not minimum <= interval <= MAX_INTERVAL_SECONDS:
+        errors["interval_seconds"] = messages["interval_seconds"]
 
     timeout = values["timeout_seconds"]
     if not 1 <= timeout <= MAX_TIMEOUT_SECONDS:
-        errors["timeout_seconds"] = f"Timeout must be between 1 and {MAX_TIMEOUT_SECONDS} seconds."
+        errors["timeout_seconds"] = messages["timeout_seconds"]
     elif timeout >= interval:
         errors["timeout_seconds"] = "Timeout must be shorter than the interval."
 
     retries = values["retries"]
     if not 0 <= retries <= MAX_RETRIES:
-        errors["retries"] = f"Retries must be between 0 and {MAX_RETRIES}."
+        errors["retries"] = messages["retries"]
 
     retry_interval = values["retry_interval_seconds"]
     if not 1 <= retry_interval <= MAX_RETRY_INTERVAL_SECONDS:
-        errors["retry_interval_seconds"] = f"Retry interval must be between 1 and {MAX_RETRY_INTERVAL_SECONDS} seconds."
+        errors["retry_interval_seconds"] = messages["retry_interval_seconds"]
 
-    if not errors.keys() & {"timeout_seconds", "retries", "retry_interval_seconds"}:
+    budget_fields = ("timeout_seconds", "retries", "retry_interval_seconds")
+    if not errors.keys() & set(budget_fields) and changed(*budget_fields):
         budget = check_budget_seconds(timeout, retries, retry_interval)
         if budget > settings.CHECK_MAX_SECONDS:
             errors["retries"] = (
@@ -79,7 +131,7 @@ def monitor_errors(values: dict) -> dict[str, str]:
 
     quorum, region_count = values.get("quorum"), values.get("region_count")
     if quorum is not None and region_count is not None and not 1 <= quorum <= region_count:
-        errors["quorum"] = f"Quorum must be between 1 and the number of regions ({region_count}), or empty."
+        errors["quorum"] = messages["quorum"]
 
     try:
         parse_status_ranges(values["expected_status"] or "")

@@ -58,9 +58,10 @@ class Channel(models.Model):
 
         from .validation import channel_errors
 
-        errors = channel_errors(
-            {"kind": self.kind, "url": self.url, "email": self.email, "reminder_minutes": self.reminder_minutes}
-        )
+        fields = ("kind", "url", "email", "reminder_minutes")
+        # An edit is judged on what it changes: a stored URL refused now can still be kept.
+        stored = type(self).objects.filter(pk=self.pk).values(*fields).first() if self.pk else None
+        errors = channel_errors({name: getattr(self, name) for name in fields}, stored)
         if errors:
             raise ValidationError(errors)
 

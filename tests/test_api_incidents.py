@@ -52,6 +52,8 @@ def test_incident_list_is_the_users_newest_first_with_its_figures(alice_client, 
     latest, earlier = rows
     assert latest["monitor"] == shop.pk and latest["monitor_name"] == "shop"
     assert latest["is_open"] is True and latest["resolved_at"] is None
+    # Open: no resolution yet, null as in the alerts' payload (it was "" here).
+    assert latest["resolution"] is None
     assert latest["first_error"] == "unexpected status 502"
     assert latest["duration_seconds"] == pytest.approx(600, abs=30)
     assert earlier["is_open"] is False

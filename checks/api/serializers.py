@@ -6,6 +6,7 @@ from checks.figures.stats import WINDOWS
 from checks.models import Gap, Incident, StatusChange, Tick
 from monitors.api.serializers import OwnedMonitorField, RegionSlugField
 from monitors.models import Region
+from uptime.query_parameters import QueryParameters
 
 
 class TickSerializer(serializers.ModelSerializer):
@@ -28,7 +29,7 @@ class TickSerializer(serializers.ModelSerializer):
         ]
 
 
-class TimeRangeSerializer(serializers.Serializer):
+class TimeRangeSerializer(QueryParameters):
     """`since` and `until` query parameters (ISO 8601), in order."""
 
     since = serializers.DateTimeField(required=False)
@@ -53,6 +54,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     monitor_name = serializers.CharField(source="monitor.name", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
     duration_seconds = serializers.SerializerMethodField()
+    # What ended it ("up", "degraded", "paused", "maintenance"); null while open, as in alerts.
+    resolution = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -69,6 +72,9 @@ class IncidentSerializer(serializers.ModelSerializer):
             "resolution",
         ]
         read_only_fields = fields
+
+    def get_resolution(self, incident: Incident) -> str | None:
+        return incident.resolution or None
 
     def get_duration_seconds(self, incident: Incident) -> float:
         """Whole duration once resolved; so far, while open."""
@@ -90,7 +96,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UptimeQuerySerializer(serializers.Serializer):
+class UptimeQuerySerializer(QueryParameters):
     window = serializers.ChoiceField(choices=sorted(WINDOWS), default="24h")
 
 

@@ -3,14 +3,28 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from checks.figures.stats import uptime_24h_annotation
 from monitors import services
 from monitors.models import MaintenanceWindow, Monitor, Region
+from uptime.api_views import CreatedLocationMixin
 from uptime.openapi import error
 
-from .serializers import MaintenanceWindowSerializer, MonitorSerializer, RegionSerializer
+from .serializers import (
+    MAX_PAGE_SIZE,
+    MaintenanceWindowSerializer,
+    MonitorFilterSerializer,
+    MonitorSerializer,
+    RegionSerializer,
+)
+
+
+class MonitorPagination(PageNumberPagination):
+    # MonitorFilterSerializer has refused a bad page_size (400) before the page is cut.
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
 
 
 class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -24,18 +38,27 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={201: MonitorSerializer, 403: error("The user owns MONITOR_QUOTA_PER_USER monitors already.")}
     )
 )
-class MonitorViewSet(viewsets.ModelViewSet):
+class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = MonitorSerializer
+    pagination_class = MonitorPagination
     # Only "check now" is rate limited (it makes requests to someone's site on demand).
     throttle_scope = None
 
     def get_queryset(self):
         windows = MaintenanceWindow.objects.not_over(timezone.now())
-        return (
-            Monitor.objects.owned_by(self.request.user)
-            .prefetch_related("regions", "channels", Prefetch("maintenance_windows", queryset=windows))
-            .annotate(**uptime_24h_annotation())
-        )
+        monitors = Monitor.objects.owned_by(self.request.user)
+        if self.action == "list":
+            query = MonitorFilterSerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            monitors = monitors.listed(**query.filters())
+        return monitors.prefetch_related(
+            "regions", "channels", Prefetch("maintenance_windows", queryset=windows)
+        ).annotate(**uptime_24h_annotation())
+
+    @extend_schema(parameters=[MonitorFilterSerializer])
+    def list(self, request, *args, **kwargs):
+        """Your monitors, filtered, searched and ordered by the query parameters."""
+        return super().list(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         services.delete_monitor(instance)
@@ -57,7 +80,7 @@ class MonitorViewSet(viewsets.ModelViewSet):
         return Response({"queued": regions}, status=status.HTTP_202_ACCEPTED)
 
 
-class MaintenanceWindowViewSet(viewsets.ModelViewSet):
+class MaintenanceWindowViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = MaintenanceWindowSerializer
 
     def get_queryset(self):
