@@ -9,6 +9,7 @@ from django.utils import timezone
 from redis import RedisError
 
 from checks.outcomes import retention, watchdog
+from checks.state import maintenance
 from checks.worker.run_checks import run_slot, run_slots
 from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
 
@@ -66,3 +67,9 @@ def prune_ticks() -> int:
 def watch_for_gaps() -> dict:
     """Record the slots no check covered, and flag the monitors whose checks are late."""
     return watchdog.watch()
+
+
+@shared_task(name="checks.enter_maintenance", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)
+def enter_maintenance() -> int:
+    """Move the monitors whose maintenance window has begun to maintenance."""
+    return maintenance.enter_maintenance(timezone.now())

@@ -60,6 +60,8 @@ def save_monitor(
         monitor.checking_since = stored.checking_since
         if monitor.is_active != was_active:
             set_active(monitor, monitor.is_active)
+        if monitor.is_active:
+            monitor.paused_with_owner = False  # resumed, by whoever: no longer the owner's pause
         regions_changed = regions is not None and {r.pk for r in regions} != set(
             stored.regions.values_list("pk", flat=True)
         )
@@ -68,7 +70,9 @@ def save_monitor(
             monitor.checking_since = timezone.now()
     # Only what people edit, and the status decided here: the rest (last check) belongs to
     # the workers, which may have moved on since this instance was read.
-    monitor.save(update_fields=None if is_new else [*EDITABLE_FIELDS, *STATUS_FIELDS, "updated_at"])
+    monitor.save(
+        update_fields=None if is_new else [*EDITABLE_FIELDS, *STATUS_FIELDS, "paused_with_owner", "updated_at"]
+    )
     if regions is not None:
         monitor.regions.set(regions)
     if channels is None and is_new:

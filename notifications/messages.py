@@ -19,8 +19,9 @@ def monitor_link(monitor: Monitor) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    """3725 -> "1 h 2 min"; 200 -> "3 min 20 s"; 45 -> "45 s"."""
-    seconds = int(seconds)
+    """3725 -> "1 h 2 min"; 200 -> "3 min 20 s"; 45 -> "45 s". Rounded as the payloads'
+    `duration_seconds` is, so a message never says 29 s where its data says 30."""
+    seconds = round(seconds)
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
@@ -50,6 +51,7 @@ def incident_payload(incident: Incident, event: str, now: datetime) -> dict:
             "up": "is up again",
             "degraded": "is no longer down (some regions still fail)",
             "paused": "was paused while down",
+            "maintenance": "went into a maintenance window while down",
         }.get(incident.resolution, f"is {incident.resolution}")
         title = f"{monitor.name} {outcome}"
         lead = f"{monitor.name} ({monitor.url}) {outcome} after {human_duration(duration)} down."

@@ -491,3 +491,31 @@ def test_admin_tick_list_shows_and_filters_the_maintenance_flag(alice, admin_cli
     changelist = reverse("admin:checks_tick_changelist")
     assert admin_client.get(changelist, {"in_maintenance__exact": "1"}).context["cl"].result_count == 1
     assert admin_client.get(changelist).context["cl"].result_count == 2
+
+
+# --- a window that begins ---------------------------------------------------------------
+
+
+def test_a_window_that_begins_moves_a_down_monitor_to_maintenance_without_waiting_for_a_check(alice, target, slot):
+    """An hourly monitor down when its window begins: its status, and its open incident,
+    must not wait an hour for the next check."""
+    from checks.tasks import enter_maintenance
+
+    down = make_monitor(alice, target.url("/status/500"), interval_seconds=3600)
+    assert check(down, slot) == "down"
+    outside = make_monitor(alice, target.url("/status/500"), interval_seconds=3600)
+    assert check(outside, slot) == "down"
+    paused = make_monitor(alice, target.url("/ok"), is_active=False)
+    now = datetime.now(UTC)
+    window(alice, [down, paused], now - MINUTE, now + 30 * MINUTE)
+
+    assert enter_maintenance.apply().get() == 1
+    down.refresh_from_db()
+    assert down.status == "maintenance"
+    incident = Incident.objects.get(monitor=down)
+    assert (incident.resolution, incident.is_open) == ("maintenance", False)
+    assert flips(down)[-1] == ("down", "maintenance")
+    assert Monitor.objects.get(pk=outside.pk).status == "down"
+    assert Monitor.objects.get(pk=paused.pk).status == "paused"
+    # Nothing more to move on the next run.
+    assert enter_maintenance.apply().get() == 0

@@ -673,3 +673,21 @@ def test_a_worker_on_the_notifications_queue_delivers_an_alert_after_the_commit(
     (request,) = receiver.at("/hook")
     assert verified_json(request, channel.secret)["context"] == {"days_left": 3}, log
     assert Delivery.objects.get(pk=delivery.pk).attempts_log.get().status_code == 200
+
+
+def test_an_alerts_words_and_its_data_give_the_same_duration(alice, target, slot):
+    """An outage of 29.6 s: "after 29 s down" beside duration_seconds 30 read as two answers."""
+    from notifications.messages import INCIDENT_RESOLVED, incident_payload
+
+    monitor = make_monitor(alice, target.url("/ok"), name="shop")
+    incident = Incident.objects.create(
+        monitor=monitor,
+        started_at=slot,
+        resolved_at=slot + timedelta(seconds=29.6),
+        resolution="up",
+        first_error="unexpected status 500",
+        regions=["india"],
+    )
+    payload = incident_payload(incident, INCIDENT_RESOLVED, slot + timedelta(minutes=1))
+    assert payload["incident"]["duration_seconds"] == 30
+    assert "after 30 s down" in payload["text"]

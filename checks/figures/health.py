@@ -1,5 +1,6 @@
 """The system's own health: database, broker, and per region its queue and its workers."""
 
+import logging
 import time
 from typing import Any
 
@@ -15,6 +16,8 @@ from checks.worker.liveness import DEAD_AFTER_HEARTBEATS, heartbeat_key
 from monitors.models import Region
 from uptime.redis_clients import redis_client
 
+logger = logging.getLogger(__name__)
+
 # An outcome writer not seen reading the spool for this long is counted as gone (a running
 # one reads at least every second; a long batch or a database outage is well within this).
 WRITER_SEEN_WITHIN_SECONDS = 30
@@ -28,7 +31,7 @@ def _database_ok() -> tuple[bool, str]:
             cursor.execute("SELECT 1")
         return True, ""
     except DatabaseError as exc:
-        return False, str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return False, _unreachable("database", exc)
 
 
 def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict[str, dict[str, Any]]:
@@ -73,6 +76,13 @@ def late_monitors_by_region() -> dict[str, int]:
     return dict(open_gaps.annotate(late=Count("id")).values_list("region__slug", "late"))
 
 
+def _unreachable(service: str, exc: Exception) -> str:
+    """What the report says of a failure: its kind only. The report needs no token, and the
+    error's own text names hosts, ports and users; that goes to the log for the operator."""
+    logger.warning("health: the %s does not answer: %s", service, exc)
+    return f"{type(exc).__name__} (details in the web process's log)"
+
+
 def health_report() -> tuple[bool, dict[str, Any]]:
     """Return (healthy, report). Healthy means the database and the broker both answer."""
     database_ok, database_error = _database_ok()
@@ -91,7 +101,7 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         for slug, late in late_monitors_by_region().items():
             report["regions"][slug]["late_monitors"] = late
     except redis.RedisError as exc:
-        report["broker"]["error"] = str(exc)
+        report["broker"]["error"] = _unreachable("broker", exc)
     finally:
         client.close()
 

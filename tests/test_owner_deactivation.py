@@ -1,0 +1,44 @@
+"""A deactivated account's monitors stop: no checks, no alerts, no incident left open. On
+reactivation exactly the monitors that were running come back."""
+
+from django_celery_beat.models import PeriodicTask
+
+from checks.models import Incident
+from checks.state.transitions import change_status
+from monitors.models import Monitor
+from monitors.services import pause_monitor
+from tests.factories import make_monitor
+
+
+def scheduled(monitor) -> bool:
+    return PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} ", enabled=True).exists()
+
+
+def test_deactivating_an_account_pauses_its_monitors_and_reactivating_resumes_them(alice, bob, target, slot):
+    running = make_monitor(alice, target.url("/ok"), name="running")
+    down = make_monitor(alice, target.url("/status/500"), name="down")
+    change_status(down, "down", slot, "unexpected status 500", ["india"])
+    down.save()
+    own_pause = pause_monitor(make_monitor(alice, target.url("/ok"), name="paused by alice"))
+    bobs = make_monitor(bob, target.url("/ok"), name="bob's")
+
+    alice.is_active = False
+    alice.save()
+
+    for monitor in (running, down, own_pause):
+        monitor.refresh_from_db()
+        assert (monitor.is_active, monitor.status, scheduled(monitor)) == (False, "paused", False), monitor.name
+    assert Incident.objects.get(monitor=down).resolution == "paused"
+    assert Monitor.objects.get(pk=bobs.pk).is_active and scheduled(bobs)
+
+    alice.is_active = True
+    alice.save()
+
+    for monitor in (running, down):
+        monitor.refresh_from_db()
+        assert (monitor.is_active, monitor.status, scheduled(monitor)) == (True, "pending", True), monitor.name
+    own_pause.refresh_from_db()
+    assert (own_pause.is_active, scheduled(own_pause)) == (False, False)
+    # Saving the account again without a change moves nothing.
+    alice.save()
+    assert Monitor.objects.filter(owner=alice, is_active=True).count() == 2
