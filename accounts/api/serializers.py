@@ -34,3 +34,12 @@ class RegistrationSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         return UserSerializer(instance).data
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    """The current password and the new one; accounts.services.change_password judges them."""
+
+    # Whitespace is trimmed as registration and the token endpoint trim it, so the new
+    # password is the one a later sign-in sends.
+    old_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    new_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})

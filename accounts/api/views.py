@@ -1,23 +1,33 @@
+from typing import cast
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.models import User
+from accounts.services import change_password
+from accounts.tokens import RefreshToken
+from uptime.api_views import CreatedLocationMixin
 from uptime.openapi import error
 
-from .serializers import RegistrationSerializer, UserSerializer
+from .serializers import PasswordChangeSerializer, RegistrationSerializer, UserSerializer
 
 
 @extend_schema(responses={201: UserSerializer})
-class RegisterView(generics.CreateAPIView):
+class RegisterView(CreatedLocationMixin, generics.CreateAPIView):
     serializer_class = RegistrationSerializer
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
     throttle_scope = "auth"
+
+    def created_location(self, instance):
+        return reverse("me")  # where the new user reads their account, once they have a token
 
 
 # Password guessing and token minting are rate limited per client address.
@@ -60,3 +70,23 @@ class LogoutView(APIView):
         except TokenError:
             return Response({"refresh": ["Token is invalid or expired."]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """Change one's own password: the current one and a new one that passes the password
+    rules. The user's refresh tokens are blacklisted (sign in again with the new password)."""
+
+    # Guessing the current password with a stolen access token is rate limited as the
+    # token endpoint is (per user here).
+    throttle_scope = "auth"
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = cast(User, request.user)  # IsAuthenticated: never AnonymousUser here
+        try:
+            change_password(user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response(status=status.HTTP_204_NO_CONTENT)
