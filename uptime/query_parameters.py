@@ -9,7 +9,8 @@ from rest_framework import serializers
 class QueryParameters(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "getlist"):
-            repeated = {name: [f"Give {name} once."] for name in self.fields.keys() if len(data.getlist(name)) > 1}
+            given = [name for name, _ in self.fields.items() if len(data.getlist(name)) > 1]
+            repeated = {name: [f"Give {name} once."] for name in given}
             if repeated:
                 raise serializers.ValidationError(repeated)
         return super().to_internal_value(data)
