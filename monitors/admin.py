@@ -1,8 +1,10 @@
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F, Q
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection
+from django.db.models import F, Field, Q
 from django.db.models.functions import NullIf
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from checks.figures.stats import uptime_24h_annotation
 from . import maintenance, services
 from .models import MaintenanceWindow, Monitor, Region
 from .request_validation import HTTP_ONLY_FIELDS
+from .validation import number_messages
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -51,6 +54,18 @@ class MonitorForm(forms.ModelForm):
     )
 
     # No Meta: the admin builds the form for Monitor from its fieldsets.
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A number the column cannot hold fails here, before Monitor.clean sees it: it gets
+        # the rule's message, as in the API, not the column's limit (2147483647, 0). Values
+        # the column holds are judged by the rule itself, in Monitor.clean.
+        for name, message in number_messages().items():
+            if field := self.fields.get(name):
+                field.error_messages["invalid"] = message
+                column = cast(Field, Monitor._meta.get_field(name))
+                low, high = connection.ops.integer_field_range(column.get_internal_type())
+                field.validators = [MinValueValidator(low, message), MaxValueValidator(high, message)]
 
     def clean_request_headers(self):
         return self.cleaned_data["request_headers"] or {}

@@ -9,6 +9,7 @@ from accounts.models import User
 from checks.models import Tick
 from checks.outcomes.rollup_counts import count_ticks
 from monitors.models import Monitor, Region
+from monitors.validation import number_messages
 from tests.conftest import PASSWORD
 from tests.factories import make_monitor
 
@@ -123,3 +124,27 @@ def test_ticks_are_read_only_in_the_admin(admin_client, some_data):
     page = admin_client.get(reverse("admin:checks_tick_change", args=[tick.pk]))
     assert page.status_code == 200
     assert admin_client.get(reverse("admin:checks_tick_add")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("interval_seconds", 99_999_999_999),
+        ("interval_seconds", -1),
+        ("interval_seconds", "soon"),
+        ("timeout_seconds", 0),
+        ("retries", 70_000),
+        ("retry_interval_seconds", -5),
+        ("tls_expiry_warning_days", 40_000),
+    ],
+)
+def test_admin_range_errors_give_the_rule_not_the_column_limit(admin_client, alice, field, value):
+    """One message per field, the documented rule's, as the API gives it: not the
+    database column's 2147483647 or 0 beside it."""
+    response = admin_client.post(reverse("admin:monitors_monitor_add"), add_form(alice, name="Bad", **{field: value}))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors[field] == [number_messages()[field]]
+    page = response.content.decode()
+    assert "2147483647" not in page and "32767" not in page and "greater than or equal to" not in page
+    assert not Monitor.objects.filter(name="Bad").exists()
