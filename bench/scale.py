@@ -27,10 +27,9 @@ from uptime.embedded import (
     BASE_DIR,
     free_port,
     port_in_use,
-    say,
     services,
-    stop_processes,
 )
+from uptime.local_run import say, stop_processes
 from uptime.process_commands import celery_command, housekeeping_worker_command, worker_command
 
 from .machine import fixed_workload_ms

@@ -27,12 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from uptime import local_run
-
-# Named here too for the benchmarks and the fault suite, which import them from this module.
-from uptime.local_run import manage as manage
-from uptime.local_run import run_django as run_django
-from uptime.local_run import say as say
-from uptime.local_run import stop_processes as stop_processes
+from uptime.local_run import say
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = BASE_DIR / ".local"

@@ -28,10 +28,8 @@ from uptime.embedded import (
     EmbeddedPostgres,
     EmbeddedValkey,
     free_port,
-    manage,
-    run_django,
-    stop_processes,
 )
+from uptime.local_run import manage, run_django, stop_processes
 from uptime.process_commands import beat_command, housekeeping_worker_command, worker_command
 
 from .target import HitTarget

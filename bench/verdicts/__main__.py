@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.faults.cluster import Cluster, Settings
-from uptime.embedded import run_django
+from uptime.local_run import run_django
 
 from .receiver import AlertReceiver
 from .target import Outage, Scenario, ScriptedTarget
