@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from checks.state.transitions import StatusMove, change_statuses
+from checks.state.transitions import StatusMove, change_statuses, save_statuses
 from monitors.models import MaintenanceWindow, Monitor
 
 # Not moved: a paused monitor is not checked at all, and one in maintenance is there.
@@ -26,10 +26,10 @@ def enter_maintenance(at: datetime) -> int:
         Monitor.objects.select_for_update()
         .filter(pk__in=covered, is_active=True)
         .exclude(status__in=SETTLED)
-        .only("pk", "status", "status_changed_at", "name", "url", "owner_id")
+        .only("pk", "status", "status_changed_at", "last_checked_at", "name", "url", "owner_id")
     )
     change_statuses(
         [StatusMove(monitor, Monitor.Status.MAINTENANCE, at, "maintenance window", []) for monitor in monitors]
     )
-    Monitor.objects.bulk_update(monitors, ["status", "status_changed_at"])
+    save_statuses(monitors)
     return len(monitors)

@@ -101,10 +101,10 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
             still_down.append((monitor, sorted(down)))
     change_statuses(moves)
     _widen_open_incidents(still_down)
-    _save_statuses(judged)
+    save_statuses(judged)
 
 
-def _save_statuses(monitors: list[Monitor]) -> None:
+def save_statuses(monitors: list[Monitor]) -> None:
     """Write the monitors' status fields in one statement (an UPDATE leaves `updated_at`,
     which marks people's edits, alone)."""
     if not monitors:
