@@ -31,8 +31,12 @@ def resume_for_reactivated_owner(owner) -> int:
     return len(monitors)
 
 
-def remember_was_active(sender, instance, **kwargs) -> None:
+def remember_was_active(sender, instance, update_fields=None, **kwargs) -> None:
     """pre_save of a user: note whether the stored account was active, for post_save."""
+    if update_fields is not None and "is_active" not in update_fields:
+        # A save of other fields (every sign-in saves last_login) cannot change the state.
+        instance._was_active = None
+        return
     stored = sender.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first() if instance.pk else None
     instance._was_active = stored
 

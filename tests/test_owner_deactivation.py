@@ -42,3 +42,15 @@ def test_deactivating_an_account_pauses_its_monitors_and_reactivating_resumes_th
     # Saving the account again without a change moves nothing.
     alice.save()
     assert Monitor.objects.filter(owner=alice, is_active=True).count() == 2
+
+
+def test_saving_only_is_active_still_pauses_and_a_sign_in_reads_nothing(alice, target, django_assert_num_queries):
+    running = make_monitor(alice, target.url("/ok"), name="running")
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    running.refresh_from_db()
+    assert not running.is_active
+
+    # A sign-in saves last_login only: one UPDATE, no look at the stored account.
+    with django_assert_num_queries(1):
+        alice.save(update_fields=["last_login"])
