@@ -4,71 +4,21 @@ Development defaults are local and safe; production (DEBUG off) must set SECRET_
 JWT_SIGNING_KEY itself, so no secret ever ships in the repository.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
-from typing import overload
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from uptime.environment import env_bool, env_int, env_list, env_secret, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-@overload
-def env_str(name: str, default: str) -> str: ...
-@overload
-def env_str(name: str, default: None = None) -> str | None: ...
-def env_str(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return default if value is None or value == "" else value
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = env_str(name)
-    if value is None:
-        return default
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
-
-
-def env_int(name: str, default: int, minimum: int | None = None) -> int:
-    value = env_str(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
-    return number
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = env_str(name)
-    if value is None:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def env_secret(name: str, dev_default: str) -> str:
-    value = env_str(name)
-    if value is not None:
-        return value
-    if not DEBUG:
-        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
-    return dev_default
-
-
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_secret("SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+SECRET_KEY = env_secret("SECRET_KEY", "dev-only-insecure-secret-key-change-me", DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (and overwrites
@@ -228,7 +178,7 @@ SPECTACULAR_SETTINGS = {
 SIMPLE_JWT = {
     # Its own key: a leaked session secret must not mint API tokens, and rotating one
     # does not log everybody out of the other.
-    "SIGNING_KEY": env_secret("JWT_SIGNING_KEY", "dev-only-insecure-jwt-signing-key"),
+    "SIGNING_KEY": env_secret("JWT_SIGNING_KEY", "dev-only-insecure-jwt-signing-key", DEBUG),
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 10, minimum=1)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7, minimum=1)),
     "ROTATE_REFRESH_TOKENS": True,
