@@ -12,7 +12,7 @@ from celery import current_app
 from checks.models import Tick
 from checks.tasks import run_check
 from tests.factories import make_monitor
-from tests.test_end_to_end import start, stop, wait_for
+from tests.processes import start, stop, wait_for
 from uptime.embedded import EmbeddedValkey, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

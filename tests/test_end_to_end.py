@@ -1,72 +1,22 @@
 """The whole path with real processes: beat and a `celery worker -Q india` against the test
 database and broker, checking a real local HTTP target."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from checks.models import Tick
 from monitors.models import Monitor
 from tests.conftest import queued_checks
 from tests.factories import make_monitor
+from tests.processes import start, stop, wait_for
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 # Real processes see only committed data. The serialized rollback restores the seeded
 # regions that the flush after a transactional test would otherwise remove.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def process_env() -> dict:
-    """The environment of the processes under test: this test's database and broker."""
-    db = connection.settings_dict
-    return {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "MONITOR_MIN_INTERVAL_SECONDS": "1",
-        "ALLOW_PRIVATE_TARGETS": "true",
-        "WORKER_HEARTBEAT_SECONDS": "1",
-    }
-
-
-def start(*args: str, **env: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "uptime", *args],
-        cwd=BASE_DIR,
-        env={**process_env(), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def stop(process: subprocess.Popen) -> str:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return process.stdout.read()
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_india_worker_and_beat_check_india_monitors_only(alice, target, broker, anon_client):

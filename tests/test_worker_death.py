@@ -6,7 +6,7 @@ import pytest
 
 from checks.models import Tick
 from tests.factories import make_monitor
-from tests.test_end_to_end import start, stop, wait_for
+from tests.processes import start, stop, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -6,7 +6,8 @@ Setting either variable skips the embedded server it names.
 
     python -m uptime.embedded run            # services, then uptime/local_run.py: migrate, admin
                                              # user, web, beat, workers
-    python -m uptime.embedded test [ARGS]    # throwaway services, then pytest ARGS
+    python -m uptime.embedded test [ARGS]    # throwaway services, then pytest ARGS (first,
+                                             # Chromium for the browser tests: uptime/browser.py)
     python -m uptime.embedded services       # just the two servers, until Ctrl-C
 """
 
@@ -27,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from uptime import local_run
+from uptime.browser import ensure_chromium
 from uptime.local_run import say
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -265,6 +267,8 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def command_test(args: argparse.Namespace) -> int:
+    # Before the servers: the browser tests' Chromium, installed here if missing and we may.
+    ensure_chromium()
     data_dir = Path(tempfile.mkdtemp(prefix="uptime-test-"))
     try:
         with services(data_dir, free_port(), free_port()) as service_env:
