@@ -4,6 +4,7 @@ so a monitor and its schedule are always written together, in one transaction.""
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -95,7 +96,7 @@ def create_monitor(owner, regions: Iterable[Region], channels: Iterable | None =
     quota = settings.MONITOR_QUOTA_PER_USER
     if quota:
         # The owner's row is locked so two concurrent creates cannot both fit the last place.
-        type(owner).objects.select_for_update().filter(pk=owner.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         if Monitor.objects.filter(owner=owner).count() >= quota:
             raise MonitorQuotaExceeded(f"You have reached the limit of {quota} monitors.")
     return save_monitor(Monitor(owner=owner, **fields), regions, channels)

@@ -4,6 +4,7 @@ happens and stored with each delivery, so every attempt sends the same message."
 from datetime import datetime
 
 from django.conf import settings
+from django.urls import reverse
 
 from checks.models import Incident
 from monitors.models import Monitor
@@ -15,7 +16,9 @@ CHANNEL_TEST = "channel.test"
 
 
 def monitor_link(monitor: Monitor) -> str:
-    return f"{settings.PUBLIC_URL.rstrip('/')}/api/monitors/{monitor.pk}/"
+    """The monitor's page, which a person opens from an email or a chat message (the API's
+    address would need a token)."""
+    return settings.PUBLIC_URL.rstrip("/") + reverse("web:monitor", args=[monitor.pk])
 
 
 def human_duration(seconds: float) -> str:

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = ("accounts", "checks", "monitors", "notifications", "probe", "uptime")
+PROJECT = ("accounts", "checks", "monitors", "notifications", "probe", "uptime", "web")
 MAX_MODULE_LINES = 400
 
 
@@ -92,3 +92,10 @@ def test_notifications_reads_only_the_models_of_checks_and_monitors():
 def test_no_module_is_past_the_size_that_asks_for_a_split():
     sizes = {str(path.relative_to(ROOT)): len(path.read_text().splitlines()) for path in modules(*PROJECT)}
     assert {path: lines for path, lines in sizes.items() if lines > MAX_MODULE_LINES} == {}
+
+
+def test_the_web_pages_sit_on_top_nothing_imports_them():
+    """Pages call the domain functions and the API's serializers; nothing below depends on
+    a page (an alert links to one by its URL name)."""
+    below = [p for p in modules(*PROJECT) if "web" not in p.relative_to(ROOT).parts[:1]]
+    assert offenders(below, lambda name: top(name) == "web") == {}

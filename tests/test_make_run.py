@@ -134,7 +134,8 @@ def test_the_admin_sign_in_is_printed_once_every_process_has_started(stopped_run
     port = stopped_run.env["PORT"]
     assert f"[uptime] Uptime is running: http://127.0.0.1:{port}/" in banner
     assert any(re.fullmatch(r"\[uptime\]   sign in: +admin@example\.com +password: \S{12,}", line) for line in banner)
-    assert any(f"http://127.0.0.1:{port}/admin/password_change/" in line for line in banner)
+    assert f"[uptime]   dashboard: http://127.0.0.1:{port}/   (sign in with the account below)" in banner
+    assert any(f"http://127.0.0.1:{port}/password/" in line for line in banner)
     assert any("POST /api/auth/password/" in line for line in banner)
 
 

@@ -169,7 +169,7 @@ def test_an_outage_alerts_each_channel_once_when_it_opens_and_once_when_it_resol
     assert opened["monitor"]["url"] == monitor.url.replace("/ok", "/status/503")
     assert opened["incident"]["regions"] == ["india"]
     assert opened["incident"]["error"] == "unexpected status 503"
-    assert opened["monitor"]["link"] == f"{django_settings.PUBLIC_URL}/api/monitors/{monitor.pk}/"
+    assert opened["monitor"]["link"] == f"{django_settings.PUBLIC_URL}/monitors/{monitor.pk}/"
     assert 125 <= resolved["incident"]["duration_seconds"] <= 135
     assert "is up again after 2 min" in resolved["text"]
     # The delivery id header matches the body, so a receiver can drop a repeat.
@@ -184,7 +184,7 @@ def test_an_outage_alerts_each_channel_once_when_it_opens_and_once_when_it_resol
     assert [m.subject for m in mail.outbox] == ["Shop is DOWN", "Shop is up again"]
     assert mail.outbox[0].to == ["oncall@example.com"]
     assert "Regions: india" in mail.outbox[0].body
-    assert f"/api/monitors/{monitor.pk}/" in mail.outbox[0].body
+    assert f"{django_settings.PUBLIC_URL}/monitors/{monitor.pk}/" in mail.outbox[0].body
 
 
 def test_many_monitors_going_down_and_up_in_one_batch_each_get_their_own_incident_and_alerts(
@@ -657,7 +657,7 @@ def test_admin_test_action_queues_a_test_message(admin_client, alice, receiver):
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_on_the_notifications_queue_delivers_an_alert_after_the_commit(receiver, broker):
-    from tests.test_end_to_end import start, stop, wait_for
+    from tests.processes import start, stop, wait_for
 
     alice = User.objects.create_user(email="alice@example.com", password=PASSWORD)
     channel = make_channel(alice, "webhook", receiver.url("/hook"))

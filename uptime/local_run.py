@@ -115,13 +115,14 @@ def announce(web_port: int, admin_email: str, admin_password: str | None, ready:
     lines = [
         rule,
         f"Uptime is running: {base}/" if ready else f"Uptime is starting; not all has reported in: {base}/api/health/",
+        f"  dashboard: {base}/   (sign in with the account below)",
         f"  admin:     {base}/admin/",
         f"  API docs:  {base}/api/docs/   (health: {base}/api/health/)",
     ]
     if admin_password:
         lines += [
             f"  sign in:   {admin_email}   password: {admin_password}",
-            f"  The password is shown only now. Change it at {base}/admin/password_change/",
+            f"  The password is shown only now. Change it at {base}/password/",
             '  or with POST /api/auth/password/; README.md, "Admin password", says how to reset it.',
         ]
     else:

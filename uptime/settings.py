@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "monitors",
     "checks",
     "notifications",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +91,11 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# The web pages sign in with Django's session login (web/accounts.py); the API takes JWTs.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -16,7 +16,6 @@ from checks.api.views import (
 )
 from monitors.api.views import MaintenanceWindowViewSet, MonitorViewSet, RegionViewSet
 from notifications.api.views import ChannelViewSet
-from uptime.home import home
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -26,7 +25,6 @@ router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maint
 router.register("channels", ChannelViewSet, basename="channel")
 
 urlpatterns = [
-    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("api/auth/", include("accounts.api.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
@@ -43,6 +41,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),
+    path("", include("web.urls")),
 ]
 
 

@@ -180,7 +180,7 @@ def window_start(window: str, now: datetime | None = None) -> datetime:
 
 
 # How a window's periods are listed: the series' SQL type, the period column's, the step.
-_PERIODS = {
+PERIODS = {
     HourlyRollup: ("hour", "timestamptz", "timestamptz", "1 hour"),
     DailyRollup: ("day", "timestamp", "date", "1 day"),
 }
@@ -200,7 +200,7 @@ def window_figures(monitor_id: int, window: str, now: datetime | None = None) ->
     """
     model, _ = WINDOWS[window]
     now = now or timezone.now()
-    period, series_type, period_type, step = _PERIODS[model]
+    period, series_type, period_type, step = PERIODS[model]
     first: date  # hours (datetimes), or days for the daily rollups
     last: date
     first, last = window_start(window, now), hour_of(now)

@@ -1,0 +1,93 @@
+"""A monitor's figures per period (hour or day) of a window, per region and overall: what the
+monitor page's response-time chart and uptime bars draw, read from the rollups."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from checks.figures.rollups import PERIODS, WINDOWS, Figures, window_start
+from checks.models import DailyRollup
+from checks.outcomes.rollup_counts import day_of, hour_of
+from monitors.models import Region
+
+
+@dataclass
+class Series:
+    """One Figures per period of `window`, oldest first; an empty Figures where a region has
+    no rollup row for the period (not checked, or not yet)."""
+
+    window: str
+    # Every period start of the window (hours, or days as midnight UTC), the current one included.
+    periods: list[datetime]
+    # Region slug -> one Figures per period, sorted by slug.
+    by_region: dict[str, list[Figures]]
+    # Per period, all regions added.
+    overall: list[Figures]
+
+
+def window_periods(window: str, now: datetime | None = None) -> list[datetime]:
+    """The start of each period (hour or UTC day) of a window, oldest first, the current one
+    last."""
+    model, _ = WINDOWS[window]
+    now = now or timezone.now()
+    first = window_start(window, now)
+    if model is DailyRollup:
+        last, step = datetime.combine(day_of(now), datetime.min.time(), tzinfo=UTC), timedelta(days=1)
+    else:
+        last, step = hour_of(now), timedelta(hours=1)
+    count = (last - first) // step + 1
+    return [first + n * step for n in range(count)]
+
+
+def window_series(monitor_id: int, window: str, now: datetime | None = None) -> Series:
+    """A monitor's figures per period of a window, per region: two queries.
+
+    The periods are listed with generate_series and each is probed on the rollup table's
+    unique index (monitor, period, region), as in rollups.window_figures (its docstring says
+    why not `monitor_id = … AND hour >= …`). A row is one region's one period, so nothing
+    needs summing in SQL; WITH ORDINALITY gives each row its period's place in the list.
+    """
+    model, _ = WINDOWS[window]
+    periods = window_periods(window, now)
+    period, series_type, period_type, step = PERIODS[model]
+    first: date | datetime = periods[0]
+    last: date | datetime = periods[-1]
+    if model is DailyRollup:
+        first, last = periods[0].date(), periods[-1].date()
+    # The names and the step are this module's and rollups' constants, never input.
+    sql = f"""
+        SELECT slot.position - 1, region_id, checks, up, maintenance_checks, response_time_sum_ms,
+            response_time_min_ms, response_time_max_ms, response_time_histogram
+        FROM generate_series(%(first)s::{series_type}, %(last)s::{series_type}, interval '{step}')
+            WITH ORDINALITY AS slot(start, position)
+        JOIN {model._meta.db_table} ON monitor_id = %(monitor)s AND {period} = slot.start::{period_type}
+    """  # noqa: S608
+    per_region_id: dict[int, list[Figures]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"first": first, "last": last, "monitor": monitor_id})
+        for position, region_id, checks, up, maintenance, total_ms, low_ms, high_ms, histogram in cursor.fetchall():
+            figures = per_region_id.setdefault(region_id, [Figures() for _ in periods])
+            figures[position] = Figures(
+                checks=checks,
+                up=up,
+                maintenance_checks=maintenance,
+                response_time_sum_ms=total_ms,
+                response_time_min_ms=low_ms,
+                response_time_max_ms=high_ms,
+                histogram=list(histogram),
+            )
+
+    # The regions with figures, and the monitor's current regions without any (drawn empty).
+    regions = Region.objects.filter(Q(pk__in=per_region_id) | Q(monitors=monitor_id)).distinct()
+    by_region = {
+        slug: per_region_id.get(region_id) or [Figures() for _ in periods]
+        for region_id, slug in sorted(regions.values_list("pk", "slug"), key=lambda pair: pair[1])
+    }
+    overall = [Figures() for _ in periods]
+    for figures in by_region.values():
+        for total, one in zip(overall, figures, strict=True):
+            total.add(one)
+    return Series(window=window, periods=periods, by_region=by_region, overall=overall)

@@ -1,0 +1,40 @@
+"""The web pages' addresses (namespace "web")."""
+
+from django.urls import path
+
+from . import accounts, channel_pages, dashboard, maintenance_pages, monitor_forms, monitor_page
+
+app_name = "web"
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("dashboard/rows/", dashboard.dashboard_rows, name="dashboard-rows"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("password/", accounts.PasswordChangeView.as_view(), name="password-change"),
+    path("password/done/", accounts.PasswordChangeDoneView.as_view(), name="password-change-done"),
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password-reset"),
+    path("password-reset/sent/", accounts.PasswordResetDoneView.as_view(), name="password-reset-done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("password-reset/done/", accounts.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
+    path("monitors/new/", monitor_forms.create, name="monitor-create"),
+    path("monitors/<int:pk>/", monitor_page.monitor_page, name="monitor"),
+    path("monitors/<int:pk>/edit/", monitor_forms.edit, name="monitor-edit"),
+    path("monitors/<int:pk>/pause/", monitor_forms.pause, name="monitor-pause"),
+    path("monitors/<int:pk>/resume/", monitor_forms.resume, name="monitor-resume"),
+    path("monitors/<int:pk>/check/", monitor_forms.check_now, name="monitor-check"),
+    path("monitors/<int:pk>/delete/", monitor_forms.delete, name="monitor-delete"),
+    path("channels/", channel_pages.channel_list, name="channels"),
+    path("channels/new/", channel_pages.create, name="channel-create"),
+    path("channels/<int:pk>/edit/", channel_pages.edit, name="channel-edit"),
+    path("channels/<int:pk>/test/", channel_pages.send_test, name="channel-test"),
+    path("channels/<int:pk>/delete/", channel_pages.delete, name="channel-delete"),
+    path("maintenance/", maintenance_pages.window_list, name="maintenance"),
+    path("maintenance/new/", maintenance_pages.create, name="maintenance-create"),
+    path("maintenance/<int:pk>/edit/", maintenance_pages.edit, name="maintenance-edit"),
+    path("maintenance/<int:pk>/delete/", maintenance_pages.delete, name="maintenance-delete"),
+]
