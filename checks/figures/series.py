@@ -69,8 +69,9 @@ def window_series(monitor_id: int, window: str, now: datetime | None = None) -> 
     with connection.cursor() as cursor:
         cursor.execute(sql, {"first": first, "last": last, "monitor": monitor_id})
         for position, region_id, checks, up, maintenance, total_ms, low_ms, high_ms, histogram in cursor.fetchall():
-            figures = per_region_id.setdefault(region_id, [Figures() for _ in periods])
-            figures[position] = Figures(
+            if region_id not in per_region_id:  # not setdefault: its empty list would be built per row
+                per_region_id[region_id] = [Figures() for _ in periods]
+            per_region_id[region_id][position] = Figures(
                 checks=checks,
                 up=up,
                 maintenance_checks=maintenance,
