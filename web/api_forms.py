@@ -4,10 +4,13 @@ refuses, with the same message next to the same field: there is no second copy o
 A page turns its posted fields into the API's JSON shape, hands them to the serializer and,
 when it refuses them, shows its errors per field."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
 from django.db import models
+from django.shortcuts import redirect, render
 from rest_framework import exceptions, serializers
 
 
@@ -97,3 +100,20 @@ def form_context(fields: list[FormField], values: dict, errors: dict[str, list[s
         for message in messages
     ]
     return {"groups": groups, "form_errors": elsewhere, "has_errors": bool(errors)}
+
+
+def render_form(request, fields: list[FormField], values: dict, errors: dict[str, list[str]], **page: Any) -> Any:
+    """web/form.html with the fields, their values and errors; `page` gives its title,
+    submit, cancel_url and nav. A form sent back with errors answers 400."""
+    context = {**form_context(fields, values, errors), **page}
+    return render(request, "web/form.html", context, status=400 if errors else 200)
+
+
+def confirm_delete(request, thing: Any, delete: Callable[[Any], Any], *, done: str, said: str, **page: Any) -> Any:
+    """GET asks (web/confirm_delete.html; `page` gives kind, cancel_url and nav); POST calls
+    `delete(thing)`, says `said` and goes to `done`."""
+    if request.method == "POST":
+        delete(thing)
+        messages.success(request, said)
+        return redirect(done)
+    return render(request, "web/confirm_delete.html", {"object": thing, **page})

@@ -15,7 +15,7 @@ from notifications import services
 from notifications.api.serializers import ChannelSerializer
 from notifications.models import Channel, Delivery
 
-from .api_forms import FormField, form_context, model_field, posted_values, save
+from .api_forms import FormField, confirm_delete, model_field, posted_values, render_form, save
 from .rate_limits import wait_seconds
 
 LATEST_DELIVERIES = 10
@@ -59,19 +59,20 @@ def _form(request: HttpRequest, channel: Channel | None) -> HttpResponse:
         if saved is not None:
             messages.success(request, f"Channel “{saved.name}” saved. Send it a test to see it arrive.")
             return redirect("web:channels")
-        status = 400
     else:
         current = channel or Channel()
         values = {form_field.name: getattr(current, form_field.name) for form_field in fields}
-        errors, status = {}, 200
-    context = {
-        **form_context(fields, values, errors),
-        "title": f"Edit channel “{channel.name}”" if channel else "New channel",
-        "submit": "Save channel" if channel else "Create channel",
-        "cancel_url": reverse("web:channels"),
-        "nav": "channels",
-    }
-    return render(request, "web/form.html", context, status=status)
+        errors = {}
+    return render_form(
+        request,
+        fields,
+        values,
+        errors,
+        title=f"Edit channel “{channel.name}”" if channel else "New channel",
+        submit="Save channel" if channel else "Create channel",
+        cancel_url=reverse("web:channels"),
+        nav="channels",
+    )
 
 
 @login_required
@@ -101,9 +102,13 @@ def send_test(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _owned(request, pk)
-    if request.method == "POST":
-        channel.delete()
-        messages.success(request, f"Channel “{channel.name}” is deleted.")
-        return redirect("web:channels")
-    context = {"object": channel, "kind": "channel", "cancel_url": reverse("web:channels"), "nav": "channels"}
-    return render(request, "web/confirm_delete.html", context)
+    return confirm_delete(
+        request,
+        channel,
+        Channel.delete,
+        done="web:channels",
+        said=f"Channel “{channel.name}” is deleted.",
+        kind="channel",
+        cancel_url=reverse("web:channels"),
+        nav="channels",
+    )

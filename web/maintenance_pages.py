@@ -14,7 +14,7 @@ from django.utils import timezone
 from monitors.api.serializers import MaintenanceWindowSerializer
 from monitors.models import MaintenanceWindow, Monitor
 
-from .api_forms import FormField, form_context, model_field, posted_values, save
+from .api_forms import FormField, confirm_delete, model_field, posted_values, render_form, save
 
 # What a datetime-local input sends and shows: minutes, no zone (the label says UTC).
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -73,17 +73,18 @@ def _form(request: HttpRequest, window: MaintenanceWindow | None) -> HttpRespons
         if saved is not None:
             messages.success(request, f"Maintenance window “{saved.name}” saved.")
             return redirect("web:maintenance")
-        status = 400
     else:
-        values, errors, status = _shown(window), {}, 200
-    context = {
-        **form_context(fields, values, errors),
-        "title": f"Edit “{window.name}”" if window else "New maintenance window",
-        "submit": "Save window" if window else "Create window",
-        "cancel_url": reverse("web:maintenance"),
-        "nav": "maintenance",
-    }
-    return render(request, "web/form.html", context, status=status)
+        values, errors = _shown(window), {}
+    return render_form(
+        request,
+        fields,
+        values,
+        errors,
+        title=f"Edit “{window.name}”" if window else "New maintenance window",
+        submit="Save window" if window else "Create window",
+        cancel_url=reverse("web:maintenance"),
+        nav="maintenance",
+    )
 
 
 @login_required
@@ -99,9 +100,13 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     window = _owned(request, pk)
-    if request.method == "POST":
-        window.delete()
-        messages.success(request, f"Maintenance window “{window.name}” is deleted.")
-        return redirect("web:maintenance")
-    context = {"object": window, "kind": "window", "cancel_url": reverse("web:maintenance"), "nav": "maintenance"}
-    return render(request, "web/confirm_delete.html", context)
+    return confirm_delete(
+        request,
+        window,
+        MaintenanceWindow.delete,
+        done="web:maintenance",
+        said=f"Maintenance window “{window.name}” is deleted.",
+        kind="window",
+        cancel_url=reverse("web:maintenance"),
+        nav="maintenance",
+    )

@@ -8,7 +8,7 @@ import math
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -17,7 +17,7 @@ from monitors.api.serializers import MonitorSerializer
 from monitors.models import Monitor, Region
 from notifications.models import Channel
 
-from .api_forms import FormField, form_context, model_field, posted_values, save
+from .api_forms import FormField, confirm_delete, model_field, posted_values, render_form, save
 from .rate_limits import wait_seconds
 
 BASIC, CHECK, REQUEST = "What to check", "How to check", "The request (HTTP)"
@@ -115,19 +115,20 @@ def _form(request: HttpRequest, monitor: Monitor | None) -> HttpResponse:
             else:
                 messages.success(request, "Changes saved.")
             return redirect("web:monitor", pk=saved.pk)
-    return _render_form(request, monitor, fields, shown, errors, status=400)
+    return _render_form(request, monitor, fields, shown, errors)
 
 
-def _render_form(request, monitor, fields, values, errors, status=200) -> HttpResponse:
-    context = {
-        **form_context(fields, values, errors),
-        "monitor": monitor,
-        "title": f"Edit “{monitor.name}”" if monitor else "New monitor",
-        "submit": "Save changes" if monitor else "Create monitor",
-        "cancel_url": reverse("web:monitor", args=[monitor.pk]) if monitor else reverse("web:dashboard"),
-        "nav": "new" if monitor is None else "",
-    }
-    return render(request, "web/form.html", context, status=status)
+def _render_form(request, monitor, fields, values, errors) -> HttpResponse:
+    return render_form(
+        request,
+        fields,
+        values,
+        errors,
+        title=f"Edit “{monitor.name}”" if monitor else "New monitor",
+        submit="Save changes" if monitor else "Create monitor",
+        cancel_url=reverse("web:monitor", args=[monitor.pk]) if monitor else reverse("web:dashboard"),
+        nav="new" if monitor is None else "",
+    )
 
 
 def _owned(request: HttpRequest, pk: int) -> Monitor:
@@ -181,10 +182,12 @@ def check_now(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     monitor = _owned(request, pk)
-    if request.method == "POST":
-        name = monitor.name
-        services.delete_monitor(monitor)
-        messages.success(request, f"“{name}” is deleted, with its checks and incidents.")
-        return redirect("web:dashboard")
-    context = {"object": monitor, "kind": "monitor", "cancel_url": reverse("web:monitor", args=[pk])}
-    return render(request, "web/confirm_delete.html", context)
+    return confirm_delete(
+        request,
+        monitor,
+        services.delete_monitor,
+        done="web:dashboard",
+        said=f"“{monitor.name}” is deleted, with its checks and incidents.",
+        kind="monitor",
+        cancel_url=reverse("web:monitor", args=[pk]),
+    )
