@@ -7,8 +7,10 @@ by checks.figures.stats, pruned on their own retention (checks/outcomes/retentio
 """
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from django.db import connection, transaction
@@ -142,32 +144,34 @@ class Figures:
         (interpolating between the two values around the rank), each value estimated
         from its bucket: within 10% of the exact figure. Clamped to the smallest and
         largest time seen, so it is exact when all times are equal."""
-        count = self.timed
+        # Counts up to and including each bucket, so a rank's bucket is a bisection away: a
+        # monitor page draws hundreds of these (a 7-day chart, 168 periods per region).
+        cumulative = list(accumulate(self.histogram))
+        count = cumulative[-1] if cumulative else 0
         if not count:
             return None
         rank = fraction * (count - 1)
         below = math.floor(rank)
-        value = self._nth_ms(below)
+        value = self._nth_ms(below, cumulative)
         if rank > below:
-            value += (rank - below) * (self._nth_ms(below + 1) - value)
+            value += (rank - below) * (self._nth_ms(below + 1, cumulative) - value)
         return value
 
-    def _nth_ms(self, n: int) -> float:
+    def _nth_ms(self, n: int, cumulative: list[int]) -> float:
         """The n-th smallest time (from 0), placed evenly within its bucket's range."""
         low_ms, high_ms = self.response_time_min_ms, self.response_time_max_ms
         assert low_ms is not None and high_ms is not None  # set along with any time counted
         if n == 0:
             return float(low_ms)
-        if n == self.timed - 1:
+        if n == cumulative[-1] - 1:
             return float(high_ms)
-        seen = 0
-        for bucket, count in enumerate(self.histogram):
-            if n < seen + count:
-                low, high = _bucket_range_ms(bucket, high_ms)
-                low, high = max(low, low_ms), min(high, high_ms)
-                return low + (high - low) * (n - seen + 0.5) / count
-            seen += count
-        raise ValueError(f"no time number {n} among {self.timed}")
+        bucket = bisect_right(cumulative, n)
+        if bucket == len(cumulative):
+            raise ValueError(f"no time number {n} among {cumulative[-1]}")
+        seen = cumulative[bucket - 1] if bucket else 0
+        low, high = _bucket_range_ms(bucket, high_ms)
+        low, high = max(low, low_ms), min(high, high_ms)
+        return low + (high - low) * (n - seen + 0.5) / self.histogram[bucket]
 
 
 def window_start(window: str, now: datetime | None = None) -> datetime:
