@@ -4,11 +4,12 @@ colour alone), a duration, a time in UTC."""
 import math
 from datetime import datetime
 
-from django import template
+from django.template import defaultfilters
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-register = template.Library()
+# A registry of the same kind as Django's own filters', which this module adds to the pages.
+register = type(defaultfilters.register)()
 
 # A symbol beside the word, so a status reads without colour (and in a screen reader, the word).
 STATUS_SYMBOLS = {
