@@ -9,6 +9,7 @@ import pytest
 from checks.figures.recent import RecentTick, latest_ticks
 from checks.figures.rollups import Figures
 from checks.figures.series import window_series
+from checks.figures.stats import uptime_summary
 from checks.models import Tick
 from checks.outcomes.rollup_counts import count_ticks
 from monitors.models import Region
@@ -106,6 +107,37 @@ def test_percentiles_per_period_come_from_the_counted_ticks(shop):
     assert series.by_region["usa"][22].response_time_percentile_ms(0.5) == pytest.approx(70, rel=0.1)
     assert series.by_region["usa"][22].response_time_percentile_ms(0.95) > 4_000
     assert series.overall[22].response_time_percentile_ms(1.0) == 5_000
+
+
+def test_several_percentiles_at_once_are_each_the_one_alone(shop):
+    for minute, ms in enumerate([100, 110, 130, 150, 200, 240, 300, 420, 600, 1000, 7, 12_000]):
+        make_tick(shop, "india", THIS_HOUR + timedelta(minutes=minute), "up", ms)
+    figures = window_series(shop.pk, "24h", NOW).by_region["india"]
+
+    fractions = (0.0, 0.5, 0.95, 0.99, 1.0)
+    assert figures[23].response_time_percentiles_ms(fractions) == [
+        figures[23].response_time_percentile_ms(fraction) for fraction in fractions
+    ]
+    assert figures[23].response_time_percentiles_ms(fractions)[0] == 7
+    assert figures[22].response_time_percentiles_ms(fractions) == [None] * 5
+
+
+@pytest.mark.parametrize("window", ["24h", "7d", "30d", "90d"])
+def test_the_series_totals_give_the_summary_read_from_the_rollups(alice, window):
+    site = make_monitor(alice, "https://site.example/", regions=("india", "usa"))
+    make_tick(site, "europe", NOW - timedelta(hours=30), "up", 90)  # europe: no longer one of its regions
+    for hours, (region, status, ms) in enumerate(
+        [("india", "up", 120), ("usa", "down", None), ("india", "up", 4_000), ("usa", "up", 80)] * 12
+    ):
+        make_tick(site, region, NOW - timedelta(hours=hours * 5), status, ms)
+    maintenance_tick(site, "india", NOW - timedelta(hours=2))
+
+    series = window_series(site.pk, window, NOW)
+    from_series = uptime_summary(site, window, NOW, per_region=series.totals())
+
+    assert from_series == uptime_summary(site, window, NOW)
+    assert from_series["checks"] > 0 and from_series["p95_response_time_ms"] is not None
+    assert set(from_series["regions"]) >= {"india", "usa"}
 
 
 def test_day_windows_list_each_utc_day_as_its_midnight(shop):

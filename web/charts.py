@@ -232,10 +232,11 @@ def response_time_chart(
     title = f"Response time over {span}"
     lines = []  # (legend text, colour, dashes, value per period)
     for r, (slug, figures) in enumerate(series.by_region.items()):
-        for p, fraction in enumerate(percentiles):
-            values = [one.response_time_percentile_ms(fraction) for one in figures]
+        # One list per percentile, each period's histogram counted once for all of them.
+        per_percentile = zip(*(one.response_time_percentiles_ms(percentiles) for one in figures), strict=True)
+        for p, (fraction, values) in enumerate(zip(percentiles, per_percentile, strict=True)):
             colour, dashes = REGION_COLOURS[r % len(REGION_COLOURS)], PERCENTILE_DASHES[p % len(PERCENTILE_DASHES)]
-            lines.append((f"{slug} {_percentile_name(fraction)}", colour, dashes, values))
+            lines.append((f"{slug} {_percentile_name(fraction)}", colour, dashes, list(values)))
     known = [value for *_, values in lines for value in values if value is not None]
     if not known:
         centre = f'x="{_n(width / 2)}" y="{_n(height / 2)}"'

@@ -47,7 +47,7 @@ def _incidents_with_timelines(monitor: Monitor, now) -> list[dict]:
 @login_required
 def monitor_page(request: HttpRequest, pk: int) -> HttpResponse:
     # Another user's monitor does not exist here, as in the API.
-    monitor = get_object_or_404(Monitor.objects.owned_by(request.user).prefetch_related("regions", "channels"), pk=pk)
+    monitor = get_object_or_404(Monitor.objects.owned_by(request.user).prefetch_related("regions"), pk=pk)
     window = request.GET.get("window", "24h")
     if window not in WINDOWS:
         window = "24h"
@@ -58,7 +58,7 @@ def monitor_page(request: HttpRequest, pk: int) -> HttpResponse:
         "monitor": monitor,
         "window": window,
         "windows": list(WINDOWS),
-        "summary": uptime_summary(monitor, window),
+        "summary": uptime_summary(monitor, window, now, per_region=series.totals()),
         "response_chart": response_time_chart(series),
         "uptime_bars": uptime_bars(series),
         "incidents": _incidents_with_timelines(monitor, now),

@@ -27,6 +27,10 @@ class Series:
     # Per period, all regions added.
     overall: list[Figures]
 
+    def totals(self) -> dict[str, Figures]:
+        """Each region's figures over the whole window: what rollups.window_figures reads."""
+        return {slug: Figures.sum_of(figures) for slug, figures in self.by_region.items()}
+
 
 def window_periods(window: str, now: datetime | None = None) -> list[datetime]:
     """The start of each period (hour or UTC day) of a window, oldest first, the current one
@@ -87,8 +91,7 @@ def window_series(monitor_id: int, window: str, now: datetime | None = None) -> 
         slug: per_region_id.get(region_id) or [Figures() for _ in periods]
         for region_id, slug in sorted(regions.values_list("pk", "slug"), key=lambda pair: pair[1])
     }
-    overall = [Figures() for _ in periods]
-    for figures in by_region.values():
-        for total, one in zip(overall, figures, strict=True):
-            total.add(one)
+    overall = [Figures.sum_of(regions) for regions in zip(*by_region.values(), strict=True)] or [
+        Figures() for _ in periods
+    ]
     return Series(window=window, periods=periods, by_region=by_region, overall=overall)

@@ -6,6 +6,7 @@ Ticks checked in a maintenance window count in none of the figures, only in
 list follow the same rule.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Aggregate, FloatField, Q, Sum
@@ -41,22 +42,26 @@ def _present(figures: rollups.Figures) -> dict[str, Any]:
     }
 
 
-def uptime_summary(monitor: Monitor, window: str) -> dict[str, Any]:
+def uptime_summary(
+    monitor: Monitor, window: str, now: datetime | None = None, per_region: dict[str, rollups.Figures] | None = None
+) -> dict[str, Any]:
     """Figures for the monitor's ticks whose slot falls in `window`.
 
     Response times count only successful checks: a timeout's duration says nothing
-    about how fast the site answers.
+    about how fast the site answers. `per_region` (region slug -> figures over the window:
+    those with figures and the monitor's regions without any) is read here unless the
+    caller has it already (the monitor page sums its Series).
     """
-    now = timezone.now()
-    per_region_id = rollups.window_figures(monitor.pk, window, now)
-    # The regions with figures, and the monitor's regions without any yet (shown empty).
-    regions = Region.objects.filter(Q(pk__in=per_region_id) | Q(monitors=monitor)).distinct()
-    per_region = {
-        slug: per_region_id.get(region_id, rollups.Figures()) for region_id, slug in regions.values_list("pk", "slug")
-    }
-    overall = rollups.Figures()
-    for figures in per_region.values():
-        overall.add(figures)
+    now = now or timezone.now()
+    if per_region is None:
+        per_region_id = rollups.window_figures(monitor.pk, window, now)
+        # The regions with figures, and the monitor's regions without any yet (shown empty).
+        regions = Region.objects.filter(Q(pk__in=per_region_id) | Q(monitors=monitor)).distinct()
+        per_region = {
+            slug: per_region_id.get(region_id, rollups.Figures())
+            for region_id, slug in regions.values_list("pk", "slug")
+        }
+    overall = rollups.Figures.sum_of(per_region.values())
     presented = {slug: _present(figures) for slug, figures in per_region.items()}
     # Slots nobody checked (our outage, not the site's) are counted apart: neither up nor down.
     missed = dict(
