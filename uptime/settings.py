@@ -297,6 +297,15 @@ BEAT_UNSENT_MAX_SECONDS = env_int("BEAT_UNSENT_MAX_SECONDS", 600, minimum=0)
 # lease, then a read of the schedule) and a restart to lose nothing.
 BEAT_LATE_SLOT_MAX_SECONDS = env_int("BEAT_LATE_SLOT_MAX_SECONDS", 20, minimum=1)
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1
+# Monitors with series of their own on /metrics (4 and one per region each): "all" (None),
+# "none" (0), or at most that many, worst status first (checks/figures/metrics.py).
+METRICS_MONITORS = (
+    None
+    if (_metrics_monitors := env_str("METRICS_MONITORS", "all").strip().lower()) == "all"
+    else 0
+    if _metrics_monitors == "none"
+    else env_int("METRICS_MONITORS", 0, minimum=0)
+)
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 # Housekeeping has its own queue so region workers only ever run checks; checks are
