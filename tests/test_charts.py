@@ -16,7 +16,8 @@ from checks.models import Tick
 from checks.outcomes.rollup_counts import BUCKETS
 from monitors.models import Region
 from tests.factories import make_monitor, make_tick
-from web.charts import check_bar, response_time_chart, sparkline, uptime_bars
+from web.charts import check_bar, response_time_chart, sparkline
+from web.period_bars import uptime_bars
 
 NOW = datetime(2026, 12, 3, 14, 35, 12, tzinfo=UTC)
 HOSTILE = "<script>alert('x')</script>"

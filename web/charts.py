@@ -45,7 +45,7 @@ WINDOW_NAMES = {
 EMPTY_WINDOW = "No checks in this window yet"
 
 
-def _n(value: float) -> str:
+def xy(value: float) -> str:
     """A coordinate, to 0.1 and without a trailing ".0"."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
@@ -55,10 +55,10 @@ def _ms(value: float) -> str:
     return f"{round(value):,} ms"
 
 
-def _svg(css_class: str, width: float, height: float, label: str, body: Sequence[str], role: str = "img") -> SafeString:
+def svg(css_class: str, width: float, height: float, label: str, body: Sequence[str], role: str = "img") -> SafeString:
     """The root element: sized by its viewBox (CSS may scale it), named by aria-label and <title>."""
     label = escape(label)
-    w, h = _n(width), _n(height)
+    w, h = xy(width), xy(height)
     # Safe: the label is escaped here, and every piece of text in `body` where it was made.
     return mark_safe(  # noqa: S308
         f'<svg class="{css_class}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="{role}" '
@@ -82,7 +82,7 @@ def _line(run: list[tuple[float, float]], colour: str) -> str:
     """A polyline through a run, or a dot where the run is a single point (a line of one
     point would not show)."""
     if len(run) == 1:
-        return f'<circle cx="{_n(run[0][0])}" cy="{_n(run[0][1])}" r="2" fill="{colour}"/>'
+        return f'<circle cx="{xy(run[0][0])}" cy="{xy(run[0][1])}" r="2" fill="{colour}"/>'
     # Rounded as _n rounds, but by two replaces over the whole list: a call of _n per number
     # was most of the cost of the dashboard's 1,000 sparklines.
     points = (" ".join([f"{x:.1f},{y:.1f}" for x, y in run]) + " ").replace(".0,", ",").replace(".0 ", " ")
@@ -147,7 +147,7 @@ def check_bar(ticks: Sequence[RecentTick], slots: int = 30) -> SafeString:
         else:
             body.append(f'<path d="M{i * BAR_PITCH}{_DOWN_BAR}><title>{title}</title></path>')
     width = max(slots * BAR_PITCH - (BAR_PITCH - BAR_WIDTH), 1)
-    return _svg("check-bar", width, BAR_HEIGHT, _check_bar_label(shown), body)
+    return svg("check-bar", width, BAR_HEIGHT, _check_bar_label(shown), body)
 
 
 def _check_bar_label(shown: Sequence[RecentTick]) -> str:
@@ -173,7 +173,7 @@ def sparkline(values: Sequence[float | None], width: int = 120, height: int = 28
     without a time), scaled between the smallest and largest."""
     known = [value for value in values if value is not None]
     if not known:
-        return _svg("sparkline", width, height, "No response times yet", [])
+        return svg("sparkline", width, height, "No response times yet", [])
     low, high, pad = min(known), max(known), 2.0
     step = (width - 2 * pad) / (len(values) - 1) if len(values) > 1 else 0.0
 
@@ -187,7 +187,7 @@ def sparkline(values: Sequence[float | None], width: int = 120, height: int = 28
     lines = [_line(run, LINE) for run in _runs(points)]
     label = f"Response time: lowest {_ms(low)}, highest {_ms(high)}, latest {_ms(known[-1])}"
     group = f'<g fill="none" stroke="{LINE}" stroke-width="1.5" stroke-linejoin="round">{"".join(lines)}</g>'
-    return _svg("sparkline", width, height, label, [group])
+    return svg("sparkline", width, height, label, [group])
 
 
 # --- response time over a window -----------------------------------------------------------
@@ -234,14 +234,14 @@ def response_time_chart(
     for r, (slug, figures) in enumerate(series.by_region.items()):
         # One list per percentile, each period's histogram counted once for all of them.
         per_percentile = zip(*(one.response_time_percentiles_ms(percentiles) for one in figures), strict=True)
-        for p, (fraction, values) in enumerate(zip(percentiles, per_percentile, strict=True)):
+        for p, (fraction, of_periods) in enumerate(zip(percentiles, per_percentile, strict=True)):
             colour, dashes = REGION_COLOURS[r % len(REGION_COLOURS)], PERCENTILE_DASHES[p % len(PERCENTILE_DASHES)]
-            lines.append((f"{slug} {_percentile_name(fraction)}", colour, dashes, list(values)))
+            lines.append((f"{slug} {_percentile_name(fraction)}", colour, dashes, list(of_periods)))
     known = [value for *_, values in lines for value in values if value is not None]
     if not known:
-        centre = f'x="{_n(width / 2)}" y="{_n(height / 2)}"'
+        centre = f'x="{xy(width / 2)}" y="{xy(height / 2)}"'
         message = f'<text {centre} text-anchor="middle" fill="{INK}">{EMPTY_WINDOW}</text>'
-        return _svg("response-time-chart", width, height, f"{title}: {EMPTY_WINDOW.lower()}", [message])
+        return svg("response-time-chart", width, height, f"{title}: {EMPTY_WINDOW.lower()}", [message])
 
     left, right, top = 56.0, width - 12.0, 10.0
     legend, rows = _legend_places([line[0] for line in lines], left, right)
@@ -258,10 +258,10 @@ def response_time_chart(
     grid, y_labels = [], []
     for k in range(steps + 1):
         at = y(k * step)
-        grid.append(f'<line x1="{_n(left)}" x2="{_n(right)}" y1="{_n(at)}" y2="{_n(at)}"/>')
-        y_labels.append(f'<text x="{_n(left - 6)}" y="{_n(at + 4)}">{_axis_ms(k * step)}</text>')
+        grid.append(f'<line x1="{xy(left)}" x2="{xy(right)}" y1="{xy(at)}" y2="{xy(at)}"/>')
+        y_labels.append(f'<text x="{xy(left - 6)}" y="{xy(at + 4)}">{_axis_ms(k * step)}</text>')
     x_labels = [
-        f'<text x="{_n(x(i))}" y="{_n(bottom + 16)}">{text}</text>' for i, text in _x_labels(series, _hourly(series))
+        f'<text x="{xy(x(i))}" y="{xy(bottom + 16)}">{text}</text>' for i, text in _x_labels(series, is_hourly(series))
     ]
     body = [
         f'<g stroke="{GRID}">{"".join(grid)}</g>',
@@ -279,11 +279,11 @@ def response_time_chart(
         at_y = height - 16 * (rows - row) + 8
         dash = f' stroke-dasharray="{dashes}"' if dashes else ""
         body.append(
-            f'<line x1="{_n(at_x)}" x2="{_n(at_x + 24)}" y1="{_n(at_y - 4)}" y2="{_n(at_y - 4)}" stroke="{colour}"'
-            f' stroke-width="2"{dash}/><text x="{_n(at_x + 30)}" y="{_n(at_y)}">{escape(text)}</text>'
+            f'<line x1="{xy(at_x)}" x2="{xy(at_x + 24)}" y1="{xy(at_y - 4)}" y2="{xy(at_y - 4)}" stroke="{colour}"'
+            f' stroke-width="2"{dash}/><text x="{xy(at_x + 30)}" y="{xy(at_y)}">{escape(text)}</text>'
         )
     body.append("</g>")
-    return _svg("response-time-chart", width, height, f"{title}: {_lines_summary(lines)}", body)
+    return svg("response-time-chart", width, height, f"{title}: {_lines_summary(lines)}", body)
 
 
 def _legend_places(texts: Sequence[str], left: float, right: float) -> tuple[list[tuple[float, int]], int]:
@@ -310,64 +310,5 @@ def _lines_summary(lines: Sequence[tuple[str, str, str, list[float | None]]]) ->
     return "; ".join(said)
 
 
-def _hourly(series: Series) -> bool:
+def is_hourly(series: Series) -> bool:
     return WINDOWS[series.window][0] is HourlyRollup
-
-
-# --- uptime per period ---------------------------------------------------------------------
-
-# A bar's height by its uptime, as a share of the chart's: the level reads without colour.
-LEVELS = {"full": 1.0, "short": 0.75, "low": 0.5, "none": 0.2}
-
-
-def _percent(up: int, checks: int) -> str:
-    """Uptime to 0.01%, rounded down: a single failure in 30,000 checks is not "100.00%"."""
-    if up == checks:
-        return "100%"
-    hundredths = up * 10_000 // checks
-    return f"{hundredths // 100}.{hundredths % 100:02d}%"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
-
-
-def uptime_bars(series: Series, width: int = 720, height: int = 48) -> SafeString:
-    """A bar per period, by its uptime over the checks not in maintenance: 100% a full green
-    bar; below that amber at three quarters of the height; below RED_BELOW_PERCENT red at
-    half; no checks a grey stub. Each bar is a keyboard stop whose <title> gives its figures.
-
-    The root's role is "group", not "img": an image's content is hidden from assistive
-    technology, and these bars are focusable and named one by one."""
-    hourly = _hourly(series)
-    pitch = width / max(len(series.overall), 1)
-    bar_width = max(pitch * 0.7, 1.0)
-    tally = dict.fromkeys(LEVELS, 0)
-    body = []
-    for i, (start, figures) in enumerate(zip(series.periods, series.overall, strict=True)):
-        when = f"{start:%Y-%m-%d %H}:00 UTC" if hourly else f"{start:%Y-%m-%d}"
-        checks, up = figures.checks, figures.up
-        if not checks:
-            level, colour, said = "none", NO_CHECKS, "no checks"
-        else:
-            below = 100.0 * up / checks < RED_BELOW_PERCENT
-            level, colour = ("full", UP) if up == checks else ("low", DOWN) if below else ("short", SHORTFALL)
-            said = f"{_percent(up, checks)} up, {up:,} of {_count(checks, 'check')}"
-        if figures.maintenance_checks:
-            said += f" ({figures.maintenance_checks:,} more in maintenance, not counted)"
-        tally[level] += 1
-        bar_height = height * LEVELS[level]
-        body.append(
-            f'<g tabindex="0" role="img"><title>{escape(f"{when}: {said}")}</title><rect x="{_n(i * pitch)}"'
-            f' y="{_n(height - bar_height)}" width="{_n(bar_width)}" height="{_n(bar_height)}" fill="{colour}"/></g>'
-        )
-    period = "hour" if hourly else "day"
-    label = (
-        f"Uptime per {period} over {WINDOW_NAMES.get(series.window, series.window)}: "
-        f"{_count(tally['full'], period)} at 100%, {tally['short']:,} below 100%, "
-        f"{tally['low']:,} below {RED_BELOW_PERCENT:g}%, {tally['none']:,} without checks"
-    )
-    checks, up = sum(one.checks for one in series.overall), sum(one.up for one in series.overall)
-    if checks:
-        label += f"; {_percent(up, checks)} up overall, {up:,} of {_count(checks, 'check')}"
-    return _svg("uptime-bars", width, height, label, body, role="group")

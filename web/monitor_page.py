@@ -17,7 +17,8 @@ from checks.state.certificates import tls_expiry_warning
 from monitors.maintenance import monitor_maintenance
 from monitors.models import Monitor
 
-from .charts import response_time_chart, uptime_bars
+from .charts import response_time_chart
+from .period_bars import uptime_bars
 
 LATEST_TICKS = 50
 LISTED = 20
