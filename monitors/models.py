@@ -1,6 +1,7 @@
 """Regions (each one a queue), the monitors people configure, and the maintenance windows
 during which a monitor's failures page nobody."""
 
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -73,6 +74,11 @@ class MonitorQuerySet(models.QuerySet):
         }.get(name, F(name))
         order = expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
         return monitors.order_by(order, "-id" if descending else "id")
+
+
+def new_badge_key() -> str:
+    # In public badge URLs: unguessable, URL-safe as it stands, and 24 characters.
+    return secrets.token_urlsafe(18)
 
 
 class Monitor(models.Model):
@@ -150,6 +156,9 @@ class Monitor(models.Model):
     checking_since = models.DateTimeField(null=True, blank=True)
     # Regions whose checks stopped arriving (an open Gap), kept by the watchdog.
     late_regions = models.JSONField(default=list, blank=True)
+    # Names the monitor in its public badge URLs (web/badges.py) without giving its id away;
+    # rotated by its owner (monitors.services.rotate_badge_key) when a URL should stop working.
+    badge_key = models.CharField(max_length=32, unique=True, default=new_badge_key, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

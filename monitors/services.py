@@ -12,7 +12,7 @@ from checks.dispatch import dispatch_checks
 from checks.state.transitions import set_active
 from notifications.models import Channel
 
-from .models import Monitor, Region
+from .models import Monitor, Region, new_badge_key
 from .request_validation import HTTP_ONLY_FIELDS
 from .scheduling import drop_schedule, sync_schedule
 
@@ -130,3 +130,13 @@ def delete_monitor(monitor: Monitor) -> None:
 def check_now(monitor: Monitor) -> list[str]:
     """Queue a check in every region of the monitor now; return the region slugs."""
     return dispatch_checks(monitor, timezone.now())
+
+
+def rotate_badge_key(monitor: Monitor) -> Monitor:
+    """Give the monitor a new badge key: badge URLs with the old one are 404 from now on
+    (a CDN may still serve an old badge for its max-age, 60 s)."""
+    monitor.badge_key = new_badge_key()
+    # Not updated_at: workers re-read the monitors edited since their last look, and a badge
+    # key changes nothing about a check.
+    monitor.save(update_fields=["badge_key"])
+    return monitor

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import accounts, channel_pages, dashboard, maintenance_pages, monitor_forms, monitor_page
+from . import accounts, badges, channel_pages, dashboard, maintenance_pages, monitor_forms, monitor_page
 
 app_name = "web"
 
@@ -37,4 +37,6 @@ urlpatterns = [
     path("maintenance/new/", maintenance_pages.create, name="maintenance-create"),
     path("maintenance/<int:pk>/edit/", maintenance_pages.edit, name="maintenance-edit"),
     path("maintenance/<int:pk>/delete/", maintenance_pages.delete, name="maintenance-delete"),
+    # Public, by the monitor's badge key: no sign-in, no cookie (web/badges.py).
+    path("badge/<str:key>/<str:kind>.svg", badges.badge, name="badge"),
 ]

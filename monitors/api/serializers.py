@@ -173,6 +173,8 @@ class MonitorSerializer(serializers.ModelSerializer):
             "auth_password_set",
             "tls_expires_at",
             "tls_expiry_warning",
+            # Read-only: the key of the monitor's public badge URLs (/badge/<key>/status.svg).
+            "badge_key",
             "created_at",
             "updated_at",
         ]

@@ -79,6 +79,15 @@ class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
         regions = services.check_now(monitor)
         return Response({"queued": regions}, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(
+        request=None,
+        description="Give the monitor a new `badge_key`: its badge URLs with the old key answer 404 from now on.",
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-badge-key")
+    def rotate_badge_key(self, request, pk=None):
+        monitor = services.rotate_badge_key(self.get_object())
+        return Response(self.get_serializer(monitor).data)
+
 
 class MaintenanceWindowViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = MaintenanceWindowSerializer
