@@ -8,13 +8,13 @@ from .models import Channel, Delivery, DeliveryAttempt
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "target", "owner", "is_default", "reminder_minutes")
-    list_filter = ("kind", "is_default")
+    list_display = ("name", "kind", "target", "owner", "audience", "is_default", "reminder_minutes")
+    list_filter = ("kind", "audience", "is_default")
     search_fields = ("name", "url", "email", "owner__email")
     list_select_related = ("owner",)
     autocomplete_fields = ("owner",)
     filter_horizontal = ("monitors",)
-    readonly_fields = ("secret", "created_at", "updated_at")
+    readonly_fields = ("secret", "audience", "created_at", "updated_at")
     actions = ("send_test",)
 
     @admin.action(description="Send a test message to the selected channels")

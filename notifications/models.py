@@ -14,7 +14,11 @@ def new_secret() -> str:
 
 class ChannelQuerySet(models.QuerySet):
     def owned_by(self, user) -> "ChannelQuerySet":
-        return self.filter(owner=user) if user.is_authenticated else self.none()
+        """The user's alert channels: a status page subscriber's channel is the visitor's,
+        never listed, edited or put on a monitor by the page's owner."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user, audience=Channel.Audience.OWNER)
 
 
 class Channel(models.Model):
@@ -22,6 +26,11 @@ class Channel(models.Model):
         WEBHOOK = "webhook"
         EMAIL = "email"
         SLACK = "slack"
+
+    class Audience(models.TextChoices):
+        OWNER = "owner"
+        # A status page's subscriber (statuspages.Subscriber): told of the page's incidents.
+        SUBSCRIBER = "subscriber"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channels")
     name = models.CharField(max_length=200)
@@ -36,6 +45,7 @@ class Channel(models.Model):
         default=0, help_text="While a monitor stays down, remind this often; 0 sends no reminders."
     )
     monitors = models.ManyToManyField("monitors.Monitor", related_name="channels", blank=True)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.OWNER, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -41,6 +41,13 @@ def queue_deliveries(
     return _write_deliveries([_pending(channel, event, payload, monitor, incident, now) for channel in channels])
 
 
+def queue_messages(messages_to: Iterable[tuple[Channel, dict]], event: str, now=None) -> list[Delivery]:
+    """queue_deliveries for a message per channel (a status page's subscribers each get
+    their own unsubscribe link): one INSERT for all of them."""
+    now = now or timezone.now()
+    return _write_deliveries([_pending(channel, event, payload, None, None, now) for channel, payload in messages_to])
+
+
 def _pending(channel: Channel, event: str, payload: dict, monitor, incident, now: datetime) -> Delivery:
     return Delivery(
         channel=channel,

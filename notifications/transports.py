@@ -122,7 +122,8 @@ class EmailTransport(Transport):
             body=message.text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[self.channel.email],
-            headers={DELIVERY_HEADER: message.delivery_id},
+            # A message may carry headers of its own: a status page's List-Unsubscribe.
+            headers={DELIVERY_HEADER: message.delivery_id, **message.payload.get("email_headers", {})},
             connection=connection,
         )
         try:

@@ -25,6 +25,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from checks.worker.monitor_cache import monitor_cache
 from monitors.models import Region
+from tests.receivers import Receiver
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -209,6 +210,17 @@ class TargetServer(ThreadingHTTPServer):
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server on loopback that takes our POSTs (tests/receivers.py)."""
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = ("accounts", "checks", "monitors", "notifications", "probe", "uptime", "web")
+PROJECT = ("accounts", "checks", "monitors", "notifications", "probe", "statuspages", "uptime", "web")
 MAX_MODULE_LINES = 400
 
 
@@ -87,6 +87,14 @@ def test_notifications_reads_only_the_models_of_checks_and_monitors():
         lambda name: top(name) in {"checks", "monitors"} and not name.split(":")[0].endswith(".models"),
     )
     assert found == {}
+
+
+def test_status_pages_sit_above_what_they_show_and_nothing_below_imports_them():
+    """A status page reads monitors, checks' figures and models, and sends through
+    notifications; none of those knows status pages exist (a subscriber's channel is a
+    channel like any other)."""
+    below = modules("accounts", "checks", "monitors", "notifications", "probe")
+    assert offenders(below, lambda name: top(name) == "statuspages") == {}
 
 
 def test_no_module_is_past_the_size_that_asks_for_a_split():

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "monitors",
     "checks",
     "notifications",
+    "statuspages",
     "web",
 ]
 
@@ -50,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "uptime.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session: a status page on its own domain answers without one.
+    "web.status_domains.StatusPageDomainMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,6 +144,8 @@ API_THROTTLE_RATES = {
     "auth": env_str("THROTTLE_AUTH_RATE", "20/min"),
     "check_now": env_str("THROTTLE_CHECK_NOW_RATE", "12/min"),
     "channel_test": env_str("THROTTLE_CHANNEL_TEST_RATE", "6/min"),
+    # A status page's subscribe form, per visitor's address.
+    "subscribe": env_str("THROTTLE_SUBSCRIBE_RATE", "10/hour"),
 }
 # Monitors one user may own; 0 means no limit.
 MONITOR_QUOTA_PER_USER = env_int("MONITOR_QUOTA_PER_USER", 500, minimum=0)
@@ -179,6 +184,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # Two models have a "status": a monitor's and a status page incident's.
+    "ENUM_NAME_OVERRIDES": {"IncidentStatusEnum": "statuspages.models.PageIncident.Status"},
 }
 
 SIMPLE_JWT = {
@@ -224,6 +231,9 @@ PROBE_CA_BUNDLE = env_str("PROBE_CA_BUNDLE")
 # --- Notifications ---------------------------------------------------------------------
 # Where links in alerts point: the address people reach this installation at.
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000")
+# A public status page's answers are cached this long (and a CDN may hold them as long);
+# what its owner writes shows at once. 0: no cache.
+STATUS_PAGE_CACHE_SECONDS = env_int("STATUS_PAGE_CACHE_SECONDS", 10, minimum=0)
 # One attempt to a webhook, Slack or SMTP server waits at most this long per connect and read.
 NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
@@ -287,6 +297,15 @@ CELERY_BEAT_SCHEDULER = "checks.beat.scheduler:SlotScheduler"
 # (checks/beat/lease.py). Beat looks at least every second, to renew the lease and to apply edits.
 # Prometheus scrapes /metrics with "Authorization: Bearer <token>" when this is set.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# Monitors with series of their own on /metrics (4 and one per region each): "all" (None),
+# "none" (0), or at most that many, worst status first (checks/figures/metrics.py).
+METRICS_MONITORS = (
+    None
+    if (_metrics_monitors := env_str("METRICS_MONITORS", "all").strip().lower()) == "all"
+    else 0
+    if _metrics_monitors == "none"
+    else env_int("METRICS_MONITORS", 0, minimum=0)
+)
 BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 10, minimum=3)
 # Slots that fell due while the broker was away are sent once it is back, oldest first, if
 # at most this old; older ones are skipped, and the watchdog records them as missed.
@@ -297,15 +316,6 @@ BEAT_UNSENT_MAX_SECONDS = env_int("BEAT_UNSENT_MAX_SECONDS", 600, minimum=0)
 # lease, then a read of the schedule) and a restart to lose nothing.
 BEAT_LATE_SLOT_MAX_SECONDS = env_int("BEAT_LATE_SLOT_MAX_SECONDS", 20, minimum=1)
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1
-# Monitors with series of their own on /metrics (4 and one per region each): "all" (None),
-# "none" (0), or at most that many, worst status first (checks/figures/metrics.py).
-METRICS_MONITORS = (
-    None
-    if (_metrics_monitors := env_str("METRICS_MONITORS", "all").strip().lower()) == "all"
-    else 0
-    if _metrics_monitors == "none"
-    else env_int("METRICS_MONITORS", 0, minimum=0)
-)
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 # Housekeeping has its own queue so region workers only ever run checks; checks are

@@ -16,6 +16,12 @@ from checks.api.views import (
 )
 from monitors.api.views import MaintenanceWindowViewSet, MonitorViewSet, RegionViewSet
 from notifications.api.views import ChannelViewSet
+from statuspages.api.views import (
+    IncidentUpdateCreateView,
+    PageIncidentViewSet,
+    StatusPageViewSet,
+    SubscriberViewSet,
+)
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
@@ -23,6 +29,7 @@ router.register("monitors", MonitorViewSet, basename="monitor")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
 router.register("channels", ChannelViewSet, basename="channel")
+router.register("status-pages", StatusPageViewSet, basename="status-page")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -38,6 +45,32 @@ urlpatterns = [
     ),
     path("api/monitors/<int:pk>/gaps/", MonitorGapsView.as_view(), name="monitor-gaps"),
     path("api/monitors/<int:pk>/status-changes/", MonitorStatusChangesView.as_view(), name="monitor-status-changes"),
+    path(
+        "api/status-pages/<int:page_pk>/incidents/",
+        PageIncidentViewSet.as_view({"get": "list", "post": "create"}),
+        name="status-page-incident-list",
+    ),
+    path(
+        "api/status-pages/<int:page_pk>/incidents/<int:pk>/",
+        # No PUT: a status changes by an update with its message, never by rewriting.
+        PageIncidentViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
+        name="status-page-incident-detail",
+    ),
+    path(
+        "api/status-pages/<int:page_pk>/incidents/<int:pk>/updates/",
+        IncidentUpdateCreateView.as_view(),
+        name="status-page-incident-updates",
+    ),
+    path(
+        "api/status-pages/<int:page_pk>/subscribers/",
+        SubscriberViewSet.as_view({"get": "list"}),
+        name="status-page-subscriber-list",
+    ),
+    path(
+        "api/status-pages/<int:page_pk>/subscribers/<int:pk>/",
+        SubscriberViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="status-page-subscriber-detail",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import accounts, badges, channel_pages, dashboard, maintenance_pages, monitor_forms, monitor_page
+from . import accounts, badges, channel_pages, dashboard, maintenance_pages, monitor_forms, monitor_page, status_pages
 
 app_name = "web"
 
@@ -39,4 +39,12 @@ urlpatterns = [
     path("maintenance/<int:pk>/delete/", maintenance_pages.delete, name="maintenance-delete"),
     # Public, by the monitor's badge key: no sign-in, no cookie (web/badges.py).
     path("badge/<str:key>/<str:kind>.svg", badges.badge, name="badge"),
+    # Public: no sign-in.
+    path("status/<slug:slug>/", status_pages.status_page, name="status-page"),
+    path("status/<slug:slug>/live", status_pages.status_live, name="status-live"),
+    path("status/<slug:slug>/status.json", status_pages.status_json, name="status-json"),
+    path("status/<slug:slug>/feed.atom", status_pages.status_feed, name="status-feed"),
+    path("status/<slug:slug>/subscribe", status_pages.subscribe, name="status-subscribe"),
+    path("subscriptions/<str:token>/confirm/", status_pages.confirm, name="status-confirm"),
+    path("subscriptions/<str:token>/unsubscribe/", status_pages.unsubscribe, name="status-unsubscribe"),
 ]

@@ -1,5 +1,6 @@
-"""A monitor's figures per period (hour or day) of a window, per region and overall: what the
-monitor page's response-time chart and uptime bars draw, read from the rollups."""
+"""Figures per period, read from the rollups: a monitor's per hour or day of a window, per
+region and overall (the monitor page's charts), and many monitors' per day (a status
+page's uptime bars)."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -95,3 +96,39 @@ def window_series(monitor_id: int, window: str, now: datetime | None = None) -> 
         Figures() for _ in periods
     ]
     return Series(window=window, periods=periods, by_region=by_region, overall=overall)
+
+
+@dataclass(frozen=True)
+class Day:
+    """One UTC day of a monitor, all regions added."""
+
+    day: date
+    checks: int = 0
+    up: int = 0
+    maintenance_checks: int = 0
+
+
+def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> dict[int, list[Day]]:
+    """Each monitor's last `days` UTC days (today included), oldest first, from the daily
+    rollups in one query: a status page's uptime bars. A day without rollups is a Day of
+    zeros (not checked, or not yet).
+
+    Each monitor is an index range scan of the rollups' unique index (monitor, day, region):
+    unnest keeps the planner from guessing at `monitor_id = ANY(...) AND day >= ...` as one
+    selectivity, the trap rollups.window_figures describes.
+    """
+    today = day_of(now or timezone.now())
+    first = today - timedelta(days=days - 1)
+    table = DailyRollup._meta.db_table
+    sql = f"""
+        SELECT monitor.id, day, sum(checks), sum(up), sum(maintenance_checks)
+        FROM unnest(%(ids)s::bigint[]) AS monitor(id)
+        JOIN {table} ON monitor_id = monitor.id AND day >= %(first)s AND day <= %(today)s
+        GROUP BY 1, 2
+    """  # noqa: S608 - the table's name only
+    found = {monitor_id: [Day(first + timedelta(days=n)) for n in range(days)] for monitor_id in monitor_ids}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": list(monitor_ids), "first": first, "today": today})
+        for monitor_id, day, checks, up, maintenance in cursor.fetchall():
+            found[monitor_id][(day - first).days] = Day(day, int(checks), int(up), int(maintenance))
+    return found

@@ -1,0 +1,1 @@
+"""The status pages owner API (the web process)."""
