@@ -398,3 +398,30 @@ def test_deleting_a_page_takes_its_subscribers_channels(alice_client, shop, api)
     assert alice_client.delete(f"/api/status-pages/{page['id']}/").status_code == 204
     assert not Channel.objects.exists() and not Delivery.objects.exists()
     assert visit("/status/acme/").status_code == 404
+
+
+# --- badges of a page's components ---------------------------------------------------------------
+
+
+def test_a_components_badge_is_public_and_another_pages_or_monitor_is_404(alice, alice_client, shop, api):
+    page = make_page(alice_client, shop, api)
+    other = make_monitor(alice, "https://other.example/", name="not shown")
+    Monitor.objects.filter(pk=shop.pk).update(status="down")
+    shop_component = page["sections"][0]["components"][0]["id"]
+
+    response = visit(f"/status/acme/badges/{shop_component}/status.svg")
+
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    svg = response.content.decode()
+    assert ">down<" in svg and "shop.example" not in svg and "shop-prod-eu-1" not in svg
+    assert "Set-Cookie" not in response.headers
+    make_page(alice_client, other, api, slug="elsewhere")
+    elsewhere = StatusPage.objects.get(slug="elsewhere").sections.first().components.first()
+    for path in (
+        f"/status/acme/badges/{elsewhere.pk}/status.svg",  # on another page
+        f"/status/nobody/badges/{shop_component}/status.svg",
+        f"/status/acme/badges/{shop_component}/secrets.svg",
+        f"/status/acme/badges/{shop_component + 1000}/uptime-24h.svg",
+    ):
+        assert visit(path).status_code == 404, path
+    assert visit(f"/status/acme/badges/{shop_component}/uptime-24h.svg").status_code == 200

@@ -211,6 +211,25 @@ def badge(request: HttpRequest, key: str, kind: str) -> HttpResponse:
         monitor = Monitor.objects.only("status", "is_active").get(badge_key=key)
     except Monitor.DoesNotExist:
         return _not_found()
+    return _badge_of(request, monitor, kind)
+
+
+def component_badge(request: HttpRequest, slug: str, component: int, kind: str) -> HttpResponse:
+    """GET /status/<slug>/badges/<component>/<kind>.svg: the badge of a monitor its owner
+    shows on a public status page, by the component's id there (no key needed: the page
+    shows as much). Another page's component is the same 404 as none."""
+    if kind not in KINDS:
+        return _not_found()
+    monitor = Monitor.objects.only("status", "is_active").filter(
+        status_components__pk=component, status_components__section__page__slug=slug
+    )
+    found = monitor.first()
+    if found is None:
+        return _not_found()
+    return _badge_of(request, found, kind)
+
+
+def _badge_of(request: HttpRequest, monitor: Monitor, kind: str) -> HttpResponse:
     default_label, window = KINDS[kind]
     if monitor.status == Monitor.Status.PAUSED or not monitor.is_active:
         # Not checked now: a figure from before the pause would read as a current one.

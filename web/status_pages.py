@@ -29,6 +29,9 @@ from statuspages.validation import subscription_errors
 from .period_bars import period_bars
 from .rate_limits import wait_seconds
 
+# A visitor's page fetches its live part this often at most.
+MIN_REFRESH_SECONDS = 10
+
 
 def _page(slug: str) -> StatusPage:
     return get_object_or_404(StatusPage.objects.only("id", "slug", "title", "description", "show_regions"), slug=slug)
@@ -61,7 +64,9 @@ def _html(slug: str, on_domain: bool, template: str) -> tuple[bytes, str]:
     shown = public.read(_page(slug))
     sections = [(section, [(c, _bars(c)) for c in section.components]) for section in shown.sections]
     base = "/" if on_domain else reverse("web:status-page", args=[slug])
-    context = {"shown": shown, "page": shown.page, "sections": sections, "base": base}
+    # Polling faster than the cache turns over would fetch the same copy again.
+    refresh = max(settings.STATUS_PAGE_CACHE_SECONDS, MIN_REFRESH_SECONDS)
+    context = {"shown": shown, "page": shown.page, "sections": sections, "base": base, "refresh_seconds": refresh}
     return render_to_string(template, context).encode(), "text/html; charset=utf-8"
 
 

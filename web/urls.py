@@ -45,6 +45,7 @@ urlpatterns = [
     path("status/<slug:slug>/status.json", status_pages.status_json, name="status-json"),
     path("status/<slug:slug>/feed.atom", status_pages.status_feed, name="status-feed"),
     path("status/<slug:slug>/subscribe", status_pages.subscribe, name="status-subscribe"),
+    path("status/<slug:slug>/badges/<int:component>/<str:kind>.svg", badges.component_badge, name="status-badge"),
     path("subscriptions/<str:token>/confirm/", status_pages.confirm, name="status-confirm"),
     path("subscriptions/<str:token>/unsubscribe/", status_pages.unsubscribe, name="status-unsubscribe"),
 ]

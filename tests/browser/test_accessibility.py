@@ -4,6 +4,7 @@ ARIA) as Chromium renders it: signed out, with data, and with a form's errors sh
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.test_status_pages import seed_status_showcase
 from tests.browser.test_web_pages import seed_showcase
 
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -56,4 +57,14 @@ def test_a_form_showing_its_errors_passes_axe(page, site, sign_in, alice):
     page.goto(site + "/monitors/new/")
     page.get_by_role("button", name="Create monitor").click()
     page.locator("#form-errors").wait_for()
+    assert violations(page) == []
+
+
+def test_a_public_status_page_and_its_subscription_pages_pass_axe(page, site, alice):
+    seed_status_showcase(alice)
+    page.goto(site + "/status/acme/")
+    assert violations(page) == []
+    page.get_by_label("Email address").fill("fan@example.com")
+    page.get_by_role("button", name="Subscribe").click()
+    page.get_by_role("status").wait_for()
     assert violations(page) == []
