@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from . import accounts, badges, channel_pages, dashboard, maintenance_pages, monitor_forms, monitor_page, status_pages
+from . import (
+    accounts,
+    badges,
+    channel_pages,
+    dashboard,
+    maintenance_pages,
+    monitor_forms,
+    monitor_page,
+    status_page_forms,
+    status_pages,
+)
 
 app_name = "web"
 
@@ -37,6 +47,11 @@ urlpatterns = [
     path("maintenance/new/", maintenance_pages.create, name="maintenance-create"),
     path("maintenance/<int:pk>/edit/", maintenance_pages.edit, name="maintenance-edit"),
     path("maintenance/<int:pk>/delete/", maintenance_pages.delete, name="maintenance-delete"),
+    path("status-pages/", status_page_forms.page_list, name="status-pages"),
+    path("status-pages/new/", status_page_forms.create, name="status-page-create"),
+    path("status-pages/<int:pk>/edit/", status_page_forms.edit, name="status-page-edit"),
+    path("status-pages/<int:pk>/incidents/", status_page_forms.incidents, name="status-page-incidents"),
+    path("status-pages/<int:pk>/delete/", status_page_forms.delete, name="status-page-delete"),
     # Public, by the monitor's badge key: no sign-in, no cookie (web/badges.py).
     path("badge/<str:key>/<str:kind>.svg", badges.badge, name="badge"),
     # Public: no sign-in.

@@ -43,6 +43,8 @@ def test_the_sign_in_and_reset_pages_pass_axe(page, site):
         "/maintenance/",
         "/maintenance/new/",
         "/password/",
+        "/status-pages/",
+        "/status-pages/new/",
     ],
 )
 def test_each_signed_in_page_passes_axe(page, site, sign_in, alice, path):
@@ -57,6 +59,15 @@ def test_a_form_showing_its_errors_passes_axe(page, site, sign_in, alice):
     page.goto(site + "/monitors/new/")
     page.get_by_role("button", name="Create monitor").click()
     page.locator("#form-errors").wait_for()
+    assert violations(page) == []
+
+
+def test_a_status_pages_incidents_page_passes_axe(page, site, sign_in, alice):
+    status_page = seed_status_showcase(alice)
+    sign_in(page, alice)
+    page.goto(f"{site}/status-pages/{status_page.pk}/incidents/")
+    assert violations(page) == []
+    page.goto(f"{site}/status-pages/{status_page.pk}/edit/")
     assert violations(page) == []
 
 
