@@ -12,21 +12,15 @@ Prints p50 and p95 per kind against the 10 ms target; writes bench/results/badge
 import argparse
 import gc
 import json
-import os
-import platform
 import random
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from uptime.embedded import free_port, services
-
-from .machine import fixed_workload_ms
+from .served import percentile, say, served_process
 
 KINDS = ("status", "uptime-24h", "uptime-7d", "uptime-30d", "response-time")
 TARGET_MS = 10
@@ -51,15 +45,6 @@ SELECT monitor_id, region_id, period::{period_type}, %(checks)s, %(checks)s - fa
           FROM generate_series(0, %(buckets)s - 1) AS bucket ORDER BY bucket)
 FROM plan
 """
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def seed(monitors: int, rng: random.Random) -> dict:
@@ -193,28 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.monitors < 1 or args.requests < 1:
         parser.error("--monitors and --requests must be at least 1")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    machine = {
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_before": [round(n, 2) for n in os.getloadavg()],
-        "machine_ms_before": fixed_workload_ms(),
-    }
-    data_dir = Path(tempfile.mkdtemp(prefix="uptime-bench-badges-"))
-    try:
-        with services(data_dir, free_port(), free_port()) as service_env:
-            os.environ.update(service_env)
-            os.environ.update(
-                DJANGO_SETTINGS_MODULE="uptime.settings",
-                DEBUG="false",  # as served; DEBUG would also keep every query in memory
-                SECRET_KEY=secrets.token_urlsafe(32),
-                JWT_SIGNING_KEY=secrets.token_urlsafe(32),
-                ALLOWED_HOSTS="testserver",
-                LOG_LEVEL="WARNING",
-            )
-            report = run(args)
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-    machine |= {"load_after": [round(n, 2) for n in os.getloadavg()], "machine_ms_after": fixed_workload_ms()}
+    with served_process("badges") as machine:
+        report = run(args)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([".venv/bin/python -m bench.badges", *sys.argv[1:]]).strip(),

@@ -12,20 +12,14 @@ size; writes bench/results/metrics-<time>.json.
 import argparse
 import gc
 import json
-import os
-import platform
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from uptime.embedded import free_port, services
-
-from .machine import fixed_workload_ms
+from .served import percentile, say, served_process
 
 # Current status of the monitors, drawn in this proportion (cumulative bounds), else up.
 STATUS_MIX = ((0.04, "down"), (0.07, "degraded"), (0.09, "pending"), (0.14, "paused"), (0.15, "maintenance"))
@@ -59,15 +53,6 @@ JOIN monitors_monitor AS monitor ON monitor.id = pair.monitor_id
 CROSS JOIN LATERAL (SELECT %(now)s::timestamptz - mod(pair.monitor_id, 60) * interval '1 second') AS s(slot)
 WHERE monitor.status NOT IN ('paused', 'pending')
 """
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def seed(args) -> dict:
@@ -211,29 +196,8 @@ def main() -> int:
     if not 1 <= args.hours <= 24:
         parser.error("--hours must be 1 to 24 (the 24h window)")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    machine = {
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_before": [round(n, 2) for n in os.getloadavg()],
-        "machine_ms_before": fixed_workload_ms(),
-    }
-    data_dir = Path(tempfile.mkdtemp(prefix="uptime-bench-metrics-"))
-    try:
-        with services(data_dir, free_port(), free_port()) as service_env:
-            os.environ.update(service_env)
-            os.environ.update(
-                DJANGO_SETTINGS_MODULE="uptime.settings",
-                DEBUG="false",  # as served; DEBUG would also keep every query in memory
-                SECRET_KEY=secrets.token_urlsafe(32),
-                JWT_SIGNING_KEY=secrets.token_urlsafe(32),
-                ALLOWED_HOSTS="testserver",
-                LOG_LEVEL="WARNING",
-                METRICS_TOKEN="",
-            )
-            report = run(args)
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-    machine |= {"load_after": [round(n, 2) for n in os.getloadavg()], "machine_ms_after": fixed_workload_ms()}
+    with served_process("metrics", METRICS_TOKEN="") as machine:
+        report = run(args)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": ".venv/bin/python -m bench.metrics_scrape " + " ".join(sys.argv[1:]),

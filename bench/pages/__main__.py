@@ -18,24 +18,20 @@ import gc
 import hashlib
 import json
 import math
-import os
-import platform
 import pstats
 import random
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from uptime.embedded import BASE_DIR, free_port, services
+from uptime.embedded import BASE_DIR
 
-from ..machine import fixed_workload_ms
+from ..served import percentile, say, served_process
 
 WINDOWS = ("24h", "7d", "30d", "90d")
 # The targets, p95 ms: the dashboard at 1,000 monitors, a monitor page in every window.
@@ -45,15 +41,6 @@ MONITOR_TARGET_MS = 100
 STATUS_MIX = ((0.04, "down"), (0.07, "degraded"), (0.09, "pending"), (0.14, "paused"), (0.15, "maintenance"))
 NAMES = ("Shop", "API", "Blog", "Docs", "Status", "Checkout", "Login", "CDN", "Search", "Billing")
 LATE_SECONDS = 600  # a late region's checks stopped arriving this long ago
-
-
-def say(message: str) -> None:
-    print(f"[bench] {message}", flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def multirange(ranges) -> str:
@@ -636,28 +623,8 @@ def main() -> int:
     if args.monitors < 1:
         parser.error("--monitors must be at least 1 (the first is the monitor page's)")
     args.stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    machine = {
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_before": [round(n, 2) for n in os.getloadavg()],
-        "machine_ms_before": fixed_workload_ms(),
-    }
-    data_dir = Path(tempfile.mkdtemp(prefix="uptime-bench-pages-"))
-    try:
-        with services(data_dir, free_port(), free_port()) as service_env:
-            os.environ.update(service_env)
-            os.environ.update(
-                DJANGO_SETTINGS_MODULE="uptime.settings",
-                DEBUG="false",  # as served; DEBUG would also keep every query in memory
-                SECRET_KEY=secrets.token_urlsafe(32),
-                JWT_SIGNING_KEY=secrets.token_urlsafe(32),
-                ALLOWED_HOSTS="testserver",
-                LOG_LEVEL="WARNING",
-            )
-            report = run(args)
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
-    machine |= {"load_after": [round(n, 2) for n in os.getloadavg()], "machine_ms_after": fixed_workload_ms()}
+    with served_process("pages") as machine:
+        report = run(args)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": ".venv/bin/python -m bench.pages " + " ".join(sys.argv[1:]),
