@@ -246,9 +246,12 @@ def as_json(public: PublicPage, page_url: str) -> dict:
                         "name": component.name,
                         "status": component.state,
                         "uptime_percent": component.uptime_percent,
-                        "days": [
-                            {"date": day.day.isoformat(), "checks": day.checks, "up": day.up} for day in component.days
-                        ],
+                        # Columns rather than an object a day: 50 components of 90 days.
+                        "days": {
+                            "first": component.days[0].day.isoformat() if component.days else None,
+                            "checks": [day.checks for day in component.days],
+                            "up": [day.up for day in component.days],
+                        },
                     }
                     for component in section.components
                 ],

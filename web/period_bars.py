@@ -3,10 +3,12 @@ days of a window, a status page's 90 days per component. Status never rests on c
 alone: a bar steps down in height with its uptime, and its title says the figures."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Protocol
 
 from django.utils.html import escape
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from checks.figures.series import Series
 
@@ -49,46 +51,30 @@ def uptime_bars(series: Series, width: int = 720, height: int = 48) -> SafeStrin
     return period_bars(whens, series.overall, "hour" if hourly else "day", span, width, height)
 
 
-def period_bars(
-    whens: Sequence[str],
-    periods: Sequence[Counted],
-    period: str,
-    span: str,
-    width: int = 720,
-    height: int = 48,
-    focusable: bool = True,
-) -> SafeString:
-    """A bar per period, by its uptime over the checks not in maintenance: 100% a full green
-    bar; below that amber at three quarters of the height; below RED_BELOW_PERCENT red at
-    half; no checks a grey stub. Each bar's <title> gives its figures; with `focusable` each
-    is a keyboard stop, else only the last is and the page moves focus along them itself
-    (a status page's 90 days of 50 components would be 4,500 tab stops).
+def _level(figures: Counted) -> tuple[str, str]:
+    """A period's bar: its level (LEVELS) and colour."""
+    checks, up = figures.checks, figures.up
+    if not checks:
+        return "none", NO_CHECKS
+    if up == checks:
+        return "full", UP
+    return ("low", DOWN) if 100.0 * up / checks < RED_BELOW_PERCENT else ("short", SHORTFALL)
 
-    The root's role is "group", not "img": an image's content is hidden from assistive
-    technology, and these bars are focusable and named one by one."""
-    pitch = width / max(len(periods), 1)
-    bar_width = max(pitch * 0.7, 1.0)
+
+def period_text(when: str, figures: Counted) -> str:
+    """What a period's bar says: "2026-12-01: 99.95% up, 1,439 of 1,440 checks". A status
+    page's script words a day the same way from the day's counts (web/static/web/status.js)."""
+    checks, up = figures.checks, figures.up
+    said = f"{percent_text(up, checks)} up, {up:,} of {_count(checks, 'check')}" if checks else "no checks"
+    if figures.maintenance_checks:
+        said += f" ({figures.maintenance_checks:,} more in maintenance, not counted)"
+    return f"{when}: {said}"
+
+
+def _summary(periods: Sequence[Counted], period: str, span: str) -> str:
     tally = dict.fromkeys(LEVELS, 0)
-    body = []
-    for i, (when, figures) in enumerate(zip(whens, periods, strict=True)):
-        # Without `focusable`, the last period (today) is the one stop; the page's script
-        # moves along the rest with the arrow keys.
-        tabindex = "0" if focusable or i == len(periods) - 1 else "-1"
-        checks, up = figures.checks, figures.up
-        if not checks:
-            level, colour, said = "none", NO_CHECKS, "no checks"
-        else:
-            below = 100.0 * up / checks < RED_BELOW_PERCENT
-            level, colour = ("full", UP) if up == checks else ("low", DOWN) if below else ("short", SHORTFALL)
-            said = f"{percent_text(up, checks)} up, {up:,} of {_count(checks, 'check')}"
-        if figures.maintenance_checks:
-            said += f" ({figures.maintenance_checks:,} more in maintenance, not counted)"
-        tally[level] += 1
-        bar_height = height * LEVELS[level]
-        body.append(
-            f'<g tabindex="{tabindex}" role="img"><title>{escape(f"{when}: {said}")}</title><rect x="{xy(i * pitch)}"'
-            f' y="{xy(height - bar_height)}" width="{xy(bar_width)}" height="{xy(bar_height)}" fill="{colour}"/></g>'
-        )
+    for figures in periods:
+        tally[_level(figures)[0]] += 1
     label = (
         f"Uptime per {period} over {span}: "
         f"{_count(tally['full'], period)} at 100%, {tally['short']:,} below 100%, "
@@ -97,4 +83,63 @@ def period_bars(
     checks, up = sum(one.checks for one in periods), sum(one.up for one in periods)
     if checks:
         label += f"; {percent_text(up, checks)} up overall, {up:,} of {_count(checks, 'check')}"
-    return svg("uptime-bars", width, height, label, body, role="group")
+    return label
+
+
+def period_bars(
+    whens: Sequence[str], periods: Sequence[Counted], period: str, span: str, width: int = 720, height: int = 48
+) -> SafeString:
+    """A bar per period, by its uptime over the checks not in maintenance: 100% a full green
+    bar; below that amber at three quarters of the height; below RED_BELOW_PERCENT red at
+    half; no checks a grey stub. Each bar is a keyboard stop whose <title> gives its figures.
+
+    The root's role is "group", not "img": an image's content is hidden from assistive
+    technology, and these bars are focusable and named one by one."""
+    pitch = width / max(len(periods), 1)
+    bar_width = max(pitch * 0.7, 1.0)
+    body = []
+    for i, (when, figures) in enumerate(zip(whens, periods, strict=True)):
+        level, colour = _level(figures)
+        bar_height = height * LEVELS[level]
+        body.append(
+            f'<g tabindex="0" role="img"><title>{escape(period_text(when, figures))}</title><rect x="{xy(i * pitch)}"'
+            f' y="{xy(height - bar_height)}" width="{xy(bar_width)}" height="{xy(bar_height)}" fill="{colour}"/></g>'
+        )
+    return svg("uptime-bars", width, height, _summary(periods, period, span), body, role="group")
+
+
+@dataclass(frozen=True)
+class DayStrip:
+    """A status page's row of days: the bars, what they add up to (for assistive technology),
+    and each day's counts for the page's script, which names the day under the pointer or
+    the keyboard (no element per day: 50 rows of 90 titled bars made a 740 KB page)."""
+
+    bars: SafeString
+    summary: str
+    counts: str  # "checks/up[/maintenance]" per day, oldest first, space-separated
+    last_text: str  # what the newest day says, before any script has run
+
+
+def day_strip(first: date, days: Sequence[Counted], width: int = 900, height: int = 34) -> DayStrip:
+    """The days as one path per level (the colours of period_bars), and a mark the script
+    moves onto the day in focus."""
+    pitch = width // max(len(days), 1)
+    bar = max(pitch * 7 // 10, 1)
+    paths: dict[str, list[str]] = {level: [] for level in LEVELS}
+    colours = {}
+    for i, figures in enumerate(days):
+        level, colours[level] = _level(figures)
+        bar_height = round(height * LEVELS[level])
+        paths[level].append(f"M{i * pitch} {height - bar_height}h{bar}v{bar_height}h-{bar}z")
+    body = [f'<path fill="{colours[level]}" d="{"".join(drawn)}"/>' for level, drawn in paths.items() if drawn]
+    body.append(f'<rect class="day-mark" x="0" y="0" width="{bar}" height="{height}" visibility="hidden"/>')
+    counts = " ".join(f"{d.checks}/{d.up}" + (f"/{d.maintenance_checks}" if d.maintenance_checks else "") for d in days)
+    summary = _summary(days, "day", f"the last {len(days)} days")
+    last = period_text(f"{first + timedelta(days=len(days) - 1):%Y-%m-%d}", days[-1]) if days else ""
+    # Hidden from assistive technology: the slider around it says the day in focus, and the
+    # summary describes the whole row. Made of numbers and colours only: nothing to escape.
+    bars = mark_safe(  # noqa: S308
+        f'<svg class="day-bars-svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' aria-hidden="true" focusable="false">{"".join(body)}</svg>'
+    )
+    return DayStrip(bars, summary, counts, last)

@@ -26,7 +26,7 @@ from statuspages.messages import page_link
 from statuspages.models import PageIncident, StatusPage, Subscriber
 from statuspages.validation import subscription_errors
 
-from .period_bars import period_bars
+from .period_bars import DayStrip, day_strip
 from .rate_limits import wait_seconds
 
 # A visitor's page fetches its live part this often at most.
@@ -54,15 +54,13 @@ def _answer(body: bytes, content_type: str) -> HttpResponse:
     return response
 
 
-def _bars(component: public.ShownComponent) -> str:
-    whens = [f"{day.day:%Y-%m-%d}" for day in component.days]
-    span = f"the last {len(component.days)} days"
-    return period_bars(whens, component.days, "day", span, width=600, height=34, focusable=False)
+def _strip(component: public.ShownComponent) -> DayStrip:
+    return day_strip(component.days[0].day, component.days)
 
 
 def _html(slug: str, on_domain: bool, template: str) -> tuple[bytes, str]:
     shown = public.read(_page(slug))
-    sections = [(section, [(c, _bars(c)) for c in section.components]) for section in shown.sections]
+    sections = [(section, [(c, _strip(c)) for c in section.components]) for section in shown.sections]
     base = "/" if on_domain else reverse("web:status-page", args=[slug])
     # Polling faster than the cache turns over would fetch the same copy again.
     refresh = max(settings.STATUS_PAGE_CACHE_SECONDS, MIN_REFRESH_SECONDS)

@@ -126,9 +126,12 @@ def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> d
         JOIN {table} ON monitor_id = monitor.id AND day >= %(first)s AND day <= %(today)s
         GROUP BY 1, 2
     """  # noqa: S608 - the table's name only
-    found = {monitor_id: [Day(first + timedelta(days=n)) for n in range(days)] for monitor_id in monitor_ids}
+    counted: dict[int, dict[date, Day]] = {monitor_id: {} for monitor_id in monitor_ids}
     with connection.cursor() as cursor:
         cursor.execute(sql, {"ids": list(monitor_ids), "first": first, "today": today})
         for monitor_id, day, checks, up, maintenance in cursor.fetchall():
-            found[monitor_id][(day - first).days] = Day(day, int(checks), int(up), int(maintenance))
-    return found
+            counted[monitor_id][day] = Day(day, int(checks), int(up), int(maintenance))
+    dates = [first + timedelta(days=n) for n in range(days)]
+    return {
+        monitor_id: [by_day.get(day) or Day(day) for day in dates] for monitor_id, by_day in counted.items()
+    }

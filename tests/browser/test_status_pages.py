@@ -141,18 +141,36 @@ def test_each_badge_loads_and_the_keyboard_walks_the_days(page, site, alice):
             expect(page.locator("svg")).to_have_attribute("role", "img")
 
     page.goto(f"{site}/status/acme/")
-    bars = component(page, "Shop").locator("[data-days] g[tabindex]")
-    expect(bars).to_have_count(90)
-    # One keyboard stop per component (today's bar); the arrows walk the days.
-    expect(component(page, "Shop").locator('[data-days] g[tabindex="0"]')).to_have_count(1)
-    bars.last.focus()
-    legend = component(page, "Shop").locator(".day-focused")
+    # One keyboard stop per component: a slider over its 90 days, on today at first.
+    days = component(page, "Shop").locator(".day-bars")
+    expect(days).to_have_attribute("role", "slider")
     today = datetime.now(UTC).date()
-    expect(legend).to_contain_text(f"{today:%Y-%m-%d}")
+    expect(days).to_have_attribute("aria-valuetext", re.compile(rf"^{today:%Y-%m-%d}: 100% up, 1,440 of 1,440 checks$"))
+    days.focus()
+    legend = component(page, "Shop").locator(".day-focused")
+    expect(legend).to_have_text(f"{today:%Y-%m-%d}: 100% up, 1,440 of 1,440 checks")
     page.keyboard.press("ArrowLeft")
-    expect(legend).to_contain_text(f"{today - timedelta(days=1):%Y-%m-%d}: 100% up")
+    expect(legend).to_have_text(f"{today - timedelta(days=1):%Y-%m-%d}: 100% up, 1,440 of 1,440 checks")
+    expect(days).to_have_attribute("aria-valuenow", "88")
     page.keyboard.press("Home")
-    expect(legend).to_contain_text(f"{today - timedelta(days=89):%Y-%m-%d}")
+    expect(days).to_have_attribute("aria-valuetext", re.compile(rf"^{today - timedelta(days=89):%Y-%m-%d}: "))
+    # The pointer names the day under it: the middle of the row is 45 days ago.
+    box = days.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] * 44.5 / 90, box["y"] + box["height"] / 2)
+    expect(legend).to_have_text(re.compile(rf"^{today - timedelta(days=45):%Y-%m-%d}: "))
+
+
+def test_a_day_is_worded_on_the_page_as_the_server_words_it(page, site, alice):
+    shop = make_monitor(alice, "https://shop.example/", name="shop")
+    make_page(alice, {"Website": [(shop, "Shop")]})
+    seed_days(shop, 3, {1: 1})  # yesterday: 1,439 of 1,440
+    page.goto(f"{site}/status/acme/")
+    days = component(page, "Shop").locator(".day-bars")
+    days.focus()
+    page.keyboard.press("ArrowLeft")
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    expect(days).to_have_attribute("aria-valuetext", f"{yesterday:%Y-%m-%d}: 99.93% up, 1,439 of 1,440 checks")
 
 
 def seed_days(monitor: Monitor, days: int, bad_days: dict[int, int] | None = None) -> None:
