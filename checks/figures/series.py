@@ -132,6 +132,4 @@ def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> d
         for monitor_id, day, checks, up, maintenance in cursor.fetchall():
             counted[monitor_id][day] = Day(day, int(checks), int(up), int(maintenance))
     dates = [first + timedelta(days=n) for n in range(days)]
-    return {
-        monitor_id: [by_day.get(day) or Day(day) for day in dates] for monitor_id, by_day in counted.items()
-    }
+    return {monitor_id: [by_day.get(day) or Day(day) for day in dates] for monitor_id, by_day in counted.items()}
