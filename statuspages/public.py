@@ -5,6 +5,7 @@ only: no error text, and no region unless the page shows regions), and maintenan
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -56,15 +57,15 @@ class ShownComponent:
     def state_label(self) -> str:
         return STATES[self.state]
 
-    @property
+    @cached_property
     def checks(self) -> int:
         return sum(day.checks for day in self.days)
 
-    @property
+    @cached_property
     def up(self) -> int:
         return sum(day.up for day in self.days)
 
-    @property
+    @cached_property
     def uptime_percent(self) -> float | None:
         checks = self.checks
         return round(100 * self.up / checks, 3) if checks else None

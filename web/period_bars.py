@@ -116,24 +116,32 @@ class DayStrip:
 
     bars: SafeString
     summary: str
-    counts: str  # "checks/up[/maintenance]" per day, oldest first, space-separated
+    counts: str  # "checks/up[/maintenance]" per day, oldest first, runs as "text*days" (_run_lengths)
+    first: str  # the oldest day, YYYY-MM-DD
+    last: int  # the newest day's position
     last_text: str  # what the newest day says, before any script has run
 
 
 def day_strip(first: date, days: Sequence[Counted], width: int = 900, height: int = 34) -> DayStrip:
-    """The days as one path per level (the colours of period_bars), and a mark the script
-    moves onto the day in focus."""
+    """The days in the colours of period_bars, a run of days of one level drawn as one
+    dashed line (a dash a day), and a mark the script moves onto the day in focus."""
     pitch = width // max(len(days), 1)
     bar = max(pitch * 7 // 10, 1)
-    paths: dict[str, list[str]] = {level: [] for level in LEVELS}
-    colours = {}
+    runs: list[list] = []  # [level, colour, first position, days]
     for i, figures in enumerate(days):
-        level, colours[level] = _level(figures)
-        bar_height = round(height * LEVELS[level])
-        paths[level].append(f"M{i * pitch} {height - bar_height}h{bar}v{bar_height}h-{bar}z")
-    body = [f'<path fill="{colours[level]}" d="{"".join(drawn)}"/>' for level, drawn in paths.items() if drawn]
+        level, colour = _level(figures)
+        if runs and runs[-1][0] == level:
+            runs[-1][3] += 1
+        else:
+            runs.append([level, colour, i, 1])
+    body = []
+    for level, colour, start, length in runs:
+        thickness = height * LEVELS[level]
+        body.append(
+            f'<path d="M{start * pitch} {xy(height - thickness / 2)}h{length * pitch}" stroke="{colour}"'
+            f' stroke-width="{xy(thickness)}" stroke-dasharray="{bar} {pitch - bar}"/>'
+        )
     body.append(f'<rect class="day-mark" x="0" y="0" width="{bar}" height="{height}" visibility="hidden"/>')
-    counts = " ".join(f"{d.checks}/{d.up}" + (f"/{d.maintenance_checks}" if d.maintenance_checks else "") for d in days)
     summary = _summary(days, "day", f"the last {len(days)} days")
     last = period_text(f"{first + timedelta(days=len(days) - 1):%Y-%m-%d}", days[-1]) if days else ""
     # Hidden from assistive technology: the slider around it says the day in focus, and the
@@ -142,4 +150,17 @@ def day_strip(first: date, days: Sequence[Counted], width: int = 900, height: in
         f'<svg class="day-bars-svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
         f' aria-hidden="true" focusable="false">{"".join(body)}</svg>'
     )
-    return DayStrip(bars, summary, counts, last)
+    return DayStrip(bars, summary, _run_lengths(days), f"{first:%Y-%m-%d}", len(days) - 1, last)
+
+
+def _run_lengths(days: Sequence[Counted]) -> str:
+    """Each day's "checks/up[/maintenance]", oldest first, a run of equal days written once
+    with its length ("1440/1440*87"): most rows are a few runs."""
+    said: list[list] = []
+    for d in days:
+        text = f"{d.checks}/{d.up}" + (f"/{d.maintenance_checks}" if d.maintenance_checks else "")
+        if said and said[-1][0] == text:
+            said[-1][1] += 1
+        else:
+            said.append([text, 1])
+    return " ".join(text if times == 1 else f"{text}*{times}" for text, times in said)

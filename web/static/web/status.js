@@ -48,8 +48,11 @@
   function wire(element) {
     if (element.getAttribute("data-wired")) { return; }
     element.setAttribute("data-wired", "1");
-    var counts = element.getAttribute("data-counts").split(" ").map(function (day) {
-      return day.split("/").map(Number);
+    // "checks/up[/maintenance]" a day, a run of equal days as "text*days".
+    var counts = [];
+    element.getAttribute("data-counts").split(" ").forEach(function (run) {
+      var parts = run.split("*"), day = parts[0].split("/").map(Number), times = Number(parts[1] || 1);
+      for (var n = 0; n < times; n += 1) { counts.push(day); }
     });
     var svg = element.querySelector("svg");
     var strip = {
