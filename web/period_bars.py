@@ -71,10 +71,10 @@ def period_text(when: str, figures: Counted) -> str:
     return f"{when}: {said}"
 
 
-def _summary(periods: Sequence[Counted], period: str, span: str) -> str:
+def _summary(periods: Sequence[Counted], period: str, span: str, levels: Sequence[str] | None = None) -> str:
     tally = dict.fromkeys(LEVELS, 0)
-    for figures in periods:
-        tally[_level(figures)[0]] += 1
+    for level in levels if levels is not None else (_level(figures)[0] for figures in periods):
+        tally[level] += 1
     label = (
         f"Uptime per {period} over {span}: "
         f"{_count(tally['full'], period)} at 100%, {tally['short']:,} below 100%, "
@@ -128,8 +128,10 @@ def day_strip(first: date, days: Sequence[Counted], width: int = 900, height: in
     pitch = width // max(len(days), 1)
     bar = max(pitch * 7 // 10, 1)
     runs: list[list] = []  # [level, colour, first position, days]
+    levels = []
     for i, figures in enumerate(days):
         level, colour = _level(figures)
+        levels.append(level)
         if runs and runs[-1][0] == level:
             runs[-1][3] += 1
         else:
@@ -142,7 +144,7 @@ def day_strip(first: date, days: Sequence[Counted], width: int = 900, height: in
             f' stroke-width="{xy(thickness)}" stroke-dasharray="{bar} {pitch - bar}"/>'
         )
     body.append(f'<rect class="day-mark" x="0" y="0" width="{bar}" height="{height}" visibility="hidden"/>')
-    summary = _summary(days, "day", f"the last {len(days)} days")
+    summary = _summary(days, "day", f"the last {len(days)} days", levels)
     last = period_text(f"{first + timedelta(days=len(days) - 1):%Y-%m-%d}", days[-1]) if days else ""
     # Hidden from assistive technology: the slider around it says the day in focus, and the
     # summary describes the whole row. Made of numbers and colours only: nothing to escape.

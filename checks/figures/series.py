@@ -98,7 +98,7 @@ def window_series(monitor_id: int, window: str, now: datetime | None = None) -> 
     return Series(window=window, periods=periods, by_region=by_region, overall=overall)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Day:
     """One UTC day of a monitor, all regions added."""
 
@@ -120,16 +120,26 @@ def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> d
     today = day_of(now or timezone.now())
     first = today - timedelta(days=days - 1)
     table = DailyRollup._meta.db_table
+    # A row a monitor, its days' sums as arrays by position: 50 rows rather than 4,500
+    # (psycopg reads an integer array in C; a date a row costs a Python object each).
     sql = f"""
-        SELECT monitor.id, day, sum(checks), sum(up), sum(maintenance_checks)
-        FROM unnest(%(ids)s::bigint[]) AS monitor(id)
-        JOIN {table} ON monitor_id = monitor.id AND day >= %(first)s AND day <= %(today)s
-        GROUP BY 1, 2
+        WITH per_day AS (
+            SELECT monitor.id AS monitor_id, day - %(first)s AS position,
+                sum(checks)::int AS checks, sum(up)::int AS up, sum(maintenance_checks)::int AS maintenance
+            FROM unnest(%(ids)s::bigint[]) AS monitor(id)
+            JOIN {table} ON monitor_id = monitor.id AND day >= %(first)s AND day <= %(today)s
+            GROUP BY 1, 2
+        )
+        SELECT monitor_id, array_agg(position ORDER BY position), array_agg(checks ORDER BY position),
+            array_agg(up ORDER BY position), array_agg(maintenance ORDER BY position)
+        FROM per_day GROUP BY monitor_id
     """  # noqa: S608 - the table's name only
-    counted: dict[int, dict[date, Day]] = {monitor_id: {} for monitor_id in monitor_ids}
+    dates = [first + timedelta(days=n) for n in range(days)]
+    found = {monitor_id: [Day(day) for day in dates] for monitor_id in monitor_ids}
     with connection.cursor() as cursor:
         cursor.execute(sql, {"ids": list(monitor_ids), "first": first, "today": today})
-        for monitor_id, day, checks, up, maintenance in cursor.fetchall():
-            counted[monitor_id][day] = Day(day, int(checks), int(up), int(maintenance))
-    dates = [first + timedelta(days=n) for n in range(days)]
-    return {monitor_id: [by_day.get(day) or Day(day) for day in dates] for monitor_id, by_day in counted.items()}
+        for monitor_id, positions, checks, up, maintenance in cursor.fetchall():
+            row = found[monitor_id]
+            for position, day_checks, day_up, day_maintenance in zip(positions, checks, up, maintenance, strict=True):
+                row[position] = Day(dates[position], day_checks, day_up, day_maintenance)
+    return found
