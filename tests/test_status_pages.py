@@ -3,6 +3,7 @@ sees (HTML, JSON, Atom, on the page's own domain), that nothing private reaches 
 subscriptions from the form to a confirmed address receiving updates (Django's mail outbox,
 a real local webhook receiver, the notifications' real delivery path)."""
 
+import gzip
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -428,3 +429,18 @@ def test_a_components_badge_is_public_and_another_pages_or_monitor_is_404(alice,
     ):
         assert visit(path).status_code == 404, path
     assert visit(f"/status/acme/badges/{shop_component}/uptime-24h.svg").status_code == 200
+
+
+def test_the_cached_page_is_served_packed_to_who_takes_gzip_and_reads_nothing(
+    alice_client, shop, api, django_assert_num_queries
+):
+    make_page(alice_client, shop, api)
+    plain = visit("/status/acme/")
+    with django_assert_num_queries(0):  # from the cache: not even the page's row
+        packed = visit("/status/acme/", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+        again = visit("/status/acme/")
+
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    assert gzip.decompress(packed.content) == plain.content == again.content
+    assert len(packed.content) < len(plain.content) / 3
+    assert "Content-Encoding" not in again and "Accept-Encoding" in again["Vary"]

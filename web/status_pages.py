@@ -7,6 +7,7 @@ The subscribe form carries no CSRF token: it is posted by visitors who have no s
 forge, a token would make every copy of the page different, and what it asks for is only
 an email or webhook that must confirm before anything else is sent to it."""
 
+import gzip
 import json
 from math import ceil
 
@@ -17,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -37,20 +39,33 @@ def _page(slug: str) -> StatusPage:
     return get_object_or_404(StatusPage.objects.only("id", "slug", "title", "description", "show_regions"), slug=slug)
 
 
-def _cached(slug: str, form: str, make) -> tuple[bytes, str]:
-    """The page's answer in `form` (body and content type), from the cache while fresh."""
+def _answer(request: HttpRequest, slug: str, form: str, make) -> HttpResponse:
+    """The page's answer in `form` (`make` gives its body and content type), from the cache
+    while fresh. Cached gzipped: a 180 KB page is 11 KB so, which is what the cache hands
+    over, unpickles and the worker writes for each of its many requests; browsers and CDNs
+    take it as it is, anyone else gets it unpacked."""
+    seconds = settings.STATUS_PAGE_CACHE_SECONDS
     key = services.cache_key(slug, form)
-    if (found := cache.get(key)) is not None:
-        return found
-    made = make()
-    if settings.STATUS_PAGE_CACHE_SECONDS:
-        cache.set(key, made, settings.STATUS_PAGE_CACHE_SECONDS)
-    return made
+    found = cache.get(key) if seconds else None
+    if found is None:
+        body, content_type = make()
+        if not seconds:
+            return _response(HttpResponse(body, content_type=content_type))
+        # Level 1: a page is made every few seconds at most, and read far more often.
+        found = (gzip.compress(body, compresslevel=1, mtime=0), content_type)
+        cache.set(key, found, seconds)
+    packed, content_type = found
+    if "gzip" not in request.META.get("HTTP_ACCEPT_ENCODING", ""):
+        return _response(HttpResponse(gzip.decompress(packed), content_type=content_type))
+    response = _response(HttpResponse(packed, content_type=content_type))
+    response["Content-Encoding"] = "gzip"
+    return response
 
 
-def _answer(body: bytes, content_type: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
+def _response(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = f"public, max-age={settings.STATUS_PAGE_CACHE_SECONDS}"
+    # A shared cache keeps a packed and a plain copy apart.
+    patch_vary_headers(response, ["Accept-Encoding"])
     return response
 
 
@@ -71,14 +86,14 @@ def _html(slug: str, on_domain: bool, template: str) -> tuple[bytes, str]:
 @require_GET
 def status_page(request: HttpRequest, slug: str, on_domain: bool = False) -> HttpResponse:
     form = "html-domain" if on_domain else "html"
-    return _answer(*_cached(slug, form, lambda: _html(slug, on_domain, "web/status/page.html")))
+    return _answer(request, slug, form, lambda: _html(slug, on_domain, "web/status/page.html"))
 
 
 @require_GET
 def status_live(request: HttpRequest, slug: str, on_domain: bool = False) -> HttpResponse:
     """The page's changing part alone, for live.js to swap in."""
     form = "live-domain" if on_domain else "live"
-    return _answer(*_cached(slug, form, lambda: _html(slug, on_domain, "web/status/_live.html")))
+    return _answer(request, slug, form, lambda: _html(slug, on_domain, "web/status/_live.html"))
 
 
 @require_GET
@@ -87,7 +102,7 @@ def status_json(request: HttpRequest, slug: str, on_domain: bool = False) -> Htt
         page = _page(slug)
         return json.dumps(public.as_json(public.read(page), page_link(page))).encode(), "application/json"
 
-    response = _answer(*_cached(slug, "json", make))
+    response = _answer(request, slug, "json", make)
     # Other sites' scripts may show the state (a widget): nothing in it is private.
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -147,7 +162,7 @@ def status_feed(request: HttpRequest, slug: str, on_domain: bool = False) -> Htt
         response = incident_feed(request, slug=slug)
         return response.content, response["Content-Type"]
 
-    return _answer(*_cached(slug, "feed", make))
+    return _answer(request, slug, "feed", make)
 
 
 @csrf_exempt
