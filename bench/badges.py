@@ -11,47 +11,25 @@ Prints p50 and p95 per kind against the 10 ms target; writes bench/results/badge
 
 import argparse
 import gc
-import json
 import random
 import secrets
 import statistics
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-from .served import percentile, say, served_process
+from .rollup_rows import insert_rollups
+from .served import percentile, say, served_process, write_report
 
 KINDS = ("status", "uptime-24h", "uptime-7d", "uptime-30d", "response-time")
 TARGET_MS = 10
 STATUSES = ("up",) * 16 + ("down", "degraded", "maintenance", "pending")
-
-# Per monitor and region: this hour and the 24 before (the 24h and 7d windows read them),
-# and today and the 29 days before. Each row's up checks share one response time, so its
-# histogram has one bucket filled, as width_bucket places it (rollups.rebuild does the same).
-ROLLUPS_SQL = """
-WITH plan AS (
-    SELECT link.monitor_id, link.region_id, period,
-        CASE WHEN random() < 0.05 THEN 1 + floor(random() * 5)::int ELSE 0 END AS failed,
-        (60 + random() * 500)::int AS ms
-    FROM monitors_monitor_regions AS link
-    CROSS JOIN generate_series(%(first)s::timestamptz, %(last)s::timestamptz, %(step)s::interval) AS period
-)
-INSERT INTO {table} (monitor_id, region_id, {period}, checks, up, maintenance_checks,
-    response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram)
-SELECT monitor_id, region_id, period::{period_type}, %(checks)s, %(checks)s - failed, 0,
-    (%(checks)s - failed) * ms, ms, ms,
-    ARRAY(SELECT CASE WHEN bucket = width_bucket(ms, %(bounds)s::int[]) THEN %(checks)s - failed ELSE 0 END
-          FROM generate_series(0, %(buckets)s - 1) AS bucket ORDER BY bucket)
-FROM plan
-"""
 
 
 def seed(monitors: int, rng: random.Random) -> dict:
     from django.db import connection
 
     from accounts.models import User
-    from checks.outcomes.rollup_counts import BUCKET_BOUNDS_MS, BUCKETS
     from monitors.models import Monitor, Region
 
     started = time.perf_counter()
@@ -67,24 +45,8 @@ def seed(monitors: int, rng: random.Random) -> dict:
         for monitor in made
         for region in rng.sample(regions, rng.randint(1, len(regions)))
     )
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    today = hour.replace(hour=0)
-    counts = {}
     with connection.cursor() as cursor:
-        for table, period, period_type, first, step, checks in (
-            ("checks_hourlyrollup", "hour", "timestamptz", hour.timestamp() - 24 * 3600, "1 hour", 60),
-            ("checks_dailyrollup", "day", "date", today.timestamp() - 29 * 86400, "1 day", 1440),
-        ):
-            params = {
-                "first": datetime.fromtimestamp(first, UTC),
-                "last": hour if period == "hour" else today,
-                "step": step,
-                "checks": checks,
-                "bounds": BUCKET_BOUNDS_MS,
-                "buckets": BUCKETS,
-            }
-            cursor.execute(ROLLUPS_SQL.format(table=table, period=period, period_type=period_type), params)
-            counts[table] = cursor.rowcount
+        counts = insert_rollups(cursor, now, days=30, max_failed=5)
         cursor.execute("VACUUM ANALYZE")
     seconds = round(time.perf_counter() - started, 1)
     hourly, daily = counts["checks_hourlyrollup"], counts["checks_dailyrollup"]
@@ -189,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         **report,
     }
     print_report(report)
-    out = Path(args.out) / f"badges-{stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    say(f"wrote {out}")
+    write_report("badges", stamp, args.out, report)
     return 0
 
 

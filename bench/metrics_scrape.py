@@ -11,15 +11,13 @@ size; writes bench/results/metrics-<time>.json.
 
 import argparse
 import gc
-import json
 import secrets
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from .served import percentile, say, served_process
+from .served import percentile, say, served_process, write_report
 
 # Current status of the monitors, drawn in this proportion (cumulative bounds), else up.
 STATUS_MIX = ((0.04, "down"), (0.07, "degraded"), (0.09, "pending"), (0.14, "paused"), (0.15, "maintenance"))
@@ -217,10 +215,7 @@ def main() -> int:
     )
     for sql, ms in scrape["query_ms"]:
         print(f"  {ms:>8.1f} ms  {sql}")
-    out = Path(args.out) / f"metrics-{stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    say(f"wrote {out}")
+    write_report("metrics", stamp, args.out, report)
     return 0
 
 

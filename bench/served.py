@@ -2,6 +2,7 @@
 and load before and after, throwaway PostgreSQL and Valkey, and the environment a served
 process has (DEBUG off, as served; DEBUG would also keep every query in memory)."""
 
+import json
 import os
 import platform
 import secrets
@@ -52,3 +53,12 @@ def served_process(name: str, **environment: str) -> Iterator[dict]:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
         machine |= {"load_after": [round(n, 2) for n in os.getloadavg()], "machine_ms_after": fixed_workload_ms()}
+
+
+def write_report(name: str, stamp: str, out_dir: str, report: dict) -> Path:
+    """The run's JSON, as bench/results/<name>-<stamp>.json (or under --out)."""
+    out = Path(out_dir) / f"{name}-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    say(f"wrote {out}")
+    return out

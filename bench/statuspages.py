@@ -28,7 +28,6 @@ import gc
 import gzip
 import hashlib
 import io
-import json
 import os
 import pstats
 import random
@@ -46,7 +45,8 @@ import psutil
 
 from uptime.embedded import BASE_DIR, free_port
 
-from .served import percentile, say, served_process
+from .rollup_rows import insert_rollups
+from .served import percentile, say, served_process, write_report
 
 SLUG = "bench"
 COMPONENTS, SECTIONS = 50, 5
@@ -64,33 +64,12 @@ SERVERS = (
     ("2 gthread workers x 4 threads", ["--workers=2", "--worker-class=gthread", "--threads=4"]),
 )
 
-# Per monitor and region, every period from first to last. A row's up checks share one
-# response time, so its histogram has one bucket filled, where width_bucket places it (as
-# rollups.rebuild does); about one day in twenty has some failed checks.
-ROLLUPS_SQL = """
-WITH plan AS (
-    SELECT link.monitor_id, link.region_id, period,
-        CASE WHEN random() < 0.05 THEN 1 + floor(random() * 30)::int ELSE 0 END AS failed,
-        (60 + random() * 500)::int AS ms
-    FROM monitors_monitor_regions AS link
-    CROSS JOIN generate_series(%(first)s::timestamptz, %(last)s::timestamptz, %(step)s::interval) AS period
-)
-INSERT INTO {table} (monitor_id, region_id, {period}, checks, up, maintenance_checks,
-    response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram)
-SELECT monitor_id, region_id, period::{period_type}, %(checks)s, %(checks)s - failed, 0,
-    (%(checks)s - failed) * ms, ms, ms,
-    ARRAY(SELECT CASE WHEN bucket = width_bucket(ms, %(bounds)s::int[]) THEN %(checks)s - failed ELSE 0 END
-          FROM generate_series(0, %(buckets)s - 1) AS bucket ORDER BY bucket)
-FROM plan
-"""
-
 
 def seed(rng: random.Random) -> dict:
     from django.db import connection
 
     from accounts.models import User
     from checks.models import Incident
-    from checks.outcomes.rollup_counts import BUCKET_BOUNDS_MS, BUCKETS
     from monitors.maintenance import create_window
     from monitors.models import MaintenanceWindow, Monitor, Region
     from statuspages.models import Component
@@ -109,24 +88,8 @@ def seed(rng: random.Random) -> dict:
     Monitor.regions.through.objects.bulk_create(
         Monitor.regions.through(monitor=monitor, region=region) for monitor in monitors for region in regions
     )
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    today = hour.replace(hour=0)
-    counts = {}
     with connection.cursor() as cursor:
-        for table, period, period_type, first, step, checks in (
-            ("checks_hourlyrollup", "hour", "timestamptz", hour - timedelta(hours=24), "1 hour", 60),
-            ("checks_dailyrollup", "day", "date", today - timedelta(days=89), "1 day", 1440),
-        ):
-            params = {
-                "first": first,
-                "last": hour if period == "hour" else today,
-                "step": step,
-                "checks": checks,
-                "bounds": BUCKET_BOUNDS_MS,
-                "buckets": BUCKETS,
-            }
-            cursor.execute(ROLLUPS_SQL.format(table=table, period=period, period_type=period_type), params)
-            counts[table] = cursor.rowcount
+        counts = insert_rollups(cursor, now, days=90, max_failed=30)
     # The checks' incidents: the two down monitors' open ones, a dozen resolved in the last 14
     # days, and older ones over the 90 days (most of them before the page's 14 days).
     incidents = [
@@ -785,10 +748,7 @@ def main(argv: list[str] | None = None) -> int:
         **report,
     }
     print_report(report)
-    out = Path(args.out) / f"statuspages-{stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    say(f"wrote {out}")
+    write_report("statuspages", stamp, args.out, report)
     return 0
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from uptime.embedded import BASE_DIR
 
-from ..served import percentile, say, served_process
+from ..served import percentile, say, served_process, write_report
 
 WINDOWS = ("24h", "7d", "30d", "90d")
 # The targets, p95 ms: the dashboard at 1,000 monitors, a monitor page in every window.
@@ -633,10 +633,7 @@ def main() -> int:
         **report,
     }
     print_report(report)
-    out = Path(args.out) / f"pages-{args.stamp}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1) + "\n")
-    say(f"wrote {out}")
+    write_report("pages", args.stamp, args.out, report)
     return 0
 
 
