@@ -4,13 +4,23 @@ from . import services
 from .models import Component, IncidentUpdate, PageIncident, Section, StatusPage, Subscriber
 
 
+class DeletedThroughServices(admin.ModelAdmin):
+    """No bulk "delete selected": a queryset delete skips delete_model, and with it
+    services' deleting of the subscribers' own channels (and their queued messages)."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 class SectionInline(admin.TabularInline):
     model = Section
     extra = 0
 
 
 @admin.register(StatusPage)
-class StatusPageAdmin(admin.ModelAdmin):
+class StatusPageAdmin(DeletedThroughServices):
     list_display = ("title", "slug", "domain", "owner", "show_regions", "created_at")
     search_fields = ("title", "slug", "domain", "owner__email")
     list_select_related = ("owner",)
@@ -65,7 +75,7 @@ class PageIncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(DeletedThroughServices):
     list_display = ("address", "kind", "page", "confirmed_at", "created_at")
     list_filter = ("kind",)
     search_fields = ("address", "page__title")

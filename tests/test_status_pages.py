@@ -17,10 +17,10 @@ from django.utils import timezone
 from checks.models import Incident
 from monitors.models import Monitor
 from notifications.models import Channel, Delivery
-from notifications.services import deliver
 from statuspages.models import PageIncident, StatusPage, Subscriber
 from tests.factories import make_monitor, make_tick
 from tests.receivers import verified_json
+from tests.test_notifications import deliver_due
 
 SECRET_URL = "https://shop.example/internal/health?token=s3cret"
 PRIVATE_ERROR = "connection refused by 10.1.2.3"
@@ -54,11 +54,6 @@ def make_page(client, shop, api, **fields) -> dict:
 
 def visit(path: str, **headers):
     return Client().get(path, **headers)
-
-
-def deliver_all() -> list[str]:
-    due = Delivery.objects.filter(status="pending").order_by("id").values_list("pk", flat=True)
-    return [deliver(pk) for pk in due]
 
 
 # --- the owner's API ---------------------------------------------------------------------
@@ -121,16 +116,15 @@ def test_a_monitor_is_shown_once_and_only_the_owners_monitors(alice_client, bob,
 def test_another_users_page_its_incidents_and_subscribers_are_404(alice_client, bob_client, anon_client, shop, api):
     page = make_page(alice_client, shop, api)
     base = f"/api/status-pages/{page['id']}/"
-    for client in (bob_client,):
-        assert client.get(base).status_code == 404
-        assert client.patch(base, {"title": "mine"}, format="json").status_code == 404
-        assert client.get(base + "incidents/").status_code == 404
-        assert (
-            client.post(base + "incidents/", {"title": "x", "status": "investigating", "message": "m"}).status_code
-            == 404
-        )
-        assert client.get(base + "subscribers/").status_code == 404
-        assert client.delete(base).status_code == 404
+    assert bob_client.get(base).status_code == 404
+    assert bob_client.patch(base, {"title": "mine"}, format="json").status_code == 404
+    assert bob_client.get(base + "incidents/").status_code == 404
+    assert (
+        bob_client.post(base + "incidents/", {"title": "x", "status": "investigating", "message": "m"}).status_code
+        == 404
+    )
+    assert bob_client.get(base + "subscribers/").status_code == 404
+    assert bob_client.delete(base).status_code == 404
     assert anon_client.get(base).status_code == 401
     assert bob_client.get("/api/status-pages/").json()["results"] == []
 
@@ -296,7 +290,7 @@ def test_an_email_subscriber_confirms_then_gets_each_update_with_a_one_click_uns
     page = make_page(alice_client, shop, api)
     response = Client().post("/status/acme/subscribe", {"kind": "email", "email": "fan@example.com"})
     assert response.status_code == 200 and "fan@example.com" in response.content.decode()
-    assert deliver_all() == ["sent"]
+    assert deliver_due() == ["sent"]
     (confirmation,) = mail.outbox
     assert confirmation.to == ["fan@example.com"] and "Confirm" in confirmation.subject
     confirm_url = next(word for word in confirmation.body.split() if "/confirm/" in word)
@@ -307,7 +301,7 @@ def test_an_email_subscriber_confirms_then_gets_each_update_with_a_one_click_uns
         {"title": "Early", "status": "investigating", "message": "m"},
         format="json",
     )
-    assert deliver_all() == []
+    assert deliver_due() == []
     assert Client().get(confirm_url.replace("http://127.0.0.1:8000", "")).status_code == 200
     assert Subscriber.objects.get().confirmed_at is not None
 
@@ -316,7 +310,7 @@ def test_an_email_subscriber_confirms_then_gets_each_update_with_a_one_click_uns
         {"title": "Payments down", "status": "identified", "message": "Card payments fail."},
         format="json",
     )
-    assert deliver_all() == ["sent"]
+    assert deliver_due() == ["sent"]
     update = mail.outbox[-1]
     assert update.subject == "[Acme status] Payments down: Identified" and "Card payments fail." in update.body
     unsubscribe = update.extra_headers["List-Unsubscribe"].strip("<>")
@@ -343,7 +337,7 @@ def test_a_webhook_subscriber_gets_a_signed_confirmation_and_updates(alice_clien
     page = make_page(alice_client, shop, api)
     url = receiver.url("/hook")
     assert Client().post("/status/acme/subscribe", {"kind": "webhook", "url": url}).status_code == 200
-    assert deliver_all() == ["sent"]
+    assert deliver_due() == ["sent"]
     (request,) = receiver.at("/hook")
     body = json.loads(request["body"])
     assert body["page"]["slug"] == "acme" and "/confirm/" in body["confirm_url"]
@@ -355,7 +349,7 @@ def test_a_webhook_subscriber_gets_a_signed_confirmation_and_updates(alice_clien
         {"title": "API slow", "status": "monitoring", "message": "Better now."},
         format="json",
     )
-    assert deliver_all() == ["sent"]
+    assert deliver_due() == ["sent"]
     update = verified_json(receiver.at("/hook")[-1], secret)
     assert update["incident"]["title"] == "API slow" and update["update"]["status"] == "monitoring"
     assert "email_headers" not in update
@@ -444,3 +438,20 @@ def test_the_cached_page_is_served_packed_to_who_takes_gzip_and_reads_nothing(
     assert gzip.decompress(packed.content) == plain.content == again.content
     assert len(packed.content) < len(plain.content) / 3
     assert "Content-Encoding" not in again and "Accept-Encoding" in again["Vary"]
+
+
+def test_the_admin_deletes_pages_and_subscribers_only_one_by_one_through_the_services(alice_client, shop, api):
+    from django.contrib.admin.sites import site as admin_site
+    from django.test import RequestFactory
+
+    from accounts.models import User
+    from statuspages.admin import StatusPageAdmin, SubscriberAdmin
+
+    make_page(alice_client, shop, api)
+    Client().post("/status/acme/subscribe", {"kind": "email", "email": "fan@example.com"})
+    request = RequestFactory().get("/admin/")
+    request.user = User.objects.create_superuser(email="root@example.com", password="x-long-password-1")
+    for admin_class, model in ((StatusPageAdmin, StatusPage), (SubscriberAdmin, Subscriber)):
+        assert "delete_selected" not in admin_class(model, admin_site).get_actions(request)
+    SubscriberAdmin(Subscriber, admin_site).delete_model(request, Subscriber.objects.get())
+    assert not Channel.objects.filter(audience="subscriber").exists()
