@@ -9,12 +9,7 @@ from notifications.models import Delivery
 from statuspages.models import PageIncident, StatusPage, Subscriber
 from statuspages.services import confirm, save_page, subscribe
 from tests.factories import make_monitor
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.test_web_pages import signed_in
 
 
 @pytest.fixture

@@ -14,11 +14,10 @@ from playwright.sync_api import expect
 
 from checks.models import DailyRollup, Incident
 from monitors.models import Monitor, Region
-from notifications.models import Delivery
-from notifications.services import deliver
 from statuspages import services
 from statuspages.models import Subscriber
 from tests.factories import make_monitor
+from tests.test_notifications import deliver_due
 
 SECRET = "s3cret-token"
 
@@ -40,13 +39,6 @@ def make_page(owner, monitors: dict[str, list[tuple[Monitor, str]]], slug="acme"
 
 def component(page, name: str):
     return page.locator(".component", has=page.locator(".component-name", has_text=name))
-
-
-def deliver_pending() -> None:
-    """What the notifications worker does with what is queued (in this process, so Django's
-    mail outbox receives the emails)."""
-    for pk in Delivery.objects.filter(status="pending").values_list("pk", flat=True):
-        deliver(pk)
 
 
 def test_a_visitor_sees_a_component_go_down_and_the_owners_update_appear(
@@ -108,7 +100,7 @@ def test_a_visitor_subscribes_confirms_from_the_mail_and_unsubscribes(page, site
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("status")).to_contain_text("we have sent a link to confirm")
 
-    deliver_pending()
+    deliver_due()
     (confirmation,) = mail.outbox
     link = re.search(r"https?://\S+/confirm/", confirmation.body).group(0)
     page.goto(site + link.split("127.0.0.1:8000", 1)[-1])
@@ -116,7 +108,7 @@ def test_a_visitor_subscribes_confirms_from_the_mail_and_unsubscribes(page, site
     assert Subscriber.objects.get().confirmed_at is not None
 
     services.open_incident(status_page, "Slow checkout", "investigating", "We are looking into it.")
-    deliver_pending()
+    deliver_due()
     update = mail.outbox[-1]
     assert update.subject == "[Acme status] Slow checkout: Investigating"
     unsubscribe = update.extra_headers["List-Unsubscribe"].strip("<>")
