@@ -196,40 +196,42 @@ def test_nothing_private_reaches_the_page_its_json_or_its_feed(alice, alice_clie
     assert "regions" not in data["outages"][0]
 
 
-# Committed for real: the cached copy is dropped once the write commits.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_regions_are_shown_only_when_the_owner_says_so(alice_client, shop, api):
+# The cached copy is dropped when a write commits: the on-commit callbacks run as a commit would.
+def test_regions_are_shown_only_when_the_owner_says_so(alice_client, shop, api, django_capture_on_commit_callbacks):
     page = make_page(alice_client, shop, api, show_regions=True)
     Incident.objects.create(monitor=shop, started_at=timezone.now(), regions=["india"])
     assert "india" in visit("/status/acme/").content.decode()
-    alice_client.patch(f"/api/status-pages/{page['id']}/", {"show_regions": False}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.patch(f"/api/status-pages/{page['id']}/", {"show_regions": False}, format="json")
     assert "india" not in visit("/status/acme/").content.decode()
 
 
-# Committed for real: the cached copy is dropped once the write commits.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_an_incident_update_shows_at_once_despite_the_cache(alice_client, shop, api):
+def test_an_incident_update_shows_at_once_despite_the_cache(
+    alice_client, shop, api, django_capture_on_commit_callbacks
+):
     page = make_page(alice_client, shop, api)
     assert "All systems" not in visit("/status/acme/").content.decode()  # pending: not known yet; now cached
-    opened = alice_client.post(
-        f"/api/status-pages/{page['id']}/incidents/",
-        {
-            "title": "Login failures",
-            "status": "investigating",
-            "message": "We are looking into it.",
-            "components": [page["sections"][0]["components"][0]["id"]],
-        },
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = alice_client.post(
+            f"/api/status-pages/{page['id']}/incidents/",
+            {
+                "title": "Login failures",
+                "status": "investigating",
+                "message": "We are looking into it.",
+                "components": [page["sections"][0]["components"][0]["id"]],
+            },
+            format="json",
+        )
     assert opened.status_code == 201
     html = visit("/status/acme/").content.decode()
     assert "Login failures" in html and "We are looking into it." in html and "Happening now" in html
 
-    resolved = alice_client.post(
-        f"/api/status-pages/{page['id']}/incidents/{opened.json()['id']}/updates/",
-        {"status": "resolved", "message": "Fixed by a rollback."},
-        format="json",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        resolved = alice_client.post(
+            f"/api/status-pages/{page['id']}/incidents/{opened.json()['id']}/updates/",
+            {"status": "resolved", "message": "Fixed by a rollback."},
+            format="json",
+        )
     assert resolved.status_code == 201
     incident = PageIncident.objects.get()
     assert incident.status == "resolved" and incident.resolved_at is not None
