@@ -10,7 +10,7 @@ from functools import cached_property
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from checks.figures.series import Day, days_of
+from checks.figures.series import DayCounts, days_of
 from checks.models import Incident
 from monitors.maintenance import current_or_next, windows_of
 from monitors.models import Monitor
@@ -30,6 +30,8 @@ STATES = {
 }
 STATE_OF_STATUS: dict[str, str] = {
     Monitor.Status.DOWN: "major_outage",
+    # Failing behind a parent monitor that is down: to a visitor, as down as it.
+    Monitor.Status.UNREACHABLE: "major_outage",
     # Some regions see it down, fewer than the quorum.
     Monitor.Status.DEGRADED: "partial_outage",
     Monitor.Status.MAINTENANCE: "maintenance",
@@ -51,7 +53,7 @@ class ShownComponent:
     id: int
     name: str
     state: str
-    days: list[Day]
+    days: DayCounts
 
     @property
     def state_label(self) -> str:
@@ -59,11 +61,11 @@ class ShownComponent:
 
     @cached_property
     def checks(self) -> int:
-        return sum(day.checks for day in self.days)
+        return sum(self.days.checks)
 
     @cached_property
     def up(self) -> int:
-        return sum(day.up for day in self.days)
+        return sum(self.days.up)
 
     @cached_property
     def uptime_percent(self) -> float | None:
@@ -147,25 +149,21 @@ def overall_state(states: list[str]) -> str:
 
 def read(page: StatusPage, now: datetime | None = None) -> PublicPage:
     now = now or timezone.now()
+    # Plain rows, not model instances: a page has up to 100 components.
     components = list(
-        Component.objects.filter(section__page=page)
-        .select_related("section")
-        .only("id", "name", "monitor_id", "section__name", "section__position", "monitor__status")
-        .select_related("monitor")
+        Component.objects.filter(section__page=page).values_list(
+            "id", "name", "monitor_id", "section_id", "section__name", "monitor__status"
+        )
     )
-    monitor_ids = sorted({component.monitor_id for component in components})
-    days = days_of(monitor_ids, DAYS_SHOWN, now)
+    days = days_of(sorted({row[2] for row in components}), DAYS_SHOWN, now)
     sections: dict[int, ShownSection] = {}
     names_of: dict[int, list[str]] = {}
-    for component in components:
+    for component_id, name, monitor_id, section_id, section_name, status in components:
         shown = ShownComponent(
-            id=component.pk,
-            name=component.name,
-            state=STATE_OF_STATUS.get(component.monitor.status, "unknown"),
-            days=days[component.monitor_id],
+            id=component_id, name=name, state=STATE_OF_STATUS.get(status, "unknown"), days=days[monitor_id]
         )
-        sections.setdefault(component.section_id, ShownSection(component.section.name, [])).components.append(shown)
-        names_of.setdefault(component.monitor_id, []).append(component.name)
+        sections.setdefault(section_id, ShownSection(section_name, [])).components.append(shown)
+        names_of.setdefault(monitor_id, []).append(name)
     since = now - timedelta(days=HISTORY_DAYS)
     return PublicPage(
         page=page,
@@ -196,15 +194,17 @@ def _outages(names_of: dict[int, list[str]], since: datetime, show_regions: bool
         return []
     found = Incident.objects.filter(
         Q(resolved_at__isnull=True) | Q(started_at__gte=since), monitor_id__in=list(names_of)
-    ).only("monitor_id", "started_at", "resolved_at", "regions")
+    ).order_by("-started_at", "-id")
     return [
         Outage(
-            components=names_of[incident.monitor_id],
-            started_at=incident.started_at,
-            resolved_at=incident.resolved_at,
-            regions=list(incident.regions) if show_regions else [],
+            components=names_of[monitor_id],
+            started_at=started_at,
+            resolved_at=resolved_at,
+            regions=list(regions) if show_regions else [],
         )
-        for incident in found.order_by("-started_at", "-id")
+        for monitor_id, started_at, resolved_at, regions in found.values_list(
+            "monitor_id", "started_at", "resolved_at", "regions"
+        )
     ]
 
 
@@ -249,9 +249,9 @@ def as_json(public: PublicPage, page_url: str) -> dict:
                         "uptime_percent": component.uptime_percent,
                         # Columns rather than an object a day: 50 components of 90 days.
                         "days": {
-                            "first": component.days[0].day.isoformat() if component.days else None,
-                            "checks": [day.checks for day in component.days],
-                            "up": [day.up for day in component.days],
+                            "first": component.days.first.isoformat(),
+                            "checks": component.days.checks,
+                            "up": component.days.up,
                         },
                     }
                     for component in section.components

@@ -4,13 +4,13 @@ alone: a bar steps down in height with its uptime, and its title says the figure
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from itertools import groupby
 from typing import Protocol
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from checks.figures.series import Series
+from checks.figures.series import DayCounts, Series
 
 from .charts import DOWN, NO_CHECKS, RED_BELOW_PERCENT, SHORTFALL, UP, WINDOW_NAMES, is_hourly, svg, xy
 
@@ -53,7 +53,10 @@ def uptime_bars(series: Series, width: int = 720, height: int = 48) -> SafeStrin
 
 def _level(figures: Counted) -> tuple[str, str]:
     """A period's bar: its level (LEVELS) and colour."""
-    checks, up = figures.checks, figures.up
+    return _level_of(figures.checks, figures.up)
+
+
+def _level_of(checks: int, up: int) -> tuple[str, str]:
     if not checks:
         return "none", NO_CHECKS
     if up == checks:
@@ -64,23 +67,29 @@ def _level(figures: Counted) -> tuple[str, str]:
 def period_text(when: str, figures: Counted) -> str:
     """What a period's bar says: "2026-12-01: 99.95% up, 1,439 of 1,440 checks". A status
     page's script words a day the same way from the day's counts (web/static/web/status.js)."""
-    checks, up = figures.checks, figures.up
+    return _counts_text(when, figures.checks, figures.up, figures.maintenance_checks)
+
+
+def _counts_text(when: str, checks: int, up: int, maintenance_checks: int) -> str:
     said = f"{percent_text(up, checks)} up, {up:,} of {_count(checks, 'check')}" if checks else "no checks"
-    if figures.maintenance_checks:
-        said += f" ({figures.maintenance_checks:,} more in maintenance, not counted)"
+    if maintenance_checks:
+        said += f" ({maintenance_checks:,} more in maintenance, not counted)"
     return f"{when}: {said}"
 
 
-def _summary(periods: Sequence[Counted], period: str, span: str, levels: Sequence[str] | None = None) -> str:
+def _summary(periods: Sequence[Counted], period: str, span: str) -> str:
     tally = dict.fromkeys(LEVELS, 0)
-    for level in levels if levels is not None else (_level(figures)[0] for figures in periods):
-        tally[level] += 1
+    for figures in periods:
+        tally[_level(figures)[0]] += 1
+    return _summary_text(tally, period, span, sum(one.checks for one in periods), sum(one.up for one in periods))
+
+
+def _summary_text(tally: dict[str, int], period: str, span: str, checks: int, up: int) -> str:
     label = (
         f"Uptime per {period} over {span}: "
         f"{_count(tally['full'], period)} at 100%, {tally['short']:,} below 100%, "
         f"{tally['low']:,} below {RED_BELOW_PERCENT:g}%, {tally['none']:,} without checks"
     )
-    checks, up = sum(one.checks for one in periods), sum(one.up for one in periods)
     if checks:
         label += f"; {percent_text(up, checks)} up overall, {up:,} of {_count(checks, 'check')}"
     return label
@@ -122,47 +131,48 @@ class DayStrip:
     last_text: str  # what the newest day says, before any script has run
 
 
-def day_strip(first: date, days: Sequence[Counted], width: int = 900, height: int = 34) -> DayStrip:
+def day_strip(counts: DayCounts, width: int = 900, height: int = 34) -> DayStrip:
     """The days in the colours of period_bars, a run of days of one level drawn as one
     dashed line (a dash a day), and a mark the script moves onto the day in focus."""
-    pitch = width // max(len(days), 1)
+    pitch = width // max(counts.days, 1)
     bar = max(pitch * 7 // 10, 1)
-    runs: list[list] = []  # [level, colour, first position, days]
-    levels = []
-    for i, figures in enumerate(days):
-        level, colour = _level(figures)
-        levels.append(level)
-        if runs and runs[-1][0] == level:
-            runs[-1][3] += 1
+    # Equal days in a row are taken once: most rows are a few runs, so a row costs its runs,
+    # not its 90 days.
+    runs = [
+        (day, len(list(repeats)))
+        for day, repeats in groupby(zip(counts.checks, counts.up, counts.maintenance_checks, strict=True))
+    ]
+    tally = dict.fromkeys(LEVELS, 0)
+    lines: list[list] = []  # [level, colour, first position, days]: one dashed line each
+    said = []  # "checks/up[/maintenance]", a run as "text*days": the script's data
+    position = 0
+    for (checks, up, maintenance), length in runs:
+        level, colour = _level_of(checks, up)
+        tally[level] += length
+        if lines and lines[-1][0] == level:
+            lines[-1][3] += length
         else:
-            runs.append([level, colour, i, 1])
+            lines.append([level, colour, position, length])
+        text = f"{checks}/{up}/{maintenance}" if maintenance else f"{checks}/{up}"
+        said.append(text if length == 1 else f"{text}*{length}")
+        position += length
+    # A level's line: its middle's height and its thickness, as the path writes them.
+    strokes = {level: (xy(height - height * share / 2), xy(height * share)) for level, share in LEVELS.items()}
     body = []
-    for level, colour, start, length in runs:
-        thickness = height * LEVELS[level]
+    for level, colour, start, length in lines:
+        middle, thickness = strokes[level]
         body.append(
-            f'<path d="M{start * pitch} {xy(height - thickness / 2)}h{length * pitch}" stroke="{colour}"'
-            f' stroke-width="{xy(thickness)}" stroke-dasharray="{bar} {pitch - bar}"/>'
+            f'<path d="M{start * pitch} {middle}h{length * pitch}" stroke="{colour}"'
+            f' stroke-width="{thickness}" stroke-dasharray="{bar} {pitch - bar}"/>'
         )
     body.append(f'<rect class="day-mark" x="0" y="0" width="{bar}" height="{height}" visibility="hidden"/>')
-    summary = _summary(days, "day", f"the last {len(days)} days", levels)
-    last = period_text(f"{first + timedelta(days=len(days) - 1):%Y-%m-%d}", days[-1]) if days else ""
+    last = counts.days - 1
+    summary = _summary_text(tally, "day", f"the last {counts.days} days", sum(counts.checks), sum(counts.up))
+    last_text = _counts_text(f"{counts.day(last):%Y-%m-%d}", *runs[-1][0]) if runs else ""
     # Hidden from assistive technology: the slider around it says the day in focus, and the
     # summary describes the whole row. Made of numbers and colours only: nothing to escape.
     bars = mark_safe(  # noqa: S308
         f'<svg class="day-bars-svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
         f' aria-hidden="true" focusable="false">{"".join(body)}</svg>'
     )
-    return DayStrip(bars, summary, _run_lengths(days), f"{first:%Y-%m-%d}", len(days) - 1, last)
-
-
-def _run_lengths(days: Sequence[Counted]) -> str:
-    """Each day's "checks/up[/maintenance]", oldest first, a run of equal days written once
-    with its length ("1440/1440*87"): most rows are a few runs."""
-    said: list[list] = []
-    for d in days:
-        text = f"{d.checks}/{d.up}" + (f"/{d.maintenance_checks}" if d.maintenance_checks else "")
-        if said and said[-1][0] == text:
-            said[-1][1] += 1
-        else:
-            said.append([text, 1])
-    return " ".join(text if times == 1 else f"{text}*{times}" for text, times in said)
+    return DayStrip(bars, summary, " ".join(said), f"{counts.first:%Y-%m-%d}", last, last_text)

@@ -28,8 +28,8 @@ from statuspages.messages import page_link
 from statuspages.models import PageIncident, StatusPage, Subscriber
 from statuspages.validation import subscription_errors
 
-from .period_bars import DayStrip, day_strip
 from .rate_limits import wait_seconds
+from .status_components import component_item
 
 # A visitor's page fetches its live part this often at most.
 MIN_REFRESH_SECONDS = 10
@@ -69,13 +69,9 @@ def _response(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _strip(component: public.ShownComponent) -> DayStrip:
-    return day_strip(component.days[0].day, component.days)
-
-
 def _html(slug: str, on_domain: bool, template: str) -> tuple[bytes, str]:
     shown = public.read(_page(slug))
-    sections = [(section, [(c, _strip(c)) for c in section.components]) for section in shown.sections]
+    sections = [(section, [component_item(c) for c in section.components]) for section in shown.sections]
     base = "/" if on_domain else reverse("web:status-page", args=[slug])
     # Polling faster than the cache turns over would fetch the same copy again.
     refresh = max(settings.STATUS_PAGE_CACHE_SECONDS, MIN_REFRESH_SECONDS)

@@ -99,19 +99,27 @@ def window_series(monitor_id: int, window: str, now: datetime | None = None) -> 
 
 
 @dataclass(frozen=True, slots=True)
-class Day:
-    """One UTC day of a monitor, all regions added."""
+class DayCounts:
+    """A monitor's last days, all regions added, oldest first, as columns: a status page's 50
+    rows of 90 days are 150 lists of ints, not 4,500 objects. A day without rollups counts
+    zeros (not checked, or not yet)."""
 
-    day: date
-    checks: int = 0
-    up: int = 0
-    maintenance_checks: int = 0
+    first: date
+    checks: list[int]
+    up: list[int]
+    maintenance_checks: list[int]
+
+    @property
+    def days(self) -> int:
+        return len(self.checks)
+
+    def day(self, position: int) -> date:
+        return self.first + timedelta(days=position)
 
 
-def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> dict[int, list[Day]]:
-    """Each monitor's last `days` UTC days (today included), oldest first, from the daily
-    rollups in one query: a status page's uptime bars. A day without rollups is a Day of
-    zeros (not checked, or not yet).
+def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> dict[int, DayCounts]:
+    """Each monitor's last `days` UTC days (today included) from the daily rollups, in one
+    query: a status page's uptime bars.
 
     Each monitor is an index range scan of the rollups' unique index (monitor, day, region):
     unnest keeps the planner from guessing at `monitor_id = ANY(...) AND day >= ...` as one
@@ -121,7 +129,9 @@ def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> d
     first = today - timedelta(days=days - 1)
     table = DailyRollup._meta.db_table
     # A row a monitor, its days' sums as arrays by position: 50 rows rather than 4,500
-    # (psycopg reads an integer array in C; a date a row costs a Python object each).
+    # (psycopg reads an integer array in C; a date a row costs a Python object each). The
+    # arrays are unordered, each value beside its position: ordering them would sort the
+    # days for nothing, as they are put in place here anyway.
     sql = f"""
         WITH per_day AS (
             SELECT monitor.id AS monitor_id, day - %(first)s AS position,
@@ -130,16 +140,16 @@ def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> d
             JOIN {table} ON monitor_id = monitor.id AND day >= %(first)s AND day <= %(today)s
             GROUP BY 1, 2
         )
-        SELECT monitor_id, array_agg(position ORDER BY position), array_agg(checks ORDER BY position),
-            array_agg(up ORDER BY position), array_agg(maintenance ORDER BY position)
+        SELECT monitor_id, array_agg(position), array_agg(checks), array_agg(up), array_agg(maintenance)
         FROM per_day GROUP BY monitor_id
     """  # noqa: S608 - the table's name only
-    dates = [first + timedelta(days=n) for n in range(days)]
-    found = {monitor_id: [Day(day) for day in dates] for monitor_id in monitor_ids}
+    found = {monitor_id: DayCounts(first, [0] * days, [0] * days, [0] * days) for monitor_id in monitor_ids}
     with connection.cursor() as cursor:
         cursor.execute(sql, {"ids": list(monitor_ids), "first": first, "today": today})
         for monitor_id, positions, checks, up, maintenance in cursor.fetchall():
-            row = found[monitor_id]
+            counts = found[monitor_id]
             for position, day_checks, day_up, day_maintenance in zip(positions, checks, up, maintenance, strict=True):
-                row[position] = Day(dates[position], day_checks, day_up, day_maintenance)
+                counts.checks[position] = day_checks
+                counts.up[position] = day_up
+                counts.maintenance_checks[position] = day_maintenance
     return found
