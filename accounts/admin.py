@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from .models import User
+from .keys import revoke_key
+from .models import ApiKey, User
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -31,3 +32,30 @@ class UserAdmin(BaseUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made through the API or the web pages, which show the new key once; here
+    they are looked up and revoked. Never deleted: a revoked key stays on record."""
+
+    list_display = ("name", "owner", "role", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = ("role",)
+    search_fields = ("name", "prefix", "owner__email")
+    list_select_related = ("owner",)
+    readonly_fields = ("owner", "name", "role", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    exclude = ("secret_hash",)
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset) -> None:
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for key in keys:
+            revoke_key(key)
+        self.message_user(request, f"{len(keys)} key(s) revoked.")

@@ -41,3 +41,33 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class ApiKey(models.Model):
+    """A long-lived key for scripts and CI, sent as `Authorization: Bearer upt_...` beside
+    JWTs. Only a hash of it is stored: it is shown once, when made (accounts/keys.py)."""
+
+    class Role(models.TextChoices):
+        # Lowest first: a key may be given a role no higher than its maker's.
+        VIEWER = "viewer"
+        EDITOR = "editor"
+        ADMIN = "admin"
+        OWNER = "owner"
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    # The key's public part ("upt_<prefix>_<secret>"): finds the row without the secret.
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="apikey_owner_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.name} (upt_{self.prefix}_…)"

@@ -474,7 +474,8 @@ DRIFTS = [
     ("README.md", "checks/worker/reclaim.py", "checks/reclaim.py", "paths"),
     ("README.md", "| `BEAT_LEASE_SECONDS` | `10` |", "| `BEAT_LEASE_SECONDS` | `15` |", "configuration"),
     ("README.md", "| `GET /api/monitors/{id}/gaps/` |", "| `GET /api/monitors/{id}/holes/` |", "api"),
-    ("docs/api.md", "The document has 53 operations", "The document has 16 operations", "api"),
+    # A digit put before the count, whatever it is now.
+    ("docs/api.md", "The document has ", "The document has 1", "api"),
 ]
 
 

@@ -7,7 +7,7 @@ read, 429 where it is rate limited. An explicit `extend_schema(responses=...)` o
 """
 
 from django.conf import settings
-from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
@@ -24,6 +24,19 @@ class ErrorDetail(serializers.Serializer):
 
 class ValidationErrors(serializers.Serializer):
     """400: messages per field (`non_field_errors` for the request as a whole), or one `detail`."""
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.api.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "upt_<prefix>_<secret>",
+            "description": "An API key from POST /api/keys/, as `Authorization: Bearer upt_...`.",
+        }
 
 
 class ValidationErrorsExtension(OpenApiSerializerExtension):

@@ -152,10 +152,15 @@ MONITOR_QUOTA_PER_USER = env_int("MONITOR_QUOTA_PER_USER", 500, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["uptime.throttling.ScopedThrottle"],
+    # An API key (`Bearer upt_...`) first: any other bearer token is simplejwt's.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api.authentication.ApiKeyAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.api.authentication.KeyRole",
+    ],
     # JSON bodies only (a form or multipart body is a 415), nested at most 32 levels and
     # valid Unicode throughout; the OpenAPI document lists application/json alone.
     "DEFAULT_PARSER_CLASSES": ["uptime.parsers.JSONParser"],

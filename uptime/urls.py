@@ -5,6 +5,7 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from accounts.api.views import ApiKeyViewSet
 from checks.api.views import (
     HealthView,
     IncidentViewSet,
@@ -30,6 +31,7 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("maintenance-windows", MaintenanceWindowViewSet, basename="maintenance-window")
 router.register("channels", ChannelViewSet, basename="channel")
 router.register("status-pages", StatusPageViewSet, basename="status-page")
+router.register("keys", ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -1,8 +1,11 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.api.authentication import maker_role
+from accounts.keys import create_key
+from accounts.models import ApiKey, User
 from accounts.services import register_user
 
 
@@ -43,3 +46,43 @@ class PasswordChangeSerializer(serializers.Serializer):
     # password is the one a later sign-in sends.
     old_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
     new_password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """A key as listed: never its secret. `token` is in the answer to the POST that made it,
+    and nowhere ever again."""
+
+    role = serializers.ChoiceField(choices=ApiKey.Role.choices)
+    token = serializers.SerializerMethodField(help_text="The key to send as `Authorization: Bearer`: shown once.")
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "role",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "is_active",
+            "token",
+        ]
+        read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def get_token(self, key: ApiKey) -> str | None:
+        return getattr(key, "token", None)
+
+    def get_is_active(self, key: ApiKey) -> bool:
+        return key.revoked_at is None and (key.expires_at is None or key.expires_at > timezone.now())
+
+    def create(self, validated_data) -> ApiKey:
+        request = self.context["request"]
+        try:
+            key, token = create_key(request.user, maker_role=maker_role(request), **validated_data)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        key.token = token  # type: ignore[attr-defined]  # for this one answer
+        return key

@@ -2,21 +2,22 @@ from typing import cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import generics, permissions, serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import generics, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.models import User
+from accounts.keys import revoke_key
+from accounts.models import ApiKey, User
 from accounts.services import change_password
 from accounts.tokens import RefreshToken
 from uptime.api_views import CreatedLocationMixin
 from uptime.openapi import error
 
-from .serializers import PasswordChangeSerializer, RegistrationSerializer, UserSerializer
+from .serializers import ApiKeySerializer, PasswordChangeSerializer, RegistrationSerializer, UserSerializer
 
 
 @extend_schema(responses={201: UserSerializer})
@@ -76,6 +77,7 @@ class PasswordChangeView(APIView):
     """Change one's own password: the current one and a new one that passes the password
     rules. The user's refresh tokens are blacklisted (sign in again with the new password)."""
 
+    people_only = True  # not with an API key (KeyRole)
     # Guessing the current password with a stolen access token is rate limited as the
     # token endpoint is (per user here).
     throttle_scope = "auth"
@@ -90,3 +92,20 @@ class PasswordChangeView(APIView):
         except DjangoValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(destroy=extend_schema(description="Revoke the key: it stops working at once and stays listed."))
+class ApiKeyViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
+    """Your API keys. A key is shown once, in the answer to the POST that makes it."""
+
+    serializer_class = ApiKeySerializer
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    # Keys make and revoke keys only with an admin or owner role (KeyRole).
+    needs_key_admin = True
+
+    def get_queryset(self):
+        user = self.request.user
+        return ApiKey.objects.filter(owner=user) if user.is_authenticated else ApiKey.objects.none()
+
+    def perform_destroy(self, instance: ApiKey) -> None:
+        revoke_key(instance)
