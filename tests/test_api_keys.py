@@ -2,10 +2,13 @@
 accepted as `Authorization: Bearer` beside JWTs, limited to their role, with their last use
 recorded, and refused at once when revoked, expired or their owner is deactivated."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
@@ -141,3 +144,34 @@ def test_another_users_key_does_not_exist_for_you(alice_client, bob_client):
 def test_a_jwt_still_works_beside_keys(alice_client):
     make_key(alice_client)
     assert alice_client.get("/api/auth/me/").status_code == 200
+
+
+def test_the_keys_page_shows_a_new_key_once_and_never_caches_it(alice):
+    client = Client()
+    client.force_login(alice)
+    made = client.post("/keys/", {"name": "CI", "role": "editor", "expires_at": ""})
+    assert made.status_code == 200 and made["Cache-Control"] == "no-store"
+    key = ApiKey.objects.get()
+    token = re.search(rb'value="(upt_[^"]+)"', made.content).group(1).decode()
+    assert token.startswith(f"upt_{key.prefix}_") and key_client(token).get("/api/monitors/").status_code == 200
+    assert token.encode() not in client.get("/keys/").content
+
+
+def test_the_keys_page_refuses_what_the_api_refuses_with_the_same_message(alice, alice_client):
+    client = Client()
+    client.force_login(alice)
+    page = client.post("/keys/", {"name": "", "role": "root", "expires_at": ""})
+    api = alice_client.post("/api/keys/", {"name": "", "role": "root"})
+    assert page.status_code == 400 and api.status_code == 400
+    for message in [*api.data["name"], *api.data["role"]]:
+        assert escape(str(message)).encode() in page.content
+    assert not ApiKey.objects.exists()
+
+
+def test_another_users_key_cannot_be_revoked_from_the_web(alice_client, bob):
+    made = make_key(alice_client)
+    client = Client()
+    client.force_login(bob)
+    assert client.get(f"/keys/{made['id']}/revoke/").status_code == 404
+    assert client.post(f"/keys/{made['id']}/revoke/").status_code == 404
+    assert ApiKey.objects.get(pk=made["id"]).revoked_at is None

@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import (
     accounts,
+    api_key_pages,
     badges,
     channel_pages,
     dashboard,
@@ -47,6 +48,8 @@ urlpatterns = [
     path("maintenance/new/", maintenance_pages.create, name="maintenance-create"),
     path("maintenance/<int:pk>/edit/", maintenance_pages.edit, name="maintenance-edit"),
     path("maintenance/<int:pk>/delete/", maintenance_pages.delete, name="maintenance-delete"),
+    path("keys/", api_key_pages.key_list, name="api-keys"),
+    path("keys/<int:pk>/revoke/", api_key_pages.revoke, name="api-key-revoke"),
     path("status-pages/", status_page_forms.page_list, name="status-pages"),
     path("status-pages/new/", status_page_forms.create, name="status-page-create"),
     path("status-pages/<int:pk>/edit/", status_page_forms.edit, name="status-page-edit"),

@@ -31,7 +31,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 def maker_role(request) -> str:
     """The role of whoever sends the request: a key's own, or owner for a person signed in."""
-    return request.auth.role if isinstance(request.auth, ApiKey) else ApiKey.Role.OWNER
+    auth = getattr(request, "auth", None)  # a web page's request has none
+    return auth.role if isinstance(auth, ApiKey) else ApiKey.Role.OWNER
 
 
 class KeyRole(permissions.BasePermission):

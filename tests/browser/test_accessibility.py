@@ -43,6 +43,7 @@ def test_the_sign_in_and_reset_pages_pass_axe(page, site):
         "/maintenance/",
         "/maintenance/new/",
         "/password/",
+        "/keys/",
         "/status-pages/",
         "/status-pages/new/",
     ],
