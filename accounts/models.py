@@ -43,6 +43,11 @@ class User(AbstractUser):
         return self.email
 
 
+class ApiKeyQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "ApiKeyQuerySet":
+        return self.filter(owner=user) if user.is_authenticated else self.none()
+
+
 class ApiKey(models.Model):
     """A long-lived key for scripts and CI, sent as `Authorization: Bearer upt_...` beside
     JWTs. Only a hash of it is stored: it is shown once, when made (accounts/keys.py)."""
@@ -64,6 +69,8 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -36,7 +36,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
         made, errors = save(ApiKeySerializer(data=data, context={"request": request}))
         if made is not None:
             values = {"name": "", "role": ApiKey.Role.VIEWER, "expires_at": ""}
-    keys = ApiKey.objects.filter(owner=request.user)
+    keys = ApiKey.objects.owned_by(request.user)
     context = {
         **form_context(fields, values, errors),
         "keys": keys,
@@ -51,7 +51,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    key = get_object_or_404(ApiKey.objects.filter(owner=request.user, revoked_at__isnull=True), pk=pk)
+    key = get_object_or_404(ApiKey.objects.owned_by(request.user).filter(revoked_at__isnull=True), pk=pk)
     return confirm_delete(
         request,
         key,

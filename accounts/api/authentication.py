@@ -7,7 +7,12 @@ from accounts.keys import TOKEN_PREFIX, key_for
 from accounts.models import ApiKey
 
 # What each role may do through the API, beyond reading.
-WRITES = {ApiKey.Role.VIEWER: False, ApiKey.Role.EDITOR: True, ApiKey.Role.ADMIN: True, ApiKey.Role.OWNER: True}
+WRITES: dict[str, bool] = {
+    ApiKey.Role.VIEWER: False,
+    ApiKey.Role.EDITOR: True,
+    ApiKey.Role.ADMIN: True,
+    ApiKey.Role.OWNER: True,
+}
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -104,8 +104,7 @@ class ApiKeyViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     needs_key_admin = True
 
     def get_queryset(self):
-        user = self.request.user
-        return ApiKey.objects.filter(owner=user) if user.is_authenticated else ApiKey.objects.none()
+        return ApiKey.objects.owned_by(self.request.user)
 
     def perform_destroy(self, instance: ApiKey) -> None:
         revoke_key(instance)
