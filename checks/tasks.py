@@ -8,7 +8,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from redis import RedisError
 
-from checks.outcomes import retention, watchdog
+from checks.outcomes import partitions, retention, watchdog
 from checks.state import maintenance
 from checks.worker.run_checks import run_slot, run_slots
 from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
@@ -58,9 +58,17 @@ def _slot(scheduled_at: str | None) -> datetime:
 
 @shared_task(name="checks.prune_ticks", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)
 def prune_ticks() -> int:
-    """Delete ticks older than TICK_RETENTION_DAYS, and rollups older than theirs."""
+    """Remove ticks older than TICK_RETENTION_DAYS, and rollups older than theirs."""
     retention.prune_rollups(settings.ROLLUP_HOURLY_RETENTION_DAYS, settings.ROLLUP_DAILY_RETENTION_DAYS)
     return retention.prune_ticks(settings.TICK_RETENTION_DAYS)
+
+
+@shared_task(
+    name="checks.create_tick_partitions", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True
+)
+def create_tick_partitions() -> list[str]:
+    """Make the tick table's day partitions for today and the days ahead that are missing."""
+    return partitions.ensure_partitions()
 
 
 @shared_task(name="checks.watch_for_gaps", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)

@@ -362,6 +362,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
         "options": {"queue": HOUSEKEEPING_QUEUE},
     },
+    # Ticks are stored in day partitions made 3 days ahead (checks/outcomes/partitions.py);
+    # hourly, so a housekeeping worker that was away catches up within the hour.
+    "create-tick-partitions": {
+        "task": "checks.create_tick_partitions",
+        "schedule": crontab(minute=11),
+        "options": {"queue": HOUSEKEEPING_QUEUE, "expire_seconds": 3600},
+    },
     # Each run that waited a minute in the queue is superseded by the next one.
     "sweep-notifications": {
         "task": "notifications.sweep",

@@ -148,8 +148,8 @@ class UptimeCollector:
 
 # --- per monitor -----------------------------------------------------------------------
 
-# Per (monitor, region), a backward walk of the tick_one_per_slot index (monitor, region,
-# slot) to the newest up check, stopped at an hour's ticks: the cost grows with
+# Per (monitor, region), a backward walk of the tick_one_per_slot index (monitor, slot,
+# region) to the newest up check, stopped at an hour's ticks: the cost grows with
 # monitor-regions, never with the ticks stored. Table names are the models', not input.
 _LATEST_UP_TIMES_SQL = f"""
 SELECT pair.monitor_id, region.slug, tick.response_time_ms

@@ -24,9 +24,10 @@ class RecentTick:
     in_maintenance: bool
 
 
-# Per monitor, one backward walk of the tick_monitor_recent index (monitor, -scheduled_at)
-# stopped after `count` rows: the cost grows with monitors × count, never with the ticks
-# stored. The ids go as one array parameter (uptime/lookups.py says why, not an IN list).
+# Per monitor, one backward walk of the tick_one_per_slot index (monitor, slot, region) in
+# each day partition, merged, stopped after `count` rows: the cost grows with monitors ×
+# (count + partitions), never with the ticks stored. The ids go as one array parameter
+# (uptime/lookups.py says why, not an IN list).
 # Table names are the models', not input.
 #
 # Measured at 1,000 monitors × 30 ticks (of 1,440 stored each):

@@ -1,27 +1,41 @@
-"""Retention: ticks and rollups older than their settings are deleted, daily, by the
+"""Retention: ticks and rollups older than their settings are removed, daily, by the
 housekeeping worker (checks.prune_ticks). Rollups outlive the raw ticks."""
 
 from datetime import timedelta
 
+from django.db import connection
 from django.utils import timezone
 
-from checks.models import DailyRollup, HourlyRollup, Tick
+from checks.models import DailyRollup, HourlyRollup
+from checks.outcomes import partitions
 from checks.outcomes.rollup_counts import day_of
 
 
 def prune_ticks(retention_days: int, batch_size: int = 10_000) -> int:
-    """Delete ticks older than the retention period; return how many went.
+    """Remove ticks older than the retention period; return how many went.
 
-    In batches, so a first run over months of ticks never holds one huge lock or
-    transaction while workers keep writing.
+    Whole days go at once: each day partition whose every slot is older than the cutoff
+    is dropped (checks/outcomes/partitions.py), with no row deleted and nothing left for
+    vacuum. A day partition that holds the cutoff waits for the next run, so a tick is
+    kept up to a day longer than the setting. Ticks in the default partition (days that
+    have no partition) older than the cutoff are deleted in batches, so a run never
+    holds one huge lock or transaction while the writer keeps inserting.
     """
     cutoff = timezone.now() - timedelta(days=retention_days)
-    total = 0
+    total, _ = partitions.drop_partitions_before(cutoff)
     while True:
-        batch = list(Tick.objects.filter(scheduled_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
-        if not batch:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                DELETE FROM {partitions.DEFAULT_PARTITION} WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM {partitions.DEFAULT_PARTITION} WHERE scheduled_at < %s LIMIT %s
+                ))
+                """,  # noqa: S608 - a name of ours, values as parameters
+                [cutoff, batch_size],
+            )
+            deleted = cursor.rowcount
+        if not deleted:
             return total
-        deleted, _ = Tick.objects.filter(pk__in=batch).delete()
         total += deleted
 
 

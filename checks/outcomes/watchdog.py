@@ -58,8 +58,8 @@ def _pairs_to_decide(now: datetime, open_gaps: dict[tuple[int, int], OpenGap]):
     region of every active monitor that has a slot over and unchecked by `now`, or one of
     the `open_gaps` (read already, so passed in rather than read again): the rest (at
     25,000 monitors, nearly all of them at every run) need nothing, so PostgreSQL leaves
-    them out rather than this process reading each. The latest slot is one probe of the
-    tick table's unique index; the rule is `missed_slot_count`'s, in SQL.
+    them out rather than this process reading each. The latest slot is a probe of the
+    unique index of each day partition from yesterday on; the rule is `missed_slot_count`'s, in SQL.
     """
     sql = f"""
         SELECT pair.monitor_id, pair.region_id, monitor.interval_seconds, monitor.checking_since,
@@ -67,9 +67,18 @@ def _pairs_to_decide(now: datetime, open_gaps: dict[tuple[int, int], OpenGap]):
         FROM {PAIR_TABLE} pair
         JOIN {MONITOR_TABLE} monitor ON monitor.id = pair.monitor_id
         LEFT JOIN LATERAL (
-            SELECT scheduled_at FROM {TICK_TABLE} tick
-            WHERE tick.monitor_id = pair.monitor_id AND tick.region_id = pair.region_id
-            ORDER BY scheduled_at DESC LIMIT 1
+            -- Ticks are in day partitions: the latest is looked for in the last day's and
+            -- later ones first, and only where none is there in all of them (each
+            -- partition's index is probed: with 90 days kept, 90 probes instead of a few).
+            -- OFFSET 0 keeps it a subquery, evaluated once, not copied into the CASE below.
+            SELECT COALESCE(
+                (SELECT max(scheduled_at) FROM {TICK_TABLE} tick
+                 WHERE tick.monitor_id = pair.monitor_id AND tick.region_id = pair.region_id
+                   AND tick.scheduled_at >= %(recent)s),
+                (SELECT max(scheduled_at) FROM {TICK_TABLE} tick
+                 WHERE tick.monitor_id = pair.monitor_id AND tick.region_id = pair.region_id)
+            ) AS scheduled_at
+            OFFSET 0
         ) AS latest ON true
         WHERE monitor.is_active AND (
             CASE WHEN latest.scheduled_at >= COALESCE(monitor.checking_since, monitor.created_at)
@@ -84,7 +93,14 @@ def _pairs_to_decide(now: datetime, open_gaps: dict[tuple[int, int], OpenGap]):
     gap_monitors, gap_regions = [list(ids) for ids in zip(*open_gaps, strict=True)] or [[], []]
     with connection.cursor() as cursor:
         cursor.execute(
-            sql, {"now": now, "grace": GRACE_SECONDS, "gap_monitors": gap_monitors, "gap_regions": gap_regions}
+            sql,
+            {
+                "now": now,
+                "recent": now - timedelta(days=1),
+                "grace": GRACE_SECONDS,
+                "gap_monitors": gap_monitors,
+                "gap_regions": gap_regions,
+            },
         )
         return cursor.fetchall()
 
@@ -235,6 +251,10 @@ def _record_holes(now: datetime) -> int:
             SELECT recent.*,
                    COALESCE(
                        lag(scheduled_at) OVER (PARTITION BY monitor_id, region_id ORDER BY scheduled_at),
+                       -- In the day partitions from yesterday on first (as _pairs_to_decide).
+                       (SELECT max(p.scheduled_at) FROM {TICK_TABLE} p
+                        WHERE p.monitor_id = recent.monitor_id AND p.region_id = recent.region_id
+                          AND p.scheduled_at < recent.scheduled_at AND p.scheduled_at >= %s),
                        (SELECT max(p.scheduled_at) FROM {TICK_TABLE} p
                         WHERE p.monitor_id = recent.monitor_id AND p.region_id = recent.region_id
                           AND p.scheduled_at < recent.scheduled_at)
@@ -256,7 +276,9 @@ def _record_holes(now: datetime) -> int:
           )
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now, HOLE_LOOKBACK_INTERVALS, HOLE_LOOKBACK_SECONDS, HOLE_INTERVALS])
+        cursor.execute(
+            sql, [now - timedelta(days=1), now, HOLE_LOOKBACK_INTERVALS, HOLE_LOOKBACK_SECONDS, HOLE_INTERVALS]
+        )
         holes = cursor.fetchall()
     Gap.objects.bulk_create(
         Gap(
