@@ -1,15 +1,37 @@
+from django import forms
 from django.contrib import admin, messages
 
 from uptime.record_admin import RecordAdmin
 
-from . import services
+from . import dead_letter, services
 from .models import Channel, Delivery, DeliveryAttempt
+
+
+class ChannelForm(forms.ModelForm):
+    apprise_url = forms.CharField(
+        label="Apprise URL",
+        required=False,
+        max_length=2000,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="For an Apprise channel. Never shown again: leave empty to keep the stored one.",
+    )
+
+    # No Meta: the admin builds the form for Channel from its fields.
+
+    def clean_apprise_url(self):
+        # The URL is never rendered back, so an empty field means "unchanged" (for an
+        # Apprise channel; Channel.clean asks for one if there is none). Another kind keeps none.
+        if self.cleaned_data.get("kind") != Channel.Kind.APPRISE:
+            return ""
+        return self.cleaned_data["apprise_url"] or self.instance.apprise_url
 
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelForm
     list_display = ("name", "kind", "target", "owner", "audience", "is_default", "reminder_minutes")
     list_filter = ("kind", "audience", "is_default")
+    # Not the Apprise URL: a search would tell its secrets one guess at a time.
     search_fields = ("name", "url", "email", "owner__email")
     list_select_related = ("owner",)
     autocomplete_fields = ("owner",)
@@ -35,13 +57,49 @@ class DeliveryAttemptInline(admin.TabularInline):
         return False
 
 
+class DeadLetterFilter(admin.SimpleListFilter):
+    title = "dead letter"
+    parameter_name = "dead_letter"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Dead, not replayed"), ("replayed", "Dead, replayed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(status=Delivery.Status.DEAD, replayed_at__isnull=True)
+        if self.value() == "replayed":
+            return queryset.filter(status=Delivery.Status.DEAD, replayed_at__isnull=False)
+        return queryset
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(RecordAdmin):
-    """The log of what was sent where: read-only."""
+    """The log of what was sent where: read-only, but for replaying dead deliveries."""
 
-    list_display = ("created_at", "event", "channel", "monitor", "status", "attempts", "finished_at", "last_error")
-    list_filter = ("status", "event", "channel__kind")
+    list_display = (
+        "created_at",
+        "event",
+        "channel",
+        "monitor",
+        "status",
+        "attempts",
+        "finished_at",
+        "replayed_at",
+        "last_error",
+    )
+    list_filter = (DeadLetterFilter, "status", "event", "channel__kind")
     search_fields = ("channel__name", "monitor__name", "last_error", "uid")
     list_select_related = ("channel", "monitor")
     date_hierarchy = "created_at"
     inlines = (DeliveryAttemptInline,)
+    actions = ("replay",)
+
+    @admin.action(description="Replay the selected dead deliveries")
+    def replay(self, request, queryset):
+        replays = [new for delivery in queryset if (new := dead_letter.replay(delivery)) is not None]
+        skipped = len(queryset) - len(replays)
+        self.message_user(request, f"Queued {len(replays)} replay(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"Skipped {skipped}: only dead deliveries not replayed yet are replayed.", messages.WARNING
+            )

@@ -26,6 +26,8 @@ class Channel(models.Model):
         WEBHOOK = "webhook"
         EMAIL = "email"
         SLACK = "slack"
+        # Any service Apprise speaks (Telegram, Discord, Teams, ntfy, ...), one URL per target.
+        APPRISE = "apprise"
 
     class Audience(models.TextChoices):
         OWNER = "owner"
@@ -38,6 +40,8 @@ class Channel(models.Model):
     # Webhook and Slack channels post here; email channels write to `email`.
     url = models.CharField(max_length=2000, blank=True)
     email = models.EmailField(blank=True)
+    # An Apprise URL holds the service's tokens and passwords: written, never shown again.
+    apprise_url = models.CharField("Apprise URL", max_length=2000, blank=True)
     # Signs webhook bodies (HMAC-SHA256); made here, never chosen by the user.
     secret = models.CharField(max_length=64, default=new_secret, editable=False)
     is_default = models.BooleanField(default=False, help_text="Put this channel on new monitors.")
@@ -60,6 +64,10 @@ class Channel(models.Model):
 
     @property
     def target(self) -> str:
+        """Where alerts go, as it may be shown: an Apprise URL only by its scheme."""
+        if self.kind == self.Kind.APPRISE:
+            scheme, _, rest = self.apprise_url.partition("://")
+            return f"{scheme}://…" if rest else ""
         return self.email if self.kind == self.Kind.EMAIL else self.url
 
     def clean(self) -> None:
@@ -68,7 +76,7 @@ class Channel(models.Model):
 
         from .validation import channel_errors
 
-        fields = ("kind", "url", "email", "reminder_minutes")
+        fields = ("kind", "url", "email", "apprise_url", "reminder_minutes")
         # An edit is judged on what it changes: a stored URL refused now can still be kept.
         stored = type(self).objects.filter(pk=self.pk).values(*fields).first() if self.pk else None
         errors = channel_errors({name: getattr(self, name) for name in fields}, stored)
@@ -84,7 +92,8 @@ class Delivery(models.Model):
         PENDING = "pending"
         SENDING = "sending"
         SENT = "sent"
-        FAILED = "failed"
+        # Every attempt failed: kept aside for a person to see and replay (notifications.dead_letter).
+        DEAD = "dead"
 
     # Sent with every attempt (X-Uptime-Delivery, "delivery_id"): receivers dedupe on it.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -102,6 +111,11 @@ class Delivery(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # A dead delivery replayed gets one new delivery; unique, so a second one cannot exist.
+    replay_of = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replay", editable=False
+    )
+    replayed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -113,6 +127,12 @@ class Delivery(models.Model):
                 fields=["status", "next_attempt_at"],
                 name="delivery_unfinished",
                 condition=models.Q(status__in=["pending", "sending"]),
+            ),
+            # The dead letter: dead deliveries not replayed yet, counted by /metrics and health.
+            models.Index(
+                fields=["channel", "-finished_at"],
+                name="delivery_dead_letter",
+                condition=models.Q(status="dead", replayed_at__isnull=True),
             ),
             # Reminders look up the latest alert per incident and channel.
             models.Index(fields=["incident", "channel", "-created_at"], name="delivery_incident_channel"),

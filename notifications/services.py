@@ -38,14 +38,14 @@ def queue_deliveries(
     """Write one pending delivery per channel in the caller's transaction; each is handed to
     a worker once it commits (a rollback sends nothing, a crash after it loses nothing)."""
     now = now or timezone.now()
-    return _write_deliveries([_pending(channel, event, payload, monitor, incident, now) for channel in channels])
+    return write_deliveries([_pending(channel, event, payload, monitor, incident, now) for channel in channels])
 
 
 def queue_messages(messages_to: Iterable[tuple[Channel, dict]], event: str, now=None) -> list[Delivery]:
     """queue_deliveries for a message per channel (a status page's subscribers each get
     their own unsubscribe link): one INSERT for all of them."""
     now = now or timezone.now()
-    return _write_deliveries([_pending(channel, event, payload, None, None, now) for channel, payload in messages_to])
+    return write_deliveries([_pending(channel, event, payload, None, None, now) for channel, payload in messages_to])
 
 
 def _pending(channel: Channel, event: str, payload: dict, monitor, incident, now: datetime) -> Delivery:
@@ -60,7 +60,8 @@ def _pending(channel: Channel, event: str, payload: dict, monitor, incident, now
     )
 
 
-def _write_deliveries(deliveries: list[Delivery]) -> list[Delivery]:
+def write_deliveries(deliveries: list[Delivery]) -> list[Delivery]:
+    """INSERT the pending deliveries, each enqueued once the caller's transaction commits."""
     deliveries = Delivery.objects.bulk_create(deliveries)
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue, delivery.pk))
@@ -98,7 +99,7 @@ def notify_incidents(events: list[tuple[Incident, str]]) -> list[Delivery]:
         incident.monitor = monitor
         payload = messages.incident_payload(incident, event, now)
         deliveries += [_pending(channel, event, payload, monitor, incident, now) for channel in channels_of[monitor.pk]]
-    return _write_deliveries(deliveries)
+    return write_deliveries(deliveries)
 
 
 def notify_monitor(monitor: Monitor, event: str, context: dict) -> list[Delivery]:
@@ -137,7 +138,7 @@ def max_countdown_seconds() -> float:
 
 def deliver(delivery_id: int) -> str:
     """Make the delivery's next attempt, if it is due and nobody else is making it.
-    Returns what happened: "sent", "retry", "failed", "waiting" or "skipped"."""
+    Returns what happened: "sent", "retry", "dead", "waiting" or "skipped"."""
     now = timezone.now()
     claimed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now).update(
         status=Delivery.Status.SENDING, claimed_at=now
@@ -176,7 +177,7 @@ def _not_claimed(delivery_id: int, now: datetime) -> str:
         remaining = (delivery.next_attempt_at - now).total_seconds()
         enqueue(delivery_id, min(remaining, max_countdown_seconds()))
         return "waiting"
-    # Sent, failed, or being sent by another worker: a duplicate message does nothing.
+    # Sent, dead, or being sent by another worker: a duplicate message does nothing.
     return "skipped"
 
 
@@ -194,14 +195,15 @@ def _record_attempt(
 def _finish_attempt(
     delivery: Delivery, attempts: int, ok: bool, error: str, now: datetime, claimed_at: datetime
 ) -> str:
-    """Move a claimed delivery on after an attempt: sent, failed for good, or pending again."""
+    """Move a claimed delivery on after an attempt: sent, dead (every attempt made and
+    failed: the dead letter), or pending again."""
     fields: dict = {"attempts": attempts, "claimed_at": None, "last_error": error[:500]}
     if ok:
         outcome = "sent"
         fields.update(status=Delivery.Status.SENT, finished_at=now)
     elif attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-        outcome = "failed"
-        fields.update(status=Delivery.Status.FAILED, finished_at=now)
+        outcome = "dead"
+        fields.update(status=Delivery.Status.DEAD, finished_at=now)
     else:
         outcome = "retry"
         delay = retry_delay_seconds(attempts)

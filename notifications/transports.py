@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 import requests
+from apprise import NotifyType
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
@@ -14,6 +15,7 @@ from probe.errors import classify_error
 from probe.guard import guarded_session
 from probe.target import ProbeTarget
 
+from . import apprise_urls
 from .models import Channel
 
 SIGNATURE_HEADER = "X-Uptime-Signature"
@@ -133,10 +135,36 @@ class EmailTransport(Transport):
         return None
 
 
+class AppriseTransport(Transport):
+    """Any service Apprise supports, through the channel's Apprise URL: the alert's title,
+    and its text as the body. Held to the address guard as notifications.apprise_urls says."""
+
+    NOTIFY_TYPES = {
+        "incident.opened": NotifyType.FAILURE,
+        "incident.reminder": NotifyType.FAILURE,
+        "incident.resolved": NotifyType.SUCCESS,
+    }
+
+    def send(self, message: Message) -> int | None:
+        try:
+            apprise_urls.send(
+                self.channel.apprise_url,
+                title=message.title,
+                body=message.text,
+                notify_type=self.NOTIFY_TYPES.get(message.event, NotifyType.INFO),
+                allow_private=settings.ALLOW_PRIVATE_TARGETS,
+                timeout_seconds=settings.NOTIFY_TIMEOUT_SECONDS,
+            )
+        except apprise_urls.AppriseFailure as exc:
+            raise TransportError(str(exc)) from None
+        return None
+
+
 TRANSPORTS: dict[str, type[Transport]] = {
     Channel.Kind.WEBHOOK: WebhookTransport,
     Channel.Kind.SLACK: SlackTransport,
     Channel.Kind.EMAIL: EmailTransport,
+    Channel.Kind.APPRISE: AppriseTransport,
 }
 
 

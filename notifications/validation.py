@@ -6,6 +6,8 @@ from django.core.validators import validate_email
 
 from probe.urls import url_error
 
+from .apprise_urls import apprise_url_error
+
 MAX_REMINDER_MINUTES = 7 * 24 * 60
 POSTING_KINDS = {"webhook", "slack"}
 # For a value out of range and for one that is no whole number alike.
@@ -18,14 +20,19 @@ def channel_errors(values: dict, stored: dict | None = None) -> dict[str, str]:
     """Return {field: message} for every rule the given (complete) channel settings break.
 
     A webhook's or Slack's URL is the user's input that our workers will post to, so it
-    meets the monitors' URL rules, the refusal of private addresses included. For an edit,
-    `stored` holds the stored settings: a URL the edit leaves as it was is not judged again
-    (it was accepted when entered; private targets may have been switched off since, or its
-    host moved), so the channel's other settings can still be changed.
+    meets the monitors' URL rules, the refusal of private addresses included; an Apprise
+    URL must be one Apprise reads, held to the same refusal where it can be
+    (notifications.apprise_urls). For an edit, `stored` holds the stored settings: a URL the
+    edit leaves as it was is not judged again (it was accepted when entered; private targets
+    may have been switched off since, or its host moved), so the channel's other settings
+    can still be changed.
     """
     errors: dict[str, str] = {}
     kind = values["kind"]
     url_changed = stored is None or values.get("url") != stored.get("url") or kind != stored.get("kind")
+    apprise_changed = (
+        stored is None or values.get("apprise_url") != stored.get("apprise_url") or kind != stored.get("kind")
+    )
     if kind in POSTING_KINDS:
         url = values.get("url") or ""
         if not url:
@@ -41,8 +48,16 @@ def channel_errors(values: dict, stored: dict | None = None) -> dict[str, str]:
                 validate_email(email)
             except ValidationError:
                 errors["email"] = "Enter a valid email address."
+    elif kind == "apprise":
+        apprise_url = values.get("apprise_url") or ""
+        if not apprise_url:
+            errors["apprise_url"] = "An Apprise channel needs an Apprise URL."
+        elif apprise_changed and (
+            message := apprise_url_error(apprise_url, allow_private=settings.ALLOW_PRIVATE_TARGETS)
+        ):
+            errors["apprise_url"] = message
     else:
-        errors["kind"] = "Kind must be webhook, email or slack."
+        errors["kind"] = "Kind must be webhook, email, slack or apprise."
     minutes = values.get("reminder_minutes") or 0
     if not 0 <= minutes <= MAX_REMINDER_MINUTES:
         errors["reminder_minutes"] = REMINDER_MINUTES_MESSAGE

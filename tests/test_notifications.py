@@ -259,7 +259,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_is_logged(
     assert all(a["duration_ms"] >= 0 for a in shown["attempts"])
 
 
-def test_a_channel_that_keeps_failing_ends_failed_after_the_last_attempt(settings, alice, receiver):
+def test_a_channel_that_keeps_failing_ends_dead_after_the_last_attempt(settings, alice, receiver):
     settings.NOTIFY_MAX_ATTEMPTS = 3
     delivery = services.send_test(make_channel(alice, "slack", receiver.url("/fail")))
     waits = []
@@ -269,9 +269,9 @@ def test_a_channel_that_keeps_failing_ends_failed_after_the_last_attempt(setting
         outcomes.append(deliver.apply(args=[delivery.pk]).get())
         delivery.refresh_from_db()
         waits.append((delivery.next_attempt_at - timezone.now()).total_seconds())
-    assert outcomes == ["retry", "retry", "failed"]
+    assert outcomes == ["retry", "retry", "dead"]
     assert 55 <= waits[1] <= 61  # the second wait is twice the first
-    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 3, "unexpected status 500")
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("dead", 3, "unexpected status 500")
     assert delivery.finished_at is not None
     # Nothing more is tried, whatever messages still arrive.
     make_due(delivery)
@@ -451,6 +451,7 @@ def test_alice_creates_reads_edits_tests_and_deletes_a_channel(alice_client, rec
         ({"kind": "email", "email": "not-an-address"}, "email", "Enter a valid email address."),
         ({"kind": "email"}, "email", "An email channel needs an address."),
         ({"kind": "pager"}, "kind", '"pager" is not a valid choice.'),
+        ({"kind": "apprise"}, "apprise_url", "An Apprise channel needs an Apprise URL."),
         ({"kind": "email", "email": "a@example.com", "reminder_minutes": 20000}, "reminder_minutes", "Reminders"),
     ],
 )

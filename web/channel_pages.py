@@ -1,5 +1,6 @@
-"""Alert channels from the web pages: the list with each channel's latest deliveries, the
-form (saved through the API's ChannelSerializer), "send test" and delete."""
+"""Alert channels from the web pages: the list with each channel's latest deliveries (a
+dead one with its Replay button), the form (saved through the API's ChannelSerializer),
+"send test" and delete."""
 
 import math
 
@@ -11,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from notifications import services
+from notifications import dead_letter, services
 from notifications.api.serializers import ChannelSerializer
 from notifications.models import Channel, Delivery
 
@@ -29,6 +30,14 @@ def form_fields() -> list[FormField]:
             Channel, "url", "text", label="URL", help="For a webhook or Slack channel: where alerts are posted."
         ),
         model_field(Channel, "email", "email", help="For an email channel: where alerts are sent."),
+        model_field(
+            Channel,
+            "apprise_url",
+            "password",
+            help="For an Apprise channel: the service's URL (tgram://…, discord://…, ntfy://…; see"
+            " appriseit.com/services). It holds the service's tokens, so it is never shown again;"
+            " leave it empty to keep the stored one.",
+        ),
         model_field(Channel, "reminder_minutes", "number", label="Reminder (minutes)"),
         model_field(Channel, "is_default", "checkbox", label="Put on new monitors"),
     ]
@@ -55,13 +64,18 @@ def _form(request: HttpRequest, channel: Channel | None) -> HttpResponse:
     fields = form_fields()
     if request.method == "POST":
         values = posted_values(request.POST, fields)
-        saved, errors = save(ChannelSerializer(channel, data=values, context={"request": request}))
+        data = dict(values)
+        if channel is not None and not data["apprise_url"]:
+            del data["apprise_url"]  # kept as stored
+        values["apprise_url"] = ""  # never sent back to the browser
+        saved, errors = save(ChannelSerializer(channel, data=data, context={"request": request}))
         if saved is not None:
             messages.success(request, f"Channel “{saved.name}” saved. Send it a test to see it arrive.")
             return redirect("web:channels")
     else:
         current = channel or Channel()
         values = {form_field.name: getattr(current, form_field.name) for form_field in fields}
+        values["apprise_url"] = ""
         errors = {}
     return render_form(
         request,
@@ -96,6 +110,18 @@ def send_test(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         services.send_test(channel)
         messages.success(request, f"Test message queued for “{channel.name}”; its delivery shows below.")
+    return redirect("web:channels")
+
+
+@login_required
+@require_POST
+def replay(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
+    channel = _owned(request, pk)
+    delivery = get_object_or_404(Delivery, channel=channel, pk=delivery_pk)
+    if dead_letter.replay(delivery) is None:
+        messages.error(request, "Only a dead delivery not replayed yet can be replayed.")
+    else:
+        messages.success(request, f"Replay queued for “{channel.name}”; its delivery shows below.")
     return redirect("web:channels")
 
 

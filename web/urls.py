@@ -43,6 +43,9 @@ urlpatterns = [
     path("channels/new/", channel_pages.create, name="channel-create"),
     path("channels/<int:pk>/edit/", channel_pages.edit, name="channel-edit"),
     path("channels/<int:pk>/test/", channel_pages.send_test, name="channel-test"),
+    path(
+        "channels/<int:pk>/deliveries/<int:delivery_pk>/replay/", channel_pages.replay, name="channel-delivery-replay"
+    ),
     path("channels/<int:pk>/delete/", channel_pages.delete, name="channel-delete"),
     path("maintenance/", maintenance_pages.window_list, name="maintenance"),
     path("maintenance/new/", maintenance_pages.create, name="maintenance-create"),

@@ -152,7 +152,10 @@ class BeatHealthSerializer(serializers.Serializer):
 
 
 class HealthReportSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    status = serializers.ChoiceField(
+        choices=["ok", "degraded", "unavailable"],
+        help_text="degraded (200): alerts die on several channels at once (see deliveries).",
+    )
     database = ServiceHealthSerializer()
     broker = ServiceHealthSerializer()
     regions = serializers.DictField(child=RegionHealthSerializer(), help_text="Per region slug.")
@@ -166,5 +169,14 @@ class HealthReportSerializer(serializers.Serializer):
         help_text=f"Workers that read the outcomes to write them in the last {WRITER_SEEN_WITHIN_SECONDS} s.",
     )
     writing_stalled = serializers.BooleanField(
+class DeliveriesHealthSerializer(serializers.Serializer):
+    dead = serializers.IntegerField(min_value=0, help_text="Owners' channels' dead deliveries not replayed.")
+    channels_dead_last_hour = serializers.IntegerField(
+        min_value=0, help_text="Owners' channels with such a delivery dead in the last hour."
+    )
+    degraded = serializers.BooleanField(help_text="Enough of them to call the alerting degraded.")
+
+
         required=False, help_text="Results are waiting and no worker is writing them."
     )
+    deliveries = DeliveriesHealthSerializer(required=False, help_text="Present when the database answers.")

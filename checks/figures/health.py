@@ -14,6 +14,7 @@ from checks.models import Gap
 from checks.outcomes import spool
 from checks.worker.liveness import DEAD_AFTER_HEARTBEATS, heartbeat_key
 from monitors.models import Region
+from notifications.dead_letter import dead_letter_health
 from uptime.redis_clients import redis_client
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,9 @@ def _unreachable(service: str, exc: Exception) -> str:
 
 
 def health_report() -> tuple[bool, dict[str, Any]]:
-    """Return (healthy, report). Healthy means the database and the broker both answer."""
+    """Return (healthy, report). Healthy means the database and the broker both answer;
+    a healthy system whose alerts die on several channels at once is "degraded" (still
+    healthy: restarting the web process would not bring one alert through)."""
     database_ok, database_error = _database_ok()
     report: dict[str, Any] = {"database": {"ok": database_ok}, "broker": {"ok": False}, "regions": {}}
     if database_error:
@@ -105,6 +108,10 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     finally:
         client.close()
 
+    if database_ok:
+        report["deliveries"] = dead_letter_health()
     healthy = database_ok and report["broker"]["ok"]
-    report["status"] = "ok" if healthy else "unavailable"
+    report["status"] = "unavailable"
+    if healthy:
+        report["status"] = "degraded" if report["deliveries"]["degraded"] else "ok"
     return healthy, report

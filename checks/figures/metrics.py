@@ -26,6 +26,7 @@ from checks.figures.rollups import window_start
 from checks.figures.stats import Percentile
 from checks.models import HourlyRollup, Incident, Tick
 from monitors.models import EpochSeconds, Monitor, Region
+from notifications.dead_letter import dead_counts
 from uptime.redis_clients import redis_client
 
 # Recent checks are those whose slot is at most this old.
@@ -89,6 +90,17 @@ class UptimeCollector:
     def _recent_checks(self, slugs: list[str]) -> Iterator[GaugeMetricFamily]:
         since = timezone.now() - RECENT
         rows = (
+        yield self._dead_deliveries()
+
+    def _dead_deliveries(self) -> GaugeMetricFamily:
+        dead = GaugeMetricFamily(
+            "uptime_dead_deliveries",
+            "Alerts whose every attempt failed, not replayed yet, by channel audience (owner, subscriber).",
+            labels=["audience"],
+        )
+        for audience, count in dead_counts().items():
+            dead.add_metric([audience], count)
+        return dead
             Tick.objects.filter(scheduled_at__gte=since)
             .values("region__slug", "status")
             .annotate(

@@ -13,6 +13,7 @@ class ChannelSerializer(serializers.ModelSerializer):
     monitors: serializers.PrimaryKeyRelatedField[Monitor] = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True
     )
+    apprise_url_set = serializers.SerializerMethodField()
 
     class Meta:
         model = Channel
@@ -22,6 +23,8 @@ class ChannelSerializer(serializers.ModelSerializer):
             "kind",
             "url",
             "email",
+            "apprise_url",
+            "apprise_url_set",
             "is_default",
             "reminder_minutes",
             "secret",
@@ -31,6 +34,8 @@ class ChannelSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "secret", "monitors", "created_at", "updated_at"]
         extra_kwargs = {
+            # Write-only: it holds the service's tokens; an update without it keeps it.
+            "apprise_url": {"write_only": True},
             # The range is notifications.validation's, with its one message, not the column's.
             "reminder_minutes": {
                 "min_value": None,
@@ -38,6 +43,9 @@ class ChannelSerializer(serializers.ModelSerializer):
                 "error_messages": {"invalid": REMINDER_MINUTES_MESSAGE, "max_string_length": REMINDER_MINUTES_MESSAGE},
             },
         }
+
+    def get_apprise_url_set(self, channel: Channel) -> bool:
+        return bool(channel.apprise_url)
 
     def validate(self, attrs):
         # For a PATCH, the stored values fill in what the request leaves out: a URL is
@@ -48,18 +56,21 @@ class ChannelSerializer(serializers.ModelSerializer):
             name: attrs.get(
                 name, getattr(current, name) if current else cast(Field, Channel._meta.get_field(name)).get_default()
             )
-            for name in ("kind", "url", "email", "reminder_minutes")
+            for name in ("kind", "url", "email", "apprise_url", "reminder_minutes")
         }
         # A stored URL the edit leaves alone is not refused again (see channel_errors).
-        stored = {"kind": current.kind, "url": current.url} if current else None
+        stored = {"kind": current.kind, "url": current.url, "apprise_url": current.apprise_url} if current else None
         errors = channel_errors(values, stored)
         if errors:
             raise serializers.ValidationError(errors)
         # A channel keeps only the address its kind uses.
-        if values["kind"] == Channel.Kind.EMAIL:
-            attrs["url"] = ""
-        else:
+        kind = values["kind"]
+        if kind != Channel.Kind.EMAIL:
             attrs["email"] = ""
+        if kind not in (Channel.Kind.WEBHOOK, Channel.Kind.SLACK):
+            attrs["url"] = ""
+        if kind != Channel.Kind.APPRISE:
+            attrs["apprise_url"] = ""
         return attrs
 
     def create(self, validated_data):
@@ -86,12 +97,14 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     attempts = DeliveryAttemptSerializer(many=True, source="attempts_log", read_only=True)
     title = serializers.SerializerMethodField()
+    replay = serializers.SerializerMethodField(help_text="The delivery a replay of this dead one made.")
 
     class Meta:
         model = Delivery
         fields = [
             "id",
             "uid",
+            "channel",
             "event",
             "title",
             "monitor",
@@ -101,8 +114,23 @@ class DeliverySerializer(serializers.ModelSerializer):
             "next_attempt_at",
             "finished_at",
             "last_error",
+            "replay_of",
+            "replayed_at",
+            "replay",
             "attempts",
         ]
+        read_only_fields = fields
 
     def get_title(self, delivery: Delivery) -> str:
         return delivery.payload.get("title", "")
+
+    def get_replay(self, delivery: Delivery) -> int | None:
+        replay = getattr(delivery, "replay", None) if delivery.replayed_at else None
+        return replay.pk if replay is not None else None
+
+
+class ReplaySerializer(serializers.Serializer):
+    """What a replay answers: the new deliveries, pending, each made from one dead one."""
+
+    replayed = serializers.IntegerField(min_value=0)
+    deliveries = DeliverySerializer(many=True)
