@@ -13,7 +13,7 @@ from checks.figures.stats import uptime_24h_annotation
 from . import maintenance, services
 from .models import MaintenanceWindow, Monitor, Region
 from .request_validation import HTTP_ONLY_FIELDS
-from .validation import number_messages
+from .validation import number_messages, parent_errors
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -78,6 +78,17 @@ class MonitorForm(forms.ModelForm):
             return typed
         return self.instance.auth_password
 
+    def clean(self):
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
+        # The M2M is not on the instance yet, so Monitor.clean cannot see it: the same rule
+        # as the API's, on the form's values.
+        owner, parents = cleaned.get("owner"), cleaned.get("parents")
+        if owner is not None and parents is not None:
+            for name, message in parent_errors(self.instance.pk, owner.pk, list(parents)).items():
+                self.add_error(name, message)
+        return cleaned
+
 
 @admin.register(Monitor)
 class MonitorAdmin(admin.ModelAdmin):
@@ -105,6 +116,9 @@ class MonitorAdmin(admin.ModelAdmin):
         "checking_since",
         "tls_expires_at",
         "tls_expiry_warned_for",
+        "failure_streak",
+        "success_streak",
+        "held_since",
         "created_at",
         "updated_at",
     )
@@ -114,6 +128,7 @@ class MonitorAdmin(admin.ModelAdmin):
             "Schedule",
             {"fields": ("interval_seconds", "timeout_seconds", "retries", "retry_interval_seconds", "quorum")},
         ),
+        ("Confirmations and dependencies", {"fields": ("failures_before_down", "successes_before_up", "parents")}),
         (
             "HTTP request and response (HTTP monitors only)",
             {"fields": tuple(name for name in HTTP_ONLY_FIELDS if name != "tls_expiry_warning_days")},
@@ -128,6 +143,9 @@ class MonitorAdmin(admin.ModelAdmin):
                     "last_checked_at",
                     "late_regions",
                     "checking_since",
+                    "failure_streak",
+                    "success_streak",
+                    "held_since",
                     "created_at",
                     "updated_at",
                 )
@@ -135,7 +153,7 @@ class MonitorAdmin(admin.ModelAdmin):
         ),
     )
     autocomplete_fields = ("owner",)
-    filter_horizontal = ("regions",)
+    filter_horizontal = ("regions", "parents")
     actions = ("pause", "resume", "check_now")
 
     def get_queryset(self, request):
@@ -162,7 +180,7 @@ class MonitorAdmin(admin.ModelAdmin):
         pass
 
     def save_related(self, request, form, formsets, change):
-        services.save_monitor(form.instance, form.cleaned_data["regions"])
+        services.save_monitor(form.instance, form.cleaned_data["regions"], parents=form.cleaned_data["parents"])
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

@@ -25,8 +25,9 @@ class Region(models.Model):
 
 # The orders a monitor list can be given in, each also reversed with a leading "-".
 MONITOR_ORDERINGS = ("id", "name", "status", "created_at", "last_checked_at")
-# `status` orders worst first.
-STATUS_SEVERITY = ("down", "degraded", "pending", "maintenance", "paused", "up")
+# `status` orders worst first; unreachable (failing behind a parent that is down) just
+# after down, since its parent's incident is the one to look at.
+STATUS_SEVERITY = ("down", "unreachable", "degraded", "pending", "maintenance", "paused", "up")
 
 
 class MonitorQuerySet(models.QuerySet):
@@ -104,6 +105,9 @@ class Monitor(models.Model):
         PAUSED = "paused"
         # The newest check's slot fell in a maintenance window: results are kept, nobody is paged.
         MAINTENANCE = "maintenance"
+        # Failing while a parent monitor is down: no incident and no alert of its own, the
+        # parent's incident lists it (checks/state/dependencies.py).
+        UNREACHABLE = "unreachable"
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="monitors")
     name = models.CharField(max_length=200)
@@ -144,6 +148,22 @@ class Monitor(models.Model):
         blank=True,
         help_text="Regions that must see the site down for it to be down; empty means a majority.",
     )
+    # Monitors this one depends on (a load balancer, a database host, a provider): while one
+    # of them is down, this one failing is `unreachable` rather than down. Same owner, no
+    # cycles, at most MAX_PARENTS and MAX_DEPENDENCY_DEPTH levels (monitors/validation.py).
+    parents = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="children",
+        blank=True,
+        help_text="Monitors it depends on: while one is down, its own failures are 'unreachable' and page nobody.",
+    )
+    failures_before_down = models.PositiveSmallIntegerField(
+        default=1, help_text="Failing verdicts in a row (one per slot) before it is down."
+    )
+    successes_before_up = models.PositiveSmallIntegerField(
+        default=1, help_text="Passing verdicts in a row (one per slot) before a down monitor is up again."
+    )
     is_active = models.BooleanField(default=True)
     # Paused because its owner's account was deactivated: resumed when it is reactivated
     # (monitors/owners.py), unlike the monitors the owner had paused themselves.
@@ -151,6 +171,14 @@ class Monitor(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # The verdicts in a row that failed, or passed, counted once per slot up to the slot
+    # `streak_slot` (checks/state/confirmations.py), kept by the outcome writer.
+    failure_streak = models.PositiveSmallIntegerField(default=0)
+    success_streak = models.PositiveSmallIntegerField(default=0)
+    streak_slot = models.DateTimeField(null=True, blank=True)
+    # Set while down is confirmed but a parent's verdict for the same moment is not known
+    # yet: the check that failed first. The status waits (checks/state/dependencies.py).
+    held_since = models.DateTimeField(null=True, blank=True)
     # When the current schedule began (created, resumed, regions or interval changed):
     # the watchdog expects no slot before it.
     checking_since = models.DateTimeField(null=True, blank=True)

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,9 +16,19 @@ from notifications.models import Channel
 from .models import Monitor, Region, new_badge_key
 from .request_validation import HTTP_ONLY_FIELDS
 from .scheduling import drop_schedule, sync_schedule
+from .validation import parent_errors
 
-# Decided here rather than edited: the status on pause and resume, and when the schedule began.
-STATUS_FIELDS = ("status", "status_changed_at", "checking_since")
+# Decided here rather than edited: the status on pause and resume (which start the count of
+# verdicts in a row afresh), and when the schedule began.
+STATUS_FIELDS = (
+    "status",
+    "status_changed_at",
+    "checking_since",
+    "failure_streak",
+    "success_streak",
+    "streak_slot",
+    "held_since",
+)
 EDITABLE_FIELDS = (
     "name",
     "kind",
@@ -29,21 +40,30 @@ EDITABLE_FIELDS = (
     *HTTP_ONLY_FIELDS,
     "is_active",
     "quorum",
+    "failures_before_down",
+    "successes_before_up",
 )
 
 
 @transaction.atomic
 def save_monitor(
-    monitor: Monitor, regions: Iterable[Region] | None = None, channels: Iterable | None = None
+    monitor: Monitor,
+    regions: Iterable[Region] | None = None,
+    channels: Iterable | None = None,
+    parents: Iterable[Monitor] | None = None,
 ) -> Monitor:
-    """Save a new or changed monitor (and its regions and alert channels, if given) and
-    re-sync its schedule.
+    """Save a new or changed monitor (and its regions, alert channels and parent monitors,
+    if given) and re-sync its schedule.
 
     A monitor that is new, or resumed, is checked at once rather than an interval later.
-    A new monitor given no channels alerts its owner's default channels.
+    A new monitor given no channels alerts its owner's default channels. Parents that break
+    the dependency rules (monitors/validation.py parent_errors) raise ValidationError.
     """
     is_new = monitor.pk is None
     regions = list(regions) if regions is not None else None
+    parents = list(parents) if parents is not None else None
+    if parents is not None and (errors := parent_errors(monitor.pk, monitor.owner_id, parents)):
+        raise ValidationError(errors)
     regions_changed = False
     if is_new:
         was_active = False
@@ -52,13 +72,12 @@ def save_monitor(
     else:
         # Locked, so two concurrent edits, or an edit and a check, decide in turn.
         stored = (
-            Monitor.objects.select_for_update()
-            .only("is_active", "status", "status_changed_at", "checking_since", "interval_seconds")
-            .get(pk=monitor.pk)
+            Monitor.objects.select_for_update().only("is_active", "interval_seconds", *STATUS_FIELDS).get(pk=monitor.pk)
         )
         was_active = stored.is_active
-        monitor.status, monitor.status_changed_at = stored.status, stored.status_changed_at
-        monitor.checking_since = stored.checking_since
+        # The writer's, which may have moved on since this instance was read.
+        for name in STATUS_FIELDS:
+            setattr(monitor, name, getattr(stored, name))
         if monitor.is_active != was_active:
             set_active(monitor, monitor.is_active)
         if monitor.is_active:
@@ -80,6 +99,8 @@ def save_monitor(
         channels = Channel.objects.filter(owner=monitor.owner, is_default=True)
     if channels is not None:
         monitor.channels.set(channels)
+    if parents is not None:
+        monitor.parents.set(parents)
     sync_schedule(monitor)
     if monitor.is_active and (not was_active or regions_changed):
         dispatch_checks(monitor, timezone.now())
@@ -91,26 +112,37 @@ class MonitorQuotaExceeded(Exception):
 
 
 @transaction.atomic
-def create_monitor(owner, regions: Iterable[Region], channels: Iterable | None = None, **fields) -> Monitor:
-    """Create a monitor alerting `channels`, or, when none are given, the owner's default channels."""
+def create_monitor(
+    owner,
+    regions: Iterable[Region],
+    channels: Iterable | None = None,
+    parents: Iterable[Monitor] | None = None,
+    **fields,
+) -> Monitor:
+    """Create a monitor alerting `channels`, or, when none are given, the owner's default
+    channels, depending on `parents` (none if not given)."""
     quota = settings.MONITOR_QUOTA_PER_USER
     if quota:
         # The owner's row is locked so two concurrent creates cannot both fit the last place.
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         if Monitor.objects.filter(owner=owner).count() >= quota:
             raise MonitorQuotaExceeded(f"You have reached the limit of {quota} monitors.")
-    return save_monitor(Monitor(owner=owner, **fields), regions, channels)
+    return save_monitor(Monitor(owner=owner, **fields), regions, channels, parents)
 
 
 @transaction.atomic
 def update_monitor(
-    monitor: Monitor, regions: Iterable[Region] | None = None, channels: Iterable | None = None, **fields
+    monitor: Monitor,
+    regions: Iterable[Region] | None = None,
+    channels: Iterable | None = None,
+    parents: Iterable[Monitor] | None = None,
+    **fields,
 ) -> Monitor:
     for name, value in fields.items():
         if name not in EDITABLE_FIELDS:
             raise ValueError(f"{name} is not an editable monitor field")
         setattr(monitor, name, value)
-    return save_monitor(monitor, regions, channels)
+    return save_monitor(monitor, regions, channels, parents)
 
 
 def pause_monitor(monitor: Monitor) -> Monitor:

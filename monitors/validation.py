@@ -18,6 +18,10 @@ MAX_INTERVAL_SECONDS = 24 * 60 * 60
 MAX_TIMEOUT_SECONDS = 60
 MAX_RETRIES = 5
 MAX_RETRY_INTERVAL_SECONDS = 300
+MAX_CONFIRMATIONS = 10
+# A monitor's parents, and the longest chain of parents above and children below it.
+MAX_PARENTS = 20
+MAX_DEPENDENCY_DEPTH = 5
 
 # Every setting monitor_errors reads; a caller passes them all (quorum and region_count too,
 # when it knows them).
@@ -28,6 +32,8 @@ RULE_FIELDS = (
     "timeout_seconds",
     "retries",
     "retry_interval_seconds",
+    "failures_before_down",
+    "successes_before_up",
     *HTTP_ONLY_FIELDS,
 )
 
@@ -51,6 +57,8 @@ def range_rules() -> dict[str, tuple[int, int]]:
         "retries": (0, MAX_RETRIES),
         "retry_interval_seconds": (1, MAX_RETRY_INTERVAL_SECONDS),
         "tls_expiry_warning_days": (0, MAX_TLS_EXPIRY_WARNING_DAYS),
+        "failures_before_down": (1, MAX_CONFIRMATIONS),
+        "successes_before_up": (1, MAX_CONFIRMATIONS),
     }
 
 
@@ -61,6 +69,8 @@ RANGE_MESSAGES = {
     "retry_interval_seconds": "Retry interval must be a whole number of seconds from {minimum} to {maximum}.",
     # The words of request_validation's rule, which checks this range.
     "tls_expiry_warning_days": "Give {minimum} (no warning) to {maximum} days.",
+    "failures_before_down": "Failures before down must be a whole number from {minimum} to {maximum}.",
+    "successes_before_up": "Successes before up must be a whole number from {minimum} to {maximum}.",
 }
 
 
@@ -129,6 +139,10 @@ def monitor_errors(values: dict, stored: dict | None = None) -> dict[str, str]:
                 f"it must be at most {settings.CHECK_MAX_SECONDS} s."
             )
 
+    for name in ("failures_before_down", "successes_before_up"):
+        if not 1 <= values[name] <= MAX_CONFIRMATIONS:
+            errors[name] = messages[name]
+
     quorum, region_count = values.get("quorum"), values.get("region_count")
     if quorum is not None and region_count is not None and not 1 <= quorum <= region_count:
         errors["quorum"] = messages["quorum"]
@@ -143,6 +157,45 @@ def monitor_errors(values: dict, stored: dict | None = None) -> dict[str, str]:
     else:
         errors.update(http_request_errors(values))
     return errors
+
+
+def parent_errors(monitor_id: int | None, owner_id: int | None, parents: list[Monitor]) -> dict[str, str]:
+    """{"parents": message} when the monitor `monitor_id` (None: a new one) of `owner_id`
+    may not depend on `parents`: another owner's monitor, itself, a cycle, more than
+    MAX_PARENTS, or a chain of dependencies deeper than MAX_DEPENDENCY_DEPTH.
+
+    The API never gets this far with another user's monitor: its field refuses that id as
+    it refuses an unknown one."""
+    if not parents:
+        return {}
+    if len(parents) > MAX_PARENTS:
+        return {"parents": f"Give at most {MAX_PARENTS} parent monitors."}
+    foreign = sorted(str(parent) for parent in parents if parent.owner_id != owner_id)
+    if foreign:
+        return {"parents": f"Parent monitors must be the same owner's: not {', '.join(foreign)}."}
+    if monitor_id is not None and any(parent.pk == monitor_id for parent in parents):
+        return {"parents": "A monitor cannot depend on itself."}
+    above = _chain(Monitor.parents.through, [parent.pk for parent in parents], "from_monitor_id", "to_monitor_id")
+    below = _chain(Monitor.parents.through, [monitor_id], "to_monitor_id", "from_monitor_id") if monitor_id else []
+    if monitor_id is not None and any(monitor_id in level for level in above):
+        return {"parents": "That would make a cycle: a parent monitor depends on this one."}
+    # Levels: the parents' ancestors, the parents, this monitor, and its descendants.
+    if len(above) + 1 + 1 + len(below) > MAX_DEPENDENCY_DEPTH + 1:
+        return {"parents": f"Dependencies may be at most {MAX_DEPENDENCY_DEPTH} levels deep."}
+    return {}
+
+
+def _chain(links, start: list, from_column: str, to_column: str) -> list[set[int]]:
+    """The monitors `start` lead to through `links`, level by level (a level's monitors
+    are those one more link away), read a level at a time; stops past the depth limit, so
+    a cycle stored anyway ends too."""
+    levels: list[set[int]] = []
+    current = set(start)
+    while current and len(levels) <= MAX_DEPENDENCY_DEPTH + 1:
+        current = set(links.objects.filter(**{f"{from_column}__in": current}).values_list(to_column, flat=True))
+        if current:
+            levels.append(current)
+    return levels
 
 
 def _http_fields_on_tcp_errors(values: dict) -> dict[str, str]:

@@ -48,6 +48,10 @@ def _monitor_facts(monitor: Monitor) -> dict:
 def incident_payload(incident: Incident, event: str, now: datetime) -> dict:
     monitor = incident.monitor
     regions = ", ".join(incident.regions) or "-"
+    # The monitors behind this one that fail with it, paging nobody themselves
+    # ({"id", "name", "url"}): the status changes attach them to the incidents they open or
+    # resolve (checks/state/dependencies.py); a reminder names none.
+    children = getattr(incident, "unreachable_children", [])
     if event == INCIDENT_RESOLVED:
         duration = incident.duration_seconds or 0
         outcome = {
@@ -70,6 +74,7 @@ def incident_payload(incident: Incident, event: str, now: datetime) -> dict:
             f"Down since: {_utc(incident.started_at)}",
             f"Regions: {regions}",
             f"Error: {incident.first_error or '-'}",
+            *([f"Unreachable behind it: {', '.join(child['name'] for child in children)}"] if children else []),
             f"Details: {monitor_link(monitor)}",
         ]
     )
@@ -86,6 +91,7 @@ def incident_payload(incident: Incident, event: str, now: datetime) -> dict:
             "duration_seconds": round(duration),
             "regions": list(incident.regions),
             "error": incident.first_error,
+            "unreachable_children": children,
         },
     }
 

@@ -77,6 +77,8 @@ def add_form(owner, **changes) -> dict:
         "request_headers": "{}",
         "keyword_mode": "present",
         "tls_expiry_warning_days": 14,
+        "failures_before_down": 1,
+        "successes_before_up": 1,
         "regions": [Region.objects.get(slug="india").pk],
         "is_active": "on",
         **changes,

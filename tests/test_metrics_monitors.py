@@ -100,7 +100,7 @@ def test_up_down_and_paused_monitors_each_get_their_series(client, alice, broker
 
 
 def test_every_status_has_its_number_and_only_verdicts_are_up_or_down(client, alice, broker, now):
-    numbers = {"down": 0, "up": 1, "pending": 2, "maintenance": 3, "degraded": 4, "paused": 5}
+    numbers = {"down": 0, "up": 1, "pending": 2, "maintenance": 3, "degraded": 4, "paused": 5, "unreachable": 6}
     assert set(numbers) == set(Monitor.Status.values)
     monitors = {status: make_monitor(alice, f"https://{status}.example/", name=status) for status in numbers}
     for status, monitor in monitors.items():
@@ -111,7 +111,8 @@ def test_every_status_has_its_number_and_only_verdicts_are_up_or_down(client, al
         mine = of_monitor(samples, monitor)
         assert mine["uptime_monitor_status"] == numbers[status], status
         # Degraded pages nobody: fewer regions than the quorum see the site down.
-        assert mine.get("uptime_monitor_up") == {"up": 1, "degraded": 1, "down": 0}.get(status), status
+        up = {"up": 1, "degraded": 1, "down": 0, "unreachable": 0}
+        assert mine.get("uptime_monitor_up") == up.get(status), status
         # No checks in the window: the ratio is unknown, not 0 or 1.
         assert "uptime_monitor_uptime_ratio" not in mine
 

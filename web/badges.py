@@ -35,6 +35,8 @@ GREY = "#6e7781"  # 4.6:1, paused, pending, unknown
 STATUS_COLOURS: dict[str, str] = {
     Monitor.Status.UP: GREEN,
     Monitor.Status.DOWN: RED,
+    # Failing behind a parent that is down: as unavailable to its users as down.
+    Monitor.Status.UNREACHABLE: RED,
     Monitor.Status.DEGRADED: AMBER,
     Monitor.Status.MAINTENANCE: BLUE,
     Monitor.Status.PAUSED: GREY,

@@ -26,6 +26,7 @@ BASIC, CHECK, REQUEST = "What to check", "How to check", "The request (HTTP)"
 def form_fields(user) -> list[FormField]:
     regions = [(region.slug, region.name) for region in Region.objects.order_by("slug")]
     channels = [(str(channel.pk), str(channel)) for channel in Channel.objects.owned_by(user)]
+    monitors = [(str(pk), name) for pk, name in Monitor.objects.owned_by(user).values_list("pk", "name")]
     return [
         model_field(Monitor, "name", "text", required=True, group=BASIC),
         model_field(Monitor, "kind", "select", group=BASIC),
@@ -41,6 +42,9 @@ def form_fields(user) -> list[FormField]:
         model_field(Monitor, "keyword", "text", group=CHECK),
         model_field(Monitor, "keyword_mode", "select", group=CHECK),
         model_field(Monitor, "tls_expiry_warning_days", "number", group=CHECK, label="TLS expiry warning (days)"),
+        model_field(Monitor, "failures_before_down", "number", group=CHECK),
+        model_field(Monitor, "successes_before_up", "number", group=CHECK),
+        FormField("parents", "Depends on", "checkboxes", str(Monitor.parents.field.help_text), monitors, group=CHECK),
         model_field(Monitor, "method", "select", group=REQUEST),
         model_field(Monitor, "follow_redirects", "checkbox", group=REQUEST),
         model_field(Monitor, "request_headers", "textarea", group=REQUEST),
@@ -66,13 +70,16 @@ def _shown(monitor: Monitor | None) -> dict:
         # cannot page anyone alone (the quorum is a majority).
         regions = list(Region.objects.order_by("slug").values_list("slug", flat=True))
         channels: list[str] = []
+        parents: list[str] = []
     else:
         regions = [region.slug for region in monitor.regions.all()]
         channels = [str(channel.pk) for channel in monitor.channels.all()]
+        parents = [str(pk) for pk in monitor.parents.values_list("pk", flat=True)]
     values = {name: getattr(monitor, name) for name in services.EDITABLE_FIELDS}
     values.update(
         regions=regions,
         channels=channels,
+        parents=parents,
         request_headers=json.dumps(monitor.request_headers or {}, indent=1) if monitor.request_headers else "",
         quorum="" if monitor.quorum is None else monitor.quorum,
         auth_password="",
@@ -90,6 +97,9 @@ def _api_data(request: HttpRequest, fields: list[FormField], editing: bool) -> t
         # No box ticked on a new monitor: the owner's default channels, as in the API.
         del data["channels"]
     data["quorum"] = data["quorum"].strip() or None
+    for name in ("failures_before_down", "successes_before_up"):
+        if not data[name].strip():
+            del data[name]  # left empty: the default on a new monitor, the stored value on an edit
     if editing and not data["auth_password"]:
         del data["auth_password"]  # kept as stored
     shown["auth_password"] = ""

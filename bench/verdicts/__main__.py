@@ -2,9 +2,13 @@
 
 One throwaway installation (embedded PostgreSQL and Valkey, beat, a worker per region and
 the housekeeping worker that sends alerts), one monitor per scenario checked from india and
-usa with a majority quorum, a webhook channel on all of them, and a scripted site. After a
+usa with a majority quorum (the flapping ones from india alone), a webhook channel on all
+of them, and a scripted site. After a
 steady start the script plays every scenario at once; then the incidents, status changes
-and alerts are read back and compared with the script.
+and alerts are read back and compared with the script. Among the scenarios: a parent with
+five children that all go down together (one incident, one alert, the children
+`unreachable`), and a site failing every other check with 2 failures before down (no
+incident) and with 1 (an incident per failing check).
 """
 
 import argparse
@@ -18,12 +22,19 @@ from bench.faults.cluster import Cluster, Settings
 from uptime.local_run import run_django
 
 from .receiver import AlertReceiver
-from .target import Outage, Scenario, ScriptedTarget
+from .target import Flapping, Outage, Scenario, ScriptedTarget
+
+CHILDREN = 5
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
 
-def scenarios(timeout_seconds: float) -> list[Scenario]:
+def scenarios(timeout_seconds: float, interval_seconds: float) -> list[Scenario]:
+    down_2min = (Outage(10, 130),)
+    # Every other check fails from 10 s to 130 s; a request over half an interval after a
+    # check began is the next check (retries come sooner). Checked from india alone, so
+    # "every other check" is every other slot.
+    flapping = Flapping(10, 130, interval_seconds / 2)
     return [
         Scenario("steady", "always up"),
         Scenario("blips", "one failed request now and then", blips=(5, 25, 45, 65, 85, 105)),
@@ -31,6 +42,32 @@ def scenarios(timeout_seconds: float) -> list[Scenario]:
         Scenario("outage_2min", "down everywhere for 2 min", outages=(Outage(10, 130),), real_outages=1),
         Scenario("one_region", "down for india only, 80 s", outages=(Outage(10, 90, "india"),)),
         Scenario("slow", "every answer near the timeout", delay_seconds=0.8 * timeout_seconds),
+        # Created before its children, which name it.
+        Scenario("parent", f"a parent and its {CHILDREN} children down for 2 min", outages=down_2min, real_outages=1),
+        *(
+            Scenario(
+                f"child_{n}",
+                "behind the parent, down with it",
+                outages=down_2min,
+                parent="parent",
+                expect_unreachable=True,
+            )
+            for n in range(1, CHILDREN + 1)
+        ),
+        Scenario(
+            "flap_confirm_2",
+            "every other check fails; 2 failures before down",
+            flapping=flapping,
+            failures_before_down=2,
+            regions=("india",),
+        ),
+        Scenario(
+            "flap_confirm_1",
+            "every other check fails; 1 failure before down",
+            flapping=flapping,
+            incident_per_failing_check=True,
+            regions=("india",),
+        ),
     ]
 
 
@@ -40,20 +77,30 @@ def say(message: str) -> None:
 
 def create(cluster: Cluster, target: ScriptedTarget, receiver: AlertReceiver, plan: list[Scenario]) -> dict:
     s = cluster.settings
-    urls = {scenario.name: target.url(scenario.name) for scenario in plan}
+    monitors = [
+        (
+            scenario.name,
+            target.url(scenario.name),
+            list(scenario.regions),
+            scenario.parent,
+            scenario.failures_before_down,
+        )
+        for scenario in plan
+    ]
     code = f"""
 import json
 from accounts.models import User
-from monitors.models import Region
+from monitors.models import Monitor, Region
 from monitors.services import create_monitor
 from notifications.models import Channel
 owner = User.objects.create_user(email="verdicts@example.com", password="unused-password-123")
 channel = Channel.objects.create(owner=owner, name="bench", kind="webhook", url={receiver.url()!r}, is_default=True)
 ids = {{}}
-for name, url in {urls!r}.items():
-    monitor = create_monitor(owner, Region.objects.filter(slug__in=["india", "usa"]), name=name, url=url,
+for name, url, regions, parent, failures_before_down in {monitors!r}:
+    monitor = create_monitor(owner, Region.objects.filter(slug__in=regions), name=name, url=url,
         interval_seconds={s.interval_seconds}, timeout_seconds={s.timeout_seconds}, retries={s.retries},
-        retry_interval_seconds={s.retry_interval_seconds})
+        retry_interval_seconds={s.retry_interval_seconds}, failures_before_down=failures_before_down,
+        parents=Monitor.objects.filter(pk=ids[parent]) if parent else None)
     ids[name] = monitor.pk
 print(json.dumps({{"secret": channel.secret, "monitors": ids}}))
 """
@@ -82,9 +129,11 @@ print(json.dumps(out))
     return json.loads(result.stdout)
 
 
-def measure(plan, monitors, facts, alerts, started_at) -> list[dict]:
+def measure(plan, monitors, facts, alerts, started_at, failed_checks) -> list[dict]:
     rows = []
     for scenario in plan:
+        if scenario.incident_per_failing_check:
+            scenario.real_outages = failed_checks.get(scenario.name, 0)
         monitor_id = monitors[scenario.name]
         mine = facts.get(str(monitor_id), {"incidents": [], "changes": []})
         opened = [a for a in alerts if a.monitor_id == monitor_id and a.event == "incident.opened"]
@@ -100,6 +149,10 @@ def measure(plan, monitors, facts, alerts, started_at) -> list[dict]:
             "alerts_opened": len(opened),
             "alerts_resolved": len(resolved),
             "alerts_signed": all(a.signed for a in alerts if a.monitor_id == monitor_id),
+            "unreachable": any(change[2] == "unreachable" for change in mine["changes"]),
+            "expect_unreachable": scenario.expect_unreachable,
+            "children_listed": max((a.children for a in opened + resolved), default=0),
+            "children_listed_on_open": max((a.children for a in opened), default=0),
             "detection_seconds": None,
             "alert_seconds": None,
             "recovery_seconds": None,
@@ -116,6 +169,10 @@ def measure(plan, monitors, facts, alerts, started_at) -> list[dict]:
     return rows
 
 
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
 COLUMNS = [
     ("scenario", "scenario"),
     ("incidents (expected)", lambda r: f"{r['incidents']} ({r['expected_incidents']})"),
@@ -125,6 +182,11 @@ COLUMNS = [
     ("recovered s", "recovery_seconds"),
     ("recovery alert s", "recovery_alert_seconds"),
     ("alerts open/resolve", lambda r: f"{r['alerts_opened']}/{r['alerts_resolved']}"),
+    ("unreachable (expected)", lambda r: f"{yes_no(r['unreachable'])} ({yes_no(r['expect_unreachable'])})"),
+    (
+        "children listed open/resolve",
+        lambda r: f"{r['children_listed_on_open']}/{r['children_listed']}" if r["children_listed"] else None,
+    ),
     ("signed", lambda r: "yes" if r["alerts_signed"] else "NO"),
 ]
 
@@ -156,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         retries=args.retries,
         retry_interval_seconds=args.retry_interval,
     )
-    plan = scenarios(args.timeout)
+    plan = scenarios(args.timeout, args.interval)
     script_seconds = max((o.end for s in plan for o in s.outages), default=0)
     budget = args.interval + args.retries * args.retry_interval + 2
     with ScriptedTarget(plan) as target, AlertReceiver() as receiver, Cluster(settings) as cluster:
@@ -170,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(script_seconds + args.recovery)
         cluster.stop_everything()
         facts = read_back(cluster)
-    rows = measure(plan, created["monitors"], facts, receiver.alerts, started_at)
+    rows = measure(plan, created["monitors"], facts, receiver.alerts, started_at, target.failed_checks)
     print(table(rows))
     print(f"detection target: interval + retries x retry interval + 2 s = {budget} s")
     args.json.write_text(

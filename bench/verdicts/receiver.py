@@ -19,6 +19,8 @@ class Alert:
     delivery: str
     at: float
     signed: bool
+    # How many unreachable children the alert lists (a parent's incident).
+    children: int = 0
 
 
 class ReceiverHandler(BaseHTTPRequestHandler):
@@ -40,6 +42,7 @@ class ReceiverHandler(BaseHTTPRequestHandler):
                 delivery=self.headers.get("X-Uptime-Delivery", ""),
                 at=time.time(),
                 signed=hmac.compare_digest(expected, self.headers.get("X-Uptime-Signature", "")),
+                children=len((payload.get("incident") or {}).get("unreachable_children") or []),
             )
         )
         self.send_response(200)

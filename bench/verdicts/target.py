@@ -25,6 +25,18 @@ class Outage:
         return self.start <= elapsed < self.end and self.region in (None, region)
 
 
+@dataclass(frozen=True)
+class Flapping:
+    """From `start` to `end`, every other check of each region fails (all its attempts): a
+    region's request more than `gap` seconds after its last check began starts its next
+    check. (Regions' checks of one slot need not arrive together, so each region keeps its
+    own count.)"""
+
+    start: float
+    end: float
+    gap: float
+
+
 @dataclass
 class Scenario:
     name: str
@@ -35,6 +47,16 @@ class Scenario:
     delay_seconds: float = 0.0
     # Whether the site was really down (in every region) at some point: an incident expected.
     real_outages: int = 0
+    flapping: Flapping | None = None
+    # The monitor's settings beyond the common ones: its regions, its parent scenario, its
+    # confirmations.
+    regions: tuple[str, ...] = ("india", "usa")
+    parent: str | None = None
+    failures_before_down: int = 1
+    # A child behind a parent that is down: expected `unreachable`, with no incident of its own.
+    expect_unreachable: bool = False
+    # With flapping, an incident per failing check (as without confirmations) or none.
+    incident_per_failing_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +100,10 @@ class ScriptedTarget(BackgroundServer):
         self.started_at: float | None = None  # the script's zero; before it, all is well
         self.requests: list[Request] = []
         self._blips_used: set[tuple[str, float]] = set()
+        # Per flapping scenario and region: when its current check began and whether it
+        # fails; per scenario, how many checks failed (in any region).
+        self._checks: dict[tuple[str, str], tuple[float, bool]] = {}
+        self.failed_checks: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def url(self, scenario: str) -> str:
@@ -101,5 +127,17 @@ class ScriptedTarget(BackgroundServer):
                         self._blips_used.add((name, blip))
                         status = 500
                         break
+                flapping = scenario.flapping
+                if flapping is not None:
+                    began, failing = self._checks.get((name, region), (0.0, False))
+                    if now - began > flapping.gap:
+                        # A new check: the next of the alternation while the script says so
+                        # (a check begun inside it ends as it began, retries included).
+                        in_script = flapping.start <= elapsed < flapping.end
+                        began, failing = now, in_script and not failing
+                        self.failed_checks[name] = self.failed_checks.get(name, 0) + failing
+                        self._checks[(name, region)] = (began, failing)
+                    if failing:
+                        status = 500
             self.requests.append(Request(name, region, now, status))
         return status, scenario.delay_seconds if scenario else 0.0

@@ -1,9 +1,11 @@
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from checks.figures.health import WRITER_SEEN_WITHIN_SECONDS
 from checks.figures.stats import WINDOWS
 from checks.models import Gap, Incident, StatusChange, Tick
+from checks.state.dependencies import unreachable_children
 from monitors.api.serializers import OwnedMonitorField, RegionSlugField
 from monitors.models import Region
 from uptime.query_parameters import QueryParameters
@@ -50,8 +52,16 @@ class TickFilterSerializer(TimeRangeSerializer):
     in_maintenance = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
+class UnreachableChildSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     monitor_name = serializers.CharField(source="monitor.name", read_only=True)
+    # Monitors depending on this one that failed with it while it was open, paging nobody.
+    unreachable_children = serializers.SerializerMethodField()
     is_open = serializers.BooleanField(read_only=True)
     duration_seconds = serializers.SerializerMethodField()
     # What ended it ("up", "degraded", "paused", "maintenance"); null while open, as in alerts.
@@ -70,8 +80,13 @@ class IncidentSerializer(serializers.ModelSerializer):
             "first_error",
             "regions",
             "resolution",
+            "unreachable_children",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(UnreachableChildSerializer(many=True))
+    def get_unreachable_children(self, incident: Incident) -> list[dict]:
+        return unreachable_children([incident])[incident.pk]
 
     def get_resolution(self, incident: Incident) -> str | None:
         return incident.resolution or None
@@ -151,6 +166,14 @@ class BeatHealthSerializer(serializers.Serializer):
     lease_expires_in_seconds = serializers.FloatField(allow_null=True)
 
 
+class DeliveriesHealthSerializer(serializers.Serializer):
+    dead = serializers.IntegerField(min_value=0, help_text="Owners' channels' dead deliveries not replayed.")
+    channels_dead_last_hour = serializers.IntegerField(
+        min_value=0, help_text="Owners' channels with such a delivery dead in the last hour."
+    )
+    degraded = serializers.BooleanField(help_text="Enough of them to call the alerting degraded.")
+
+
 class HealthReportSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=["ok", "degraded", "unavailable"],
@@ -169,14 +192,6 @@ class HealthReportSerializer(serializers.Serializer):
         help_text=f"Workers that read the outcomes to write them in the last {WRITER_SEEN_WITHIN_SECONDS} s.",
     )
     writing_stalled = serializers.BooleanField(
-class DeliveriesHealthSerializer(serializers.Serializer):
-    dead = serializers.IntegerField(min_value=0, help_text="Owners' channels' dead deliveries not replayed.")
-    channels_dead_last_hour = serializers.IntegerField(
-        min_value=0, help_text="Owners' channels with such a delivery dead in the last hour."
-    )
-    degraded = serializers.BooleanField(help_text="Enough of them to call the alerting degraded.")
-
-
         required=False, help_text="Results are waiting and no worker is writing them."
     )
     deliveries = DeliveriesHealthSerializer(required=False, help_text="Present when the database answers.")

@@ -33,7 +33,7 @@ from uptime.redis_clients import redis_client
 RECENT = timedelta(minutes=5)
 
 # uptime_monitor_status: Uptime Kuma's numbers for the statuses it has too (0 down, 1 up,
-# 2 pending, 3 maintenance), so dashboards made for it read ours; then our own two.
+# 2 pending, 3 maintenance), so dashboards made for it read ours; then our own three.
 STATUS_NUMBERS = {
     Monitor.Status.DOWN: 0,
     Monitor.Status.UP: 1,
@@ -41,16 +41,20 @@ STATUS_NUMBERS = {
     Monitor.Status.MAINTENANCE: 3,
     Monitor.Status.DEGRADED: 4,
     Monitor.Status.PAUSED: 5,
+    # Failing while a parent monitor is down: its parent's incident pages, not it.
+    Monitor.Status.UNREACHABLE: 6,
 }
 # uptime_monitor_up: only a verdict of the regions' checks. Degraded is up: fewer regions
 # than the quorum see it down, so it pages nobody.
-UP_NUMBERS = {Monitor.Status.UP: 1, Monitor.Status.DEGRADED: 1, Monitor.Status.DOWN: 0}
+UP_NUMBERS = {Monitor.Status.UP: 1, Monitor.Status.DEGRADED: 1, Monitor.Status.DOWN: 0, Monitor.Status.UNREACHABLE: 0}
 # A region's response time is its latest successful check's within this long: an older one
 # would chart a figure the site may no longer give.
 RESPONSE_TIME_MAX_AGE = timedelta(hours=1)
 MONITOR_HELP = {
-    "uptime_monitor_status": "The monitor's status: 0 down, 1 up, 2 pending, 3 maintenance, 4 degraded, 5 paused.",
-    "uptime_monitor_up": "1 up (degraded included), 0 down; left out while pending, paused or in maintenance.",
+    "uptime_monitor_status": "The monitor's status: 0 down, 1 up, 2 pending, 3 maintenance, 4 degraded, 5 paused,"
+    " 6 unreachable (failing while a parent monitor is down).",
+    "uptime_monitor_up": "1 up (degraded included), 0 down or unreachable; left out while pending, paused or in"
+    " maintenance.",
     "uptime_monitor_uptime_ratio": "Up checks over checks (0 to 1) in this UTC hour and the 23 before, from the"
     " hourly rollups, maintenance left out; left out without checks.",
     "uptime_monitor_tls_expiry_seconds": "Seconds until the TLS certificate the latest checks saw expires"
@@ -86,10 +90,6 @@ class UptimeCollector:
 
         yield from self._recent_checks(slugs)
         yield from self._broker(slugs)
-
-    def _recent_checks(self, slugs: list[str]) -> Iterator[GaugeMetricFamily]:
-        since = timezone.now() - RECENT
-        rows = (
         yield self._dead_deliveries()
 
     def _dead_deliveries(self) -> GaugeMetricFamily:
@@ -101,6 +101,10 @@ class UptimeCollector:
         for audience, count in dead_counts().items():
             dead.add_metric([audience], count)
         return dead
+
+    def _recent_checks(self, slugs: list[str]) -> Iterator[GaugeMetricFamily]:
+        since = timezone.now() - RECENT
+        rows = (
             Tick.objects.filter(scheduled_at__gte=since)
             .values("region__slug", "status")
             .annotate(

@@ -16,6 +16,7 @@ from checks.outcomes import rollup_counts
 from checks.outcomes.batch_rows import rows_json
 from checks.outcomes.spool import SlotOutcome
 from checks.state.certificates import record_certificate, warn_of_expiry
+from checks.state.dependencies import waiting_children
 from checks.state.transitions import apply_ticks
 from monitors.maintenance import windows_of
 from monitors.models import Monitor, Region
@@ -57,6 +58,17 @@ DECIDING_FIELDS = (
     "tls_expires_at",
     "tls_expiry_warning_days",
     "tls_expiry_warned_for",
+    # Confirmations and dependencies (checks/state/confirmations.py, dependencies.py).
+    "failures_before_down",
+    "successes_before_up",
+    "failure_streak",
+    "success_streak",
+    "streak_slot",
+    "held_since",
+    # A parent's hold bound.
+    "timeout_seconds",
+    "retries",
+    "retry_interval_seconds",
 )
 
 _region_ids: dict[str, int] = {}
@@ -75,7 +87,9 @@ def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
     written (not those whose slot had one already, nor those of deleted monitors)."""
     # The monitors are locked first, in id order: writers deciding the same monitors take
     # turns and never deadlock. FOR NO KEY UPDATE does not block the ticks' foreign keys.
-    monitor_ids = sorted({slot.monitor_id for slot in slots})
+    # With them, their held or unreachable children: their parents' results decide them.
+    batch_ids = {slot.monitor_id for slot in slots}
+    monitor_ids = sorted(batch_ids | set(waiting_children(batch_ids)))
     locked = Monitor.objects.select_for_update(no_key=True).filter(pk__any=monitor_ids).order_by("pk")
     monitors = {monitor.pk: monitor for monitor in locked.only(*DECIDING_FIELDS)}
     unique: dict[tuple, SlotOutcome] = {}

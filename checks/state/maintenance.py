@@ -9,11 +9,23 @@ from datetime import datetime
 
 from django.db import transaction
 
+from checks.state.confirmations import forget_verdicts
 from checks.state.transitions import StatusMove, change_statuses, save_statuses
 from monitors.models import MaintenanceWindow, Monitor
 
 # Not moved: a paused monitor is not checked at all, and one in maintenance is there.
 SETTLED = (Monitor.Status.MAINTENANCE, Monitor.Status.PAUSED)
+# What save_statuses writes.
+SAVED_FIELDS = (
+    "pk",
+    "status",
+    "status_changed_at",
+    "last_checked_at",
+    "failure_streak",
+    "success_streak",
+    "streak_slot",
+    "held_since",
+)
 
 
 @transaction.atomic
@@ -26,8 +38,10 @@ def enter_maintenance(at: datetime) -> int:
         Monitor.objects.select_for_update()
         .filter(pk__in=covered, is_active=True)
         .exclude(status__in=SETTLED)
-        .only("pk", "status", "status_changed_at", "last_checked_at", "name", "url", "owner_id")
+        .only(*SAVED_FIELDS, "name", "url", "owner_id")
     )
+    for monitor in monitors:
+        forget_verdicts(monitor)
     change_statuses(
         [StatusMove(monitor, Monitor.Status.MAINTENANCE, at, "maintenance window", []) for monitor in monitors]
     )

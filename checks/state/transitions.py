@@ -1,6 +1,7 @@
 """Moving a monitor's stored status, which is the truth: every change is written with a
 StatusChange row, and opens or resolves the monitor's incident, in the same transaction."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -9,6 +10,8 @@ from django.utils import timezone
 
 from checks.models import Incident, StatusChange, Tick
 from checks.outcomes.batch_rows import rows_json
+from checks.state import dependencies
+from checks.state.confirmations import UNREACHABLE, confirmed, count_verdict, forget_verdicts
 from checks.state.verdicts import DOWN, verdict
 from monitors.models import Monitor, Region
 from notifications.messages import INCIDENT_OPENED, INCIDENT_RESOLVED
@@ -63,10 +66,21 @@ def latest_results(monitors: list[Monitor], as_of: dict[int, datetime]) -> dict[
     return latest
 
 
+@dataclass
+class Judgement:
+    """What a monitor's results make of it in this batch, before its dependencies are heard."""
+
+    status: str
+    at: datetime
+    reason_regions: dict[str, LatestResult]
+
+
 def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
     """Re-decide the status of the monitors `ticks` (just recorded) are of. Call inside the
     ticks' transaction with `monitors` (by id) locked, so writers deciding the same monitor
-    take turns.
+    take turns. Held or unreachable children among `monitors` without ticks here (the
+    recorder locks them along with their parents) are decided again too, for their
+    parents' new results.
 
     Each monitor is judged as of its newest tick here, not of the clock: results written
     late (after a database outage) are judged as they were when checked.
@@ -77,44 +91,121 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
             newest[tick.monitor_id] = tick
     # Paused meanwhile: the ticks are kept, the status stays paused.
     judged = [monitors[monitor_id] for monitor_id in newest if monitors[monitor_id].is_active]
-    latest_of = latest_results(judged, {m.pk: newest[m.pk].checked_at for m in judged})
-    still_down, moves = [], []
-    for monitor in judged:
-        tick, latest = newest[monitor.pk], latest_of[monitor.pk]
+    waiting = [
+        monitor
+        for monitor in monitors.values()
+        if monitor.pk not in newest
+        and monitor.is_active
+        and monitor.last_checked_at is not None
+        and (monitor.held_since is not None or monitor.status == UNREACHABLE)
+    ]
+    as_of = {m.pk: newest[m.pk].checked_at for m in judged}
+    as_of.update((m.pk, m.last_checked_at) for m in waiting if m.last_checked_at is not None)
+    latest_of = latest_results(judged + waiting, as_of)
+    judgements: dict[int, Judgement] = {}
+    for monitor in judged + waiting:
+        new_tick, latest = newest.get(monitor.pk), latest_of[monitor.pk]
         down = {slug: t for slug, t in latest.items() if t and t.status == DOWN}
         if _newest_in_maintenance(latest):
             # No verdict during maintenance, so no incident: the first check after the window
             # judges the site again, and an outage still going on opens its incident then.
+            forget_verdicts(monitor)
             new_status: str = Monitor.Status.MAINTENANCE
         else:
-            new_status = verdict({slug: t.status if t else None for slug, t in latest.items()}, monitor.quorum)
-        if monitor.last_checked_at is None or tick.checked_at > monitor.last_checked_at:
-            monitor.last_checked_at = tick.checked_at
+            found = verdict({slug: t.status if t else None for slug, t in latest.items()}, monitor.quorum)
+            if new_tick is not None:
+                count_verdict(monitor, new_tick.scheduled_at, found == DOWN)
+            new_status = confirmed(monitor, found)
+        if new_tick is not None and (monitor.last_checked_at is None or new_tick.checked_at > monitor.last_checked_at):
+            monitor.last_checked_at = new_tick.checked_at
+        judgements[monitor.pk] = Judgement(new_status, as_of[monitor.pk], down)
+    batch_as_of = max((tick.checked_at for tick in ticks), default=None)
+    _hear_parents(monitors, judgements, batch_as_of)
+    still_down, moves = [], []
+    for monitor_id, judgement in judgements.items():
+        monitor, new_status, down = monitors[monitor_id], judgement.status, judgement.reason_regions
         if new_status != monitor.status:
             # Moving into maintenance resolves an open incident (its resolution: "maintenance").
             if new_status == Monitor.Status.MAINTENANCE:
                 reason = "maintenance window"
             else:
                 reason = min(down.values(), key=lambda t: t.checked_at).error if down else ""
-            moves.append(StatusMove(monitor, new_status, tick.checked_at, reason, sorted(down)))
+            moves.append(StatusMove(monitor, new_status, judgement.at, reason, sorted(down)))
         elif new_status == DOWN:
             still_down.append((monitor, sorted(down)))
     change_statuses(moves)
     _widen_open_incidents(still_down)
-    save_statuses(judged)
+    save_statuses(judged + waiting)
+
+
+def _hear_parents(monitors: dict[int, Monitor], judgements: dict[int, Judgement], as_of: datetime | None) -> None:
+    """Turn the confirmed downs of monitors with parents into holds or unreachable as their
+    parents' verdicts say (checks/state/dependencies.py), parents in the batch first."""
+    candidates = {pk for pk, j in judgements.items() if j.status == DOWN and monitors[pk].status != DOWN}
+    for pk in judgements.keys() - candidates:
+        monitors[pk].held_since = None
+    links = dependencies.parents_of(candidates) if candidates else {}
+    outside = dependencies.stored_parents({p for ps in links.values() for p in ps} - judgements.keys())
+    done: set[int] = set()
+    to_ask: set[int] = set()
+
+    def parent(pk: int) -> dependencies.Parent | None:
+        if pk in judgements:
+            decide(pk)
+            judgement, monitor = judgements[pk], monitors[pk]
+            moving = judgement.status != monitor.status
+            return dependencies.Parent.of(monitor, judgement.status, judgement.at if moving else None)
+        return dependencies.Parent.of(outside[pk]) if pk in outside else None  # None: deleted
+
+    def decide(pk: int) -> None:
+        if pk in done:
+            return
+        done.add(pk)  # before the parents: a cycle stored despite the rules still ends
+        monitor, judgement = monitors[pk], judgements[pk]
+        if pk not in candidates:
+            return
+        parents = [view for parent_id in links.get(pk, ()) if (view := parent(parent_id)) is not None]
+        if not parents:
+            monitor.held_since = None
+            return
+        failing_at = monitor.held_since or judgement.at
+        outcome, waited_for = dependencies.decide(
+            monitor.status, failing_at, max(as_of or judgement.at, judgement.at), parents
+        )
+        if outcome == dependencies.HOLD:
+            if monitor.held_since is None:
+                monitor.held_since = failing_at
+                to_ask.update(p.pk for p in waited_for if p.last_checked_at is None or p.last_checked_at < failing_at)
+            judgement.status = monitor.status
+            return
+        monitor.held_since = None
+        if outcome == UNREACHABLE or monitor.status == UNREACHABLE:
+            judgement.at = dependencies.moved_at(judgement.at, parents)
+        judgement.status = outcome
+
+    for pk in candidates:
+        decide(pk)
+    if to_ask:
+        dependencies.ask_for_checks(
+            Monitor.objects.filter(pk__in=to_ask, is_active=True).only("id", "interval_seconds")
+        )
 
 
 def save_statuses(monitors: list[Monitor]) -> None:
-    """Write the monitors' status fields in one statement (an UPDATE leaves `updated_at`,
-    which marks people's edits, alone)."""
+    """Write the monitors' status fields and verdict counters in one statement (an UPDATE
+    leaves `updated_at`, which marks people's edits, alone)."""
     if not monitors:
         return
     with connection.cursor() as cursor:
         cursor.execute(
             """UPDATE monitors_monitor AS m
-            SET status = v.status, last_checked_at = v.last_checked_at, status_changed_at = v.status_changed_at
+            SET status = v.status, last_checked_at = v.last_checked_at, status_changed_at = v.status_changed_at,
+                failure_streak = v.failure_streak, success_streak = v.success_streak,
+                streak_slot = v.streak_slot, held_since = v.held_since
             FROM json_to_recordset(%s::json)
-                AS v(id bigint, status varchar, last_checked_at timestamptz, status_changed_at timestamptz)
+                AS v(id bigint, status varchar, last_checked_at timestamptz, status_changed_at timestamptz,
+                     failure_streak smallint, success_streak smallint, streak_slot timestamptz,
+                     held_since timestamptz)
             WHERE m.id = v.id""",
             [
                 rows_json(
@@ -124,6 +215,10 @@ def save_statuses(monitors: list[Monitor]) -> None:
                             "status": m.status,
                             "last_checked_at": m.last_checked_at,
                             "status_changed_at": m.status_changed_at,
+                            "failure_streak": m.failure_streak,
+                            "success_streak": m.success_streak,
+                            "streak_slot": m.streak_slot,
+                            "held_since": m.held_since,
                         }
                         for m in monitors
                     ]
@@ -185,6 +280,11 @@ def change_statuses(moves: list[StatusMove]) -> None:
         if move.new_status == DOWN
     )
     resolved = _resolve_incidents([move for move in moves if move.monitor.status == DOWN])
+    # Children made unreachable in this batch are recorded above, so the parent's alert
+    # names them; one query for the batch (notifications/messages.py reads it).
+    listed = dependencies.unreachable_children([*opened, *resolved])
+    for incident in [*opened, *resolved]:
+        incident.unreachable_children = listed[incident.pk]  # type: ignore[attr-defined]
     notify_incidents([(incident, INCIDENT_OPENED) for incident in opened] + [(i, INCIDENT_RESOLVED) for i in resolved])
     for move in moves:
         move.monitor.status = move.new_status
@@ -243,6 +343,7 @@ def _widen_open_incidents(down: list[tuple[Monitor, list[str]]]) -> None:
 @transaction.atomic
 def set_active(monitor: Monitor, active: bool) -> None:
     """Pause (resolving an open incident) or resume (pending until checked) a monitor whose
-    row the caller holds locked."""
+    row the caller holds locked; either way its verdicts are counted afresh."""
+    forget_verdicts(monitor)
     new_status = Monitor.Status.PENDING if active else Monitor.Status.PAUSED
     change_status(monitor, new_status, timezone.now(), "resumed" if active else "paused", [])

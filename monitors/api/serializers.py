@@ -16,7 +16,7 @@ from checks.figures.stats import uptime_24h_percent
 from checks.state.certificates import tls_expiry_warning
 from monitors import maintenance, services
 from monitors.models import MONITOR_ORDERINGS, STATUS_SEVERITY, MaintenanceWindow, Monitor, Region
-from monitors.validation import RULE_FIELDS, monitor_errors, number_messages, range_rules
+from monitors.validation import RULE_FIELDS, monitor_errors, number_messages, parent_errors, range_rules
 from notifications.models import Channel
 from probe.urls import MAX_URL_LENGTH
 from uptime.query_parameters import QueryParameters
@@ -146,6 +146,14 @@ class RegionSlugField(serializers.SlugRelatedField):
         self.fail("does_not_exist", slug_name=self.slug_field, value=item)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class OwnedMonitorField(BulkPrimaryKeyField):
+    """A monitor id of the requesting user's; any other id is "invalid", whoever owns it."""
+
+    def get_queryset(self):
+        return Monitor.objects.owned_by(self.context["request"].user)
+
+
 # The numeric settings: each has one rule, with one message, in monitors.validation.
 NUMBER_FIELDS = (*range_rules(), "quorum")
 
@@ -155,6 +163,8 @@ class MonitorSerializer(serializers.ModelSerializer):
     regions = RegionSlugField(many=True, allow_empty=False)
     # Omitted on create: the owner's default channels.
     channels = OwnedChannelField(many=True, required=False)
+    # Omitted on create: none. Rules (same owner, no cycles, ...): monitors.validation.
+    parents = OwnedMonitorField(many=True, required=False)
 
     auth_password_set = serializers.SerializerMethodField()
     tls_expiry_warning = serializers.SerializerMethodField()
@@ -166,6 +176,7 @@ class MonitorSerializer(serializers.ModelSerializer):
             *services.EDITABLE_FIELDS,
             "regions",
             "channels",
+            "parents",
             "status",
             "status_changed_at",
             "last_checked_at",
@@ -179,7 +190,9 @@ class MonitorSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         # Everything people do not edit is decided by the system.
-        read_only_fields = [name for name in fields if name not in (*services.EDITABLE_FIELDS, "regions", "channels")]
+        read_only_fields = [
+            name for name in fields if name not in (*services.EDITABLE_FIELDS, "regions", "channels", "parents")
+        ]
         extra_kwargs = {
             # Write-only: it is sent to the target, never shown; an update without it keeps it.
             "auth_password": {"write_only": True, "trim_whitespace": False},
@@ -243,6 +256,9 @@ class MonitorSerializer(serializers.ModelSerializer):
         # have tightened since (a URL now refused): the monitor can still be paused.
         stored = {name: getattr(current, name) for name in RULE_FIELDS} if current else None
         errors = monitor_errors(values, stored)
+        if "parents" in attrs:
+            owner_id = current.owner_id if current else self.context["request"].user.pk
+            errors.update(parent_errors(current.pk if current else None, owner_id, attrs["parents"]))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -250,15 +266,17 @@ class MonitorSerializer(serializers.ModelSerializer):
     def create(self, validated_data):
         regions = validated_data.pop("regions")
         channels = validated_data.pop("channels", None)
+        parents = validated_data.pop("parents", None)
         try:
-            return services.create_monitor(self.context["request"].user, regions, channels, **validated_data)
+            return services.create_monitor(self.context["request"].user, regions, channels, parents, **validated_data)
         except services.MonitorQuotaExceeded as exc:
             raise PermissionDenied(str(exc)) from None
 
     def update(self, instance, validated_data):
         regions = validated_data.pop("regions", None)
         channels = validated_data.pop("channels", None)
-        return services.update_monitor(instance, regions, channels, **validated_data)
+        parents = validated_data.pop("parents", None)
+        return services.update_monitor(instance, regions, channels, parents, **validated_data)
 
 
 class DigitsField(serializers.IntegerField):
@@ -299,14 +317,6 @@ class MonitorFilterSerializer(QueryParameters):
     def filters(self) -> dict:
         """The validated filters, as MonitorQuerySet.listed takes them."""
         return {name: value for name, value in self.validated_data.items() if name != "page_size"}
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class OwnedMonitorField(BulkPrimaryKeyField):
-    """A monitor id of the requesting user's; any other id is "invalid", whoever owns it."""
-
-    def get_queryset(self):
-        return Monitor.objects.owned_by(self.context["request"].user)
 
 
 class MaintenanceWindowSerializer(serializers.ModelSerializer):

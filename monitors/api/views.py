@@ -52,7 +52,10 @@ class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
             query.is_valid(raise_exception=True)
             monitors = monitors.listed(**query.filters())
         return monitors.prefetch_related(
-            "regions", "channels", Prefetch("maintenance_windows", queryset=windows)
+            "regions",
+            "channels",
+            Prefetch("parents", queryset=Monitor.objects.only("id")),
+            Prefetch("maintenance_windows", queryset=windows),
         ).annotate(**uptime_24h_annotation())
 
     @extend_schema(parameters=[MonitorFilterSerializer])

@@ -19,6 +19,7 @@ STATUS_SYMBOLS = {
     "pending": "…",
     "paused": "‖",
     "maintenance": "⚒",
+    "unreachable": "⇣",
 }
 
 
