@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask, PeriodicTasks
 
 from accounts.models import User
 from checks.models import Incident
-from monitors.models import Monitor, Region
+from monitors.models import Monitor, Region, new_badge_key
 from monitors.scheduling import task_name
 from monitors.services import create_monitor
 
@@ -69,6 +69,7 @@ def ensure_monitors(total: int, target_port: int, refused_port: int, interval_se
                 template, _ = templates[region.pk]
                 copy = Monitor(**{f.attname: getattr(template, f.attname) for f in Monitor._meta.concrete_fields})
                 copy.pk = None
+                copy.badge_key = new_badge_key()  # unique per monitor
                 copy.name = f"bench {index}"
                 copy.url = url_for(index, target_port, refused_port)
                 rows.append(copy)
