@@ -63,7 +63,7 @@ def key_for(token: str) -> ApiKey | None:
     now = timezone.now()
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(token)):
         return None
-    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now) or not key.owner.is_active:
+    if not key.is_active_at(now) or not key.owner.is_active:
         return None
     if key.last_used_at is None or key.last_used_at < now - LAST_USED_PRECISION:
         # Conditional: concurrent requests with the same key write it once.

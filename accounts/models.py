@@ -78,3 +78,7 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (upt_{self.prefix}_…)"
+
+    def is_active_at(self, now) -> bool:
+        """Neither revoked nor expired (its owner's own state aside)."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

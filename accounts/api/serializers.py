@@ -76,7 +76,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
         return getattr(key, "token", None)
 
     def get_is_active(self, key: ApiKey) -> bool:
-        return key.revoked_at is None and (key.expires_at is None or key.expires_at > timezone.now())
+        return key.is_active_at(timezone.now())
 
     def create(self, validated_data) -> ApiKey:
         request = self.context["request"]
