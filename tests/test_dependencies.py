@@ -77,6 +77,25 @@ def test_children_failing_before_their_parent_is_checked_are_unreachable_under_i
     assert shop.ticks.filter(status="down").count() == 1
 
 
+def test_the_incident_list_reads_the_children_of_a_whole_page_at_once(
+    family, target, slot, alice, alice_client, django_assert_max_num_queries
+):
+    balancer, shop, blog = family
+    all_up(family, slot)
+    all_failing(family, target)
+    check(balancer, "india", slot, 60)
+    check(shop, "india", slot, 61)
+    # More incidents on the page (other monitors' outages) cost no more queries.
+    for n in range(5):
+        other = make_monitor(alice, target.url("/ok"), name=f"other {n}")
+        Incident.objects.create(monitor=other, started_at=slot, first_error="refused")
+    with django_assert_max_num_queries(6):
+        listed = alice_client.get("/api/incidents/").json()["results"]
+    children = {incident["monitor_name"]: incident["unreachable_children"] for incident in listed}
+    assert [child["name"] for child in children["balancer"]] == ["shop"]
+    assert children["other 0"] == []
+
+
 def test_a_child_failing_while_its_parent_is_down_is_unreachable_at_once(family, target, slot):
     balancer, shop, blog = family
     all_up(family, slot)

@@ -1,3 +1,4 @@
+from django.db import models
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -58,7 +59,19 @@ class UnreachableChildSerializer(serializers.Serializer):
     url = serializers.CharField()
 
 
+class IncidentListSerializer(serializers.ListSerializer):
+    """A page of incidents: their unreachable children read in one query for the page, not
+    one per incident."""
+
+    def to_representation(self, data):
+        incidents = list(data.all() if isinstance(data, models.manager.BaseManager) else data)
+        self.child.children_of = unreachable_children(incidents)  # type: ignore[union-attr]
+        return super().to_representation(incidents)
+
+
 class IncidentSerializer(serializers.ModelSerializer):
+    # A list's children, read for the whole page by IncidentListSerializer.
+    children_of: dict[int, list[dict]] | None = None
     monitor_name = serializers.CharField(source="monitor.name", read_only=True)
     # Monitors depending on this one that failed with it while it was open, paging nobody.
     unreachable_children = serializers.SerializerMethodField()
@@ -83,9 +96,12 @@ class IncidentSerializer(serializers.ModelSerializer):
             "unreachable_children",
         ]
         read_only_fields = fields
+        list_serializer_class = IncidentListSerializer
 
     @extend_schema_field(UnreachableChildSerializer(many=True))
     def get_unreachable_children(self, incident: Incident) -> list[dict]:
+        if self.children_of is not None and incident.pk in self.children_of:
+            return self.children_of[incident.pk]
         return unreachable_children([incident])[incident.pk]
 
     def get_resolution(self, incident: Incident) -> str | None:
