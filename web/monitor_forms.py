@@ -23,10 +23,12 @@ from .rate_limits import wait_seconds
 BASIC, CHECK, REQUEST = "What to check", "How to check", "The request (HTTP)"
 
 
-def form_fields(user) -> list[FormField]:
+def form_fields(user, editing: Monitor | None = None) -> list[FormField]:
     regions = [(region.slug, region.name) for region in Region.objects.order_by("slug")]
     channels = [(str(channel.pk), str(channel)) for channel in Channel.objects.owned_by(user)]
-    monitors = [(str(pk), name) for pk, name in Monitor.objects.owned_by(user).values_list("pk", "name")]
+    # A monitor is never its own parent: the one edited is not offered.
+    others = Monitor.objects.owned_by(user).exclude(pk=editing.pk if editing else None)
+    monitors = [(str(pk), name) for pk, name in others.values_list("pk", "name")]
     return [
         model_field(Monitor, "name", "text", required=True, group=BASIC),
         model_field(Monitor, "kind", "select", group=BASIC),
@@ -112,7 +114,7 @@ def _api_data(request: HttpRequest, fields: list[FormField], editing: bool) -> t
 
 
 def _form(request: HttpRequest, monitor: Monitor | None) -> HttpResponse:
-    fields = form_fields(request.user)
+    fields = form_fields(request.user, monitor)
     if request.method != "POST":
         return _render_form(request, monitor, fields, _shown(monitor), {})
     data, shown, errors = _api_data(request, fields, editing=monitor is not None)

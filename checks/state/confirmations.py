@@ -9,11 +9,10 @@ Plain logic on the monitor's fields; the caller saves them.
 
 from datetime import datetime
 
-from checks.state.verdicts import DEGRADED, DOWN, UP
+from checks.state.verdicts import DEGRADED, DOWN, UNREACHABLE, UP
 from monitors.models import Monitor
 from monitors.validation import MAX_CONFIRMATIONS
 
-UNREACHABLE = Monitor.Status.UNREACHABLE
 # Statuses a monitor leaves only after `successes_before_up` passing verdicts.
 FAILING = (DOWN, UNREACHABLE)
 

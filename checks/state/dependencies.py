@@ -31,14 +31,13 @@ from django.utils import timezone
 
 from checks.dispatch import dispatch_checks
 from checks.models import Incident, StatusChange
-from checks.state.verdicts import DEGRADED, DOWN
+from checks.state.verdicts import DEGRADED, DOWN, UNREACHABLE
 from monitors.models import Monitor
 from monitors.validation import check_budget_seconds
 from uptime.redis_clients import shared_client
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE = Monitor.Status.UNREACHABLE
 HOLD = "hold"
 # Added to a hold's bound: the outcome writer's lag, and the regions' results of one slot
 # arriving a moment apart.
@@ -152,13 +151,14 @@ def waiting_children(monitor_ids: Iterable[int]) -> list[int]:
     return list(LINKS.objects.filter(waiting, to_monitor_id__in=ids).values_list("from_monitor_id", flat=True))
 
 
-def ask_for_checks(monitors: Iterable[Monitor]) -> None:
-    """Check these parents now (after the writer's commit), each at most once per its
-    interval, so the children waiting for them are decided sooner. Best effort: without
+def ask_for_checks(monitor_ids: Iterable[int]) -> None:
+    """Check these parents now, each at most once per its interval, so the children
+    waiting for them are decided sooner. Called after the writer's commit: no row lock is
+    held over Redis, and a batch rolled back marks no parent as asked. Best effort: without
     Redis the children wait for the parents' scheduled checks."""
     now = timezone.now()
     client = shared_client()
-    for monitor in monitors:
+    for monitor in Monitor.objects.filter(pk__in=list(monitor_ids), is_active=True).only("id", "interval_seconds"):
         try:
             asked = client.set(ASKED_KEY.format(monitor.pk), "1", nx=True, ex=max(1, monitor.interval_seconds))
         except redis.RedisError as exc:

@@ -3,6 +3,7 @@ StatusChange row, and opens or resolves the monitor's incident, in the same tran
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import NamedTuple
 
 from django.db import connection, transaction
@@ -11,8 +12,8 @@ from django.utils import timezone
 from checks.models import Incident, StatusChange, Tick
 from checks.outcomes.batch_rows import rows_json
 from checks.state import dependencies
-from checks.state.confirmations import UNREACHABLE, confirmed, count_verdict, forget_verdicts
-from checks.state.verdicts import DOWN, verdict
+from checks.state.confirmations import confirmed, count_verdict, forget_verdicts
+from checks.state.verdicts import DOWN, UNREACHABLE, verdict
 from monitors.models import Monitor, Region
 from notifications.messages import INCIDENT_OPENED, INCIDENT_RESOLVED
 from notifications.services import notify_incidents
@@ -186,9 +187,7 @@ def _hear_parents(monitors: dict[int, Monitor], judgements: dict[int, Judgement]
     for pk in candidates:
         decide(pk)
     if to_ask:
-        dependencies.ask_for_checks(
-            Monitor.objects.filter(pk__in=to_ask, is_active=True).only("id", "interval_seconds")
-        )
+        transaction.on_commit(partial(dependencies.ask_for_checks, sorted(to_ask)))
 
 
 def save_statuses(monitors: list[Monitor]) -> None:

@@ -6,6 +6,9 @@ Plain logic, no Django: the rule is easy to read and to test on its own.
 from collections.abc import Mapping
 
 UP, DOWN, DEGRADED, PENDING = "up", "down", "degraded", "pending"
+# Failing while a parent monitor is down (checks/state/dependencies.py): no verdict of the
+# regions' own, but a status the verdict code moves to and from.
+UNREACHABLE = "unreachable"
 
 
 def majority(region_count: int) -> int:
