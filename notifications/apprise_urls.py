@@ -107,7 +107,6 @@ def apprise_url_error(url: str, *, allow_private: bool) -> str | None:
 
 @dataclass
 class _Guard:
-    allow_loopback: bool
     blocked: str = ""
 
 
@@ -120,7 +119,7 @@ def _guarded_create_connection(address, *args, **kwargs):
     if guard is not None:
         host, port = address
         try:
-            address = (str(vetted_address(host, port, allow_loopback=guard.allow_loopback)), port)
+            address = (str(vetted_address(host, port, allow_loopback=False)), port)
         except InvalidIPAddress as exc:
             # urllib3 and Apprise turn this into a vague connection error: keep the reason.
             guard.blocked = str(exc)
@@ -171,7 +170,7 @@ def send(
     # The URL may ask for longer (cto=, rto=): never past the alerts' own limit.
     plugin.socket_connect_timeout = min(plugin.socket_connect_timeout, timeout_seconds)
     plugin.socket_read_timeout = min(plugin.socket_read_timeout, timeout_seconds)
-    guard = None if allow_private else _Guard(allow_loopback=False)
+    guard = None if allow_private else _Guard()
     log = _ThreadLog()
     _apprise_logger.addHandler(log)
     _sending.guard = guard

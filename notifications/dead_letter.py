@@ -26,6 +26,9 @@ DEGRADED_CHANNELS = 3
 DEGRADED_WITHIN = timedelta(hours=1)
 
 
+NOT_DEAD = "Only a dead delivery not replayed yet can be replayed."
+
+
 def unreplayed() -> QuerySet[Delivery]:
     """Dead deliveries nobody has replayed yet: the dead letter itself."""
     return Delivery.objects.filter(status=Delivery.Status.DEAD, replayed_at__isnull=True)
@@ -71,7 +74,7 @@ def dead_counts() -> dict[str, int]:
     """Unreplayed dead deliveries per channel audience (owner, subscriber)."""
     rows = unreplayed().values_list("channel__audience").annotate(n=Count("id"))
     counts = dict.fromkeys(Channel.Audience.values, 0)
-    counts.update(dict(rows.values_list("channel__audience", "n")))
+    counts.update(rows)
     return counts
 
 

@@ -119,7 +119,7 @@ def replay(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
     channel = _owned(request, pk)
     delivery = get_object_or_404(Delivery, channel=channel, pk=delivery_pk)
     if dead_letter.replay(delivery) is None:
-        messages.error(request, "Only a dead delivery not replayed yet can be replayed.")
+        messages.error(request, dead_letter.NOT_DEAD)
     else:
         messages.success(request, f"Replay queued for “{channel.name}”; its delivery shows below.")
     return redirect("web:channels")

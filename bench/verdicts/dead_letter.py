@@ -203,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         and result["delivered"] == 1
         and result["accepted_messages"] == 1
         and result["second_replay_status"] == 409
+        and result["replay_status"] == 202
+        and result["signed"]
+        and result["replay_dead_after"] == 0
+        and result["dead_left"] == 0
     )
     return 0 if ok else 1
 

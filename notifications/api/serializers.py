@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from monitors.models import Monitor
 from notifications.models import Channel, Delivery, DeliveryAttempt
-from notifications.validation import MAX_REMINDER_MINUTES, REMINDER_MINUTES_MESSAGE, channel_errors
+from notifications.validation import MAX_REMINDER_MINUTES, POSTING_KINDS, REMINDER_MINUTES_MESSAGE, channel_errors
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -67,7 +67,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         kind = values["kind"]
         if kind != Channel.Kind.EMAIL:
             attrs["email"] = ""
-        if kind not in (Channel.Kind.WEBHOOK, Channel.Kind.SLACK):
+        if kind not in POSTING_KINDS:
             attrs["url"] = ""
         if kind != Channel.Kind.APPRISE:
             attrs["apprise_url"] = ""

@@ -5,13 +5,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from notifications import dead_letter, services
+from notifications.dead_letter import NOT_DEAD
 from notifications.models import Channel, Delivery
 from uptime.api_views import CreatedLocationMixin
 from uptime.openapi import error
 
 from .serializers import ChannelSerializer, DeliverySerializer, ReplaySerializer
-
-NOT_DEAD = "Only a dead delivery not replayed yet can be replayed."
 
 
 class ChannelViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
