@@ -306,7 +306,8 @@ def run(args) -> dict:
     say(f"partitioned: {parted['size']['rows']:,} ticks, {parted['size']['bytes_per_tick']}")
     parted["writer"] = writer_rate(monitor_ids, india.pk, now + timedelta(minutes=31), args.writer_batches)
     say(f"partitioned writer: {parted['writer']}")
-    # A table kept 90 days has about 98 partitions: the reads are timed with as many.
+    # A table kept 90 days has about 95 partitions (91 days back, 3 ahead, the default):
+    # the reads are timed with as many.
     today = now.date()
     partitions.create_partitions(today - timedelta(days=90), today)
     with connection.cursor() as cursor:

@@ -50,7 +50,7 @@ def site(alice):
     return make_monitor(alice, "https://site.example/", regions=("india", "usa"))
 
 
-def test_partitions_are_made_a_week_ahead_once(db):
+def test_partitions_are_made_days_ahead_once(db):
     today = datetime.now(UTC).date()
     create_tick_partitions.apply()
     assert create_tick_partitions.apply().get() == []

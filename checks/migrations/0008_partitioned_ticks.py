@@ -15,7 +15,7 @@ the housekeeping worker for the upgrade: the checks' outcomes wait in the spool
 (docs/operations.md, "Upgrading a large tick table").
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import django.db.models.deletion
 from django.conf import settings
@@ -33,9 +33,31 @@ INDEXES = (
 )
 
 
-def partition_ticks(apps, schema_editor):
-    from checks.outcomes import partitions
+# As checks/outcomes/partitions.py names and bounds partitions today, copied so that this
+# migration does what it did whatever that module becomes.
+DEFAULT_PARTITION = "checks_tick_default"
+PARTITION_PREFIX = "checks_tick_p"
+DAYS_AHEAD = 3
 
+
+def partition_name(day) -> str:
+    return f"{PARTITION_PREFIX}{day:%Y%m%d}"
+
+
+def day_start(day) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def columns_of(cursor, table: str = TICK_TABLE) -> str:
+    cursor.execute(
+        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute"
+        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+        [table],
+    )
+    return cursor.fetchone()[0]
+
+
+def partition_ticks(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         # A table with foreign key checks pending cannot be dropped: run any now (ticks
         # written earlier in the same transaction, as a test does).
@@ -52,7 +74,7 @@ def partition_ticks(apps, schema_editor):
         cursor.execute(f"SELECT min(scheduled_at), max(id) FROM {TICK_TABLE}")  # noqa: S608
         earliest, max_id = cursor.fetchone()
         next_id = _next_id(cursor, max_id)
-        columns = partitions.columns_of(cursor)
+        columns = columns_of(cursor)
 
         cursor.execute(
             f"CREATE TABLE {NEW_TABLE} (LIKE {TICK_TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
@@ -67,16 +89,16 @@ def partition_ticks(apps, schema_editor):
             # next retention run deletes them.
             first = max(earliest.date(), today - timedelta(days=settings.TICK_RETENTION_DAYS + 1))
             first = min(first, today)
-        last = today + timedelta(days=partitions.DAYS_AHEAD)
+        last = today + timedelta(days=DAYS_AHEAD)
         day = first
         while day <= last:
-            starts, ends = partitions.day_start(day), partitions.day_start(day + timedelta(days=1))
+            starts, ends = day_start(day), day_start(day + timedelta(days=1))
             cursor.execute(
-                f"CREATE TABLE {partitions.partition_name(day)} PARTITION OF {NEW_TABLE}"
+                f"CREATE TABLE {partition_name(day)} PARTITION OF {NEW_TABLE}"
                 f" FOR VALUES FROM ('{starts.isoformat()}') TO ('{ends.isoformat()}')"
             )
             day += timedelta(days=1)
-        cursor.execute(f"CREATE TABLE {partitions.DEFAULT_PARTITION} PARTITION OF {NEW_TABLE} DEFAULT")
+        cursor.execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF {NEW_TABLE} DEFAULT")
 
         # Copied before any index exists: building each index once is faster than
         # growing it row by row.
@@ -102,8 +124,6 @@ def _next_id(cursor, max_id: int | None) -> int:
 
 def unpartition_ticks(apps, schema_editor):
     """Back to one plain table, as `0007` left it, keeping the ticks and the sequence."""
-    from checks.outcomes import partitions
-
     tick = apps.get_model("checks", "Tick")
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -127,7 +147,7 @@ def unpartition_ticks(apps, schema_editor):
         cursor.execute(f"ALTER SEQUENCE {TICK_TABLE}_id_seq RENAME TO {NEW_TABLE}_id_seq")
     schema_editor.create_model(tick)
     with schema_editor.connection.cursor() as cursor:
-        columns = partitions.columns_of(cursor, NEW_TABLE)
+        columns = columns_of(cursor, NEW_TABLE)
         cursor.execute(
             f"INSERT INTO {TICK_TABLE} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {NEW_TABLE}"  # noqa: S608
         )
