@@ -107,6 +107,9 @@ class Bench:
                 SECRET_KEY=secrets.token_urlsafe(32),
                 JWT_SIGNING_KEY=secrets.token_urlsafe(32),
                 ALLOW_PRIVATE_TARGETS="true",
+                # The region's canary is the targets' server (the default ones are on the
+                # internet): the refused-port monitors' failures each ask the canaries.
+                CANARY_TARGETS=f"http://127.0.0.1:{self.args.target_port}/ok",
                 MONITOR_QUOTA_PER_USER="0",
                 WORKER_CONCURRENCY=str(self.args.concurrency),
             )

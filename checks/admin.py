@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from checks.models import Gap, Incident, StatusChange, Tick
+from checks.models import Gap, Incident, RegionImpairment, StatusChange, Tick
 from uptime.record_admin import RecordAdmin
 
 
@@ -74,3 +74,11 @@ class GapAdmin(RecordAdmin):
     search_fields = ("monitor__name", "monitor__url")
     date_hierarchy = "starts_at"
     list_select_related = ("monitor", "region")
+
+
+@admin.register(RegionImpairment)
+class RegionImpairmentAdmin(RecordAdmin):
+    list_display = ("started_at", "region", "ended_at", "detail")
+    list_filter = ("region", "started_at")
+    date_hierarchy = "started_at"
+    list_select_related = ("region",)

@@ -145,6 +145,34 @@ class Gap(models.Model):
         return f"{self.slots_missed} slots of monitor {self.monitor_id} in {self.region_id} from {self.starts_at}"
 
 
+class RegionImpairment(models.Model):
+    """A stretch of time a region could not reach most of its canaries (checks/worker/canaries.py):
+    its network, not the sites, was failing. Its failed checks then are not ticks and move
+    no verdict; like a gap, their slots are recorded as not checked (the watchdog's gaps),
+    and this row says why.
+
+    Open (ended_at null) from the first canary round that failed until the first that
+    passed again (checks/state/impairments.py)."""
+
+    region = models.ForeignKey("monitors.Region", on_delete=models.CASCADE, related_name="impairments")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Which canaries failed, for the operator (the health endpoint shows counts only).
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region"], condition=models.Q(ended_at__isnull=True), name="impairment_one_open_per_region"
+            ),
+        ]
+        indexes = [models.Index(fields=["region", "-started_at"], name="impairment_region_recent")]
+
+    def __str__(self) -> str:
+        return f"region {self.region_id} impaired from {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
 class Rollup(models.Model):
     """A monitor's ticks in one region over one period, counted (checks/figures/rollups.py keeps
     them): uptime and latency over long windows are read from these, not from ticks."""

@@ -9,7 +9,7 @@ from django.utils import timezone
 from redis import RedisError
 
 from checks.outcomes import partitions, retention, watchdog
-from checks.state import maintenance
+from checks.state import impairments, maintenance
 from checks.worker.run_checks import run_slot, run_slots
 from monitors.scheduling import BUNDLE_TASK, CHECK_TASK
 
@@ -73,8 +73,10 @@ def create_tick_partitions() -> list[str]:
 
 @shared_task(name="checks.watch_for_gaps", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)
 def watch_for_gaps() -> dict:
-    """Record the slots no check covered, and flag the monitors whose checks are late."""
-    return watchdog.watch()
+    """Record the slots no check covered, and flag the monitors whose checks are late;
+    open and close regions' impairments as their canaries say."""
+    impaired = impairments.record_current_rounds()
+    return {**watchdog.watch(), "impaired_regions": sorted(impaired)}
 
 
 @shared_task(name="checks.enter_maintenance", autoretry_for=INFRASTRUCTURE_ERRORS, max_retries=3, ignore_result=True)

@@ -13,6 +13,10 @@ INCIDENT_OPENED = "incident.opened"
 INCIDENT_RESOLVED = "incident.resolved"
 INCIDENT_REMINDER = "incident.reminder"
 CHANNEL_TEST = "channel.test"
+# To the operator's channel (settings.OPERATOR_CHANNEL_ID): a region's own network failing
+# and coming back (checks/state/impairments.py).
+REGION_IMPAIRED = "region.impaired"
+REGION_RECOVERED = "region.recovered"
 
 
 def monitor_link(monitor: Monitor) -> str:
@@ -106,6 +110,19 @@ def monitor_event_payload(monitor: Monitor, event: str, context: dict) -> dict:
         "title": title,
         "text": f"{text}\nDetails: {monitor_link(monitor)}",
         "monitor": _monitor_facts(monitor),
+        "incident": None,
+        "context": context,
+    }
+
+
+def operator_event_payload(event: str, context: dict) -> dict:
+    """An event about the installation itself, not a monitor: `context` gives its "title"
+    and "text"; all of it travels to webhooks under "context"."""
+    return {
+        "event": event,
+        "title": context["title"],
+        "text": f"{context['text']}\nHealth: {settings.PUBLIC_URL.rstrip('/')}{reverse('health')}",
+        "monitor": None,
         "incident": None,
         "context": context,
     }

@@ -114,6 +114,16 @@ def notify_monitor(monitor: Monitor, event: str, context: dict) -> list[Delivery
     return queue_deliveries(monitor.channels.all(), event, payload, monitor=monitor)
 
 
+def notify_operators(event: str, context: dict) -> list[Delivery]:
+    """Tell the operator's channel (settings.OPERATOR_CHANNEL_ID) of an event about the
+    installation itself, in the caller's transaction; [] when none is set or it is gone."""
+    channel_id = settings.OPERATOR_CHANNEL_ID
+    channel = Channel.objects.filter(pk=channel_id).first() if channel_id else None
+    if channel is None:
+        return []
+    return queue_deliveries([channel], event, messages.operator_event_payload(event, context))
+
+
 def send_test(channel: Channel) -> Delivery:
     """A test message to one channel, through the same delivery path as real alerts."""
     with transaction.atomic():

@@ -46,6 +46,10 @@ def suite_settings(settings):
     # every second); tests of that caching set their own period.
     settings.MONITOR_REFRESH_SECONDS = 0
     monitor_cache.__init__()  # the process's cache, emptied as in a new worker
+    # The default canaries are on the internet, which the suite does not need (nor have):
+    # tests of a region's connectivity name their own (tests/test_canaries.py).
+    settings.CANARY_TARGETS = []
+    settings.CANARY_TARGETS_BY_REGION = {}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -20,6 +20,11 @@ def test_healthy_system_reports_every_region(anon_client, broker, db):
         "last_heartbeat_age_seconds": None,
         "stalled": False,
         "late_monitors": 0,
+        # No worker has run a canary round there (tests/test_canaries.py has them).
+        "impaired": False,
+        "canaries_reached": None,
+        "canaries": None,
+        "canaries_checked_at": None,
     }
 
 

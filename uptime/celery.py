@@ -26,7 +26,7 @@ app.user_options["worker"].add(
 def _install_worker_steps() -> None:
     # Imported late: the step needs Django's settings, which are not ready at import time.
     from checks.outcomes.writer import OutcomeWriterStep
-    from checks.worker.steps import HeartbeatStep, MonitorCacheStep
+    from checks.worker.steps import CanaryStep, HeartbeatStep, MonitorCacheStep
 
     # Heartbeats, and handing back the checks of workers that died (checks/worker/reclaim.py).
     app.steps["worker"].add(HeartbeatStep)
@@ -34,6 +34,9 @@ def _install_worker_steps() -> None:
     app.steps["worker"].add(OutcomeWriterStep)
     # Reading the monitors of the worker's regions as it starts (checks/worker/monitor_cache.py).
     app.steps["worker"].add(MonitorCacheStep)
+    # Reaching for its regions' canaries, to tell their network's failures from the sites'
+    # (checks/worker/canaries.py).
+    app.steps["worker"].add(CanaryStep)
 
 
 _install_worker_steps()

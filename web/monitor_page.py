@@ -12,7 +12,7 @@ from django.utils import timezone
 from checks.figures.rollups import WINDOWS
 from checks.figures.series import window_series
 from checks.figures.stats import uptime_summary
-from checks.models import Gap, Incident, StatusChange, Tick
+from checks.models import Gap, Incident, RegionImpairment, StatusChange, Tick
 from checks.state.certificates import tls_expiry_warning
 from monitors.maintenance import monitor_maintenance
 from monitors.models import Monitor
@@ -65,6 +65,13 @@ def monitor_page(request: HttpRequest, pk: int) -> HttpResponse:
         "incidents": _incidents_with_timelines(monitor, now),
         "status_changes": StatusChange.objects.filter(monitor=monitor)[:LISTED],
         "gaps": Gap.objects.filter(monitor=monitor).select_related("region")[:LISTED],
+        # Its regions' own network failures (checks/state/impairments.py): the open ones
+        # first, as a notice, then the latest.
+        "impairments": list(
+            RegionImpairment.objects.filter(region__monitors=monitor)
+            .select_related("region")
+            .order_by("-started_at", "-id")[:LISTED]
+        ),
         "ticks": Tick.objects.filter(monitor=monitor).select_related("region")[:LATEST_TICKS],
         "maintenance": occurrence,
         "in_maintenance": occurrence is not None and occurrence.is_current(now),

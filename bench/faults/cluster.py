@@ -98,6 +98,9 @@ class Cluster:
             "WORKER_POOL": self.settings.pool,
             "WORKER_CONCURRENCY": str(self.settings.concurrency),
             "PYTHONUNBUFFERED": "1",
+            # The default canaries are on the internet; a benchmark that tests a region's
+            # connectivity names its own in extra_env.
+            "CANARY_TARGETS": "",
             **self.settings.extra_env,
         }
         manage(self.env, "migrate", "--no-input", "-v", "0")

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -12,6 +13,7 @@ from django.db.models import Count
 from checks.beat.lease import lease_status
 from checks.models import Gap
 from checks.outcomes import spool
+from checks.worker.canaries import ROUNDS_KEY, CanaryRound, decode_rounds, says_something_of_now
 from checks.worker.liveness import DEAD_AFTER_HEARTBEATS, heartbeat_key
 from monitors.models import Region
 from notifications.dead_letter import dead_letter_health
@@ -41,7 +43,10 @@ def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict[str
         for slug in slugs:
             pipe.llen(slug)
             pipe.hgetall(heartbeat_key(slug))
+        pipe.hgetall(ROUNDS_KEY)
         replies = pipe.execute()
+    rounds = decode_rounds(replies.pop())
+    now_utc = datetime.fromtimestamp(now, UTC)
     report = {}
     for index, slug in enumerate(slugs):
         depth, beats = replies[2 * index], replies[2 * index + 1]
@@ -60,8 +65,22 @@ def region_report(client: redis.Redis, slugs: list[str], now: float) -> dict[str
             "stalled": workers == 0 and depth > 0,
             # Monitors whose checks stopped arriving here (the watchdog's open gaps).
             "late_monitors": 0,
+            **_canary_report(rounds.get(slug), now_utc),
         }
     return report
+
+
+def _canary_report(found: CanaryRound | None, now: datetime) -> dict[str, Any]:
+    """A region's latest canary round (checks/worker/canaries.py): counts only, since the
+    targets are the operator's business. Impaired: it cannot reach most of its canaries,
+    and its failed checks are not counted against the sites."""
+    current = found is not None and says_something_of_now(found, now)
+    return {
+        "impaired": bool(current and found and found.impaired),
+        "canaries_reached": found.reached if found else None,
+        "canaries": found.of if found else None,
+        "canaries_checked_at": found.at.strftime("%Y-%m-%dT%H:%M:%SZ") if found else None,
+    }
 
 
 def outcome_report(client: redis.Redis) -> dict[str, Any]:
@@ -113,5 +132,6 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     healthy = database_ok and report["broker"]["ok"]
     report["status"] = "unavailable"
     if healthy:
-        report["status"] = "degraded" if report["deliveries"]["degraded"] else "ok"
+        impaired = any(region["impaired"] for region in report["regions"].values())
+        report["status"] = "degraded" if report["deliveries"]["degraded"] or impaired else "ok"
     return healthy, report

@@ -155,11 +155,24 @@ class UptimeCollector:
             "uptime_queue_depth", "Messages (bundles of checks) waiting in the region's queue.", labels=["region"]
         )
         workers = GaugeMetricFamily("uptime_workers", "Workers alive in the region.", labels=["region"])
+        impaired = GaugeMetricFamily(
+            "uptime_region_impaired",
+            "1 while the region cannot reach most of its canaries: its failed checks are not counted.",
+            labels=["region"],
+        )
+        reached = GaugeMetricFamily(
+            "uptime_region_canaries_reached", "Canaries the region's latest round reached.", labels=["region"]
+        )
         for slug, report in regions.items():
             depth.add_metric([slug], report["queue_depth"])
             workers.add_metric([slug], report["workers"])
+            impaired.add_metric([slug], int(report["impaired"]))
+            if report["canaries_reached"] is not None:
+                reached.add_metric([slug], report["canaries_reached"])
         yield depth
         yield workers
+        yield impaired
+        yield reached
 
 
 # --- per monitor -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from checks.models import Tick
 from checks.outcomes import rollup_counts
 from checks.outcomes.batch_rows import rows_json
 from checks.outcomes.spool import SlotOutcome
+from checks.state import impairments
 from checks.state.certificates import record_certificate, warn_of_expiry
 from checks.state.dependencies import waiting_children
 from checks.state.transitions import apply_ticks
@@ -84,10 +85,17 @@ def region_id(slug: str) -> int | None:
 @transaction.atomic
 def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
     """Write the slots' ticks and everything that follows from them; return the ticks
-    written (not those whose slot had one already, nor those of deleted monitors)."""
+    written (not those whose slot had one already, nor those of deleted monitors, nor
+    failures of a region that could not reach its canaries)."""
     # The monitors are locked first, in id order: writers deciding the same monitors take
     # turns and never deadlock. FOR NO KEY UPDATE does not block the ticks' foreign keys.
     # With them, their held or unreachable children: their parents' results decide them.
+    # A region that cannot reach its canaries: its failed checks are its own outage, not
+    # ticks, and none of its results moves a verdict (checks/state/impairments.py).
+    rounds = impairments.current_rounds()
+    impairments.record_rounds(rounds)
+    impaired = impairments.impaired_regions(rounds) | {slot.region_slug for slot in slots if slot.region_impaired}
+    slots = [slot for slot in slots if not slot.region_impaired]
     batch_ids = {slot.monitor_id for slot in slots}
     monitor_ids = sorted(batch_ids | set(waiting_children(batch_ids)))
     locked = Monitor.objects.select_for_update(no_key=True).filter(pk__any=monitor_ids).order_by("pk")
@@ -113,7 +121,7 @@ def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
         if pk is not None:
             ticks.append(Tick(pk=pk, **row))
     rollup_counts.count_ticks(ticks)
-    apply_ticks(monitors, ticks)
+    apply_ticks(monitors, ticks, impaired)
     now = timezone.now()
     for tick in sorted(ticks, key=lambda t: t.checked_at):
         monitor = monitors[tick.monitor_id]

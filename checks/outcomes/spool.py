@@ -33,6 +33,9 @@ class SlotOutcome:
     region_slug: str
     scheduled_at: datetime
     outcome: CheckOutcome
+    # Set when the check failed while its region could not reach its canaries (why:
+    # checks/worker/canaries.py): the region's outage, not the site's; not a tick.
+    region_impaired: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ def encode(slot: SlotOutcome) -> str:
             "response_time_ms": result.response_time_ms,
             "error": result.error,
             "tls_expires_at": result.tls_expires_at.isoformat() if result.tls_expires_at else None,
+            "impaired": slot.region_impaired,
         }
     )
 
@@ -104,6 +108,7 @@ def decode(raw: bytes | str) -> SlotOutcome:
         region_slug=data["region"],
         scheduled_at=datetime.fromisoformat(data["slot"]),
         outcome=CheckOutcome(result, data["attempts"], datetime.fromisoformat(data["checked_at"])),
+        region_impaired=data.get("impaired", ""),  # absent from entries spooled before canaries
     )
 
 

@@ -76,7 +76,7 @@ class Judgement:
     reason_regions: dict[str, LatestResult]
 
 
-def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
+def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick], impaired: frozenset[str] = frozenset()) -> None:
     """Re-decide the status of the monitors `ticks` (just recorded) are of. Call inside the
     ticks' transaction with `monitors` (by id) locked, so writers deciding the same monitor
     take turns. Held or unreachable children among `monitors` without ticks here (the
@@ -84,7 +84,9 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
     parents' new results.
 
     Each monitor is judged as of its newest tick here, not of the clock: results written
-    late (after a database outage) are judged as they were when checked.
+    late (after a database outage) are judged as they were when checked. The `impaired`
+    regions (their network failing: checks/state/impairments.py) have no say: a monitor is
+    judged by its other regions, and not at all while all of its regions are impaired.
     """
     newest: dict[int, Tick] = {}
     for tick in ticks:
@@ -106,6 +108,10 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick]) -> None:
     judgements: dict[int, Judgement] = {}
     for monitor in judged + waiting:
         new_tick, latest = newest.get(monitor.pk), latest_of[monitor.pk]
+        if impaired and latest.keys() & impaired:
+            latest = {slug: t for slug, t in latest.items() if slug not in impaired}
+            if not latest:
+                continue
         down = {slug: t for slug, t in latest.items() if t and t.status == DOWN}
         if _newest_in_maintenance(latest):
             # No verdict during maintenance, so no incident: the first check after the window

@@ -14,6 +14,7 @@ from redis import RedisError
 from checks.outcomes.recording import record_outcomes
 from checks.outcomes.spool import SlotOutcome, checked_already, spool
 from checks.worker.batched_writes import BatchedWrites
+from checks.worker.canaries import impairment_of_failure
 from checks.worker.monitor_cache import Assignment, monitor_cache
 from probe.check import check
 from uptime.redis_clients import shared_client
@@ -134,7 +135,10 @@ def _check(assignment: Assignment, scheduled_at: datetime, region_slug: str) -> 
     # The next slot begins one interval after this one; retries must be over by then.
     deadline = (scheduled_at + timedelta(seconds=assignment.interval_seconds)).timestamp()
     outcome = check(assignment.targets[region_slug], assignment.retries, assignment.retry_interval_seconds, deadline)
-    slot = SlotOutcome(assignment.monitor_id, region_slug, scheduled_at, outcome)
+    # A failure is the site's only if the region reaches its canaries: one round per few
+    # seconds and region, shared by every check failing meanwhile.
+    impaired = "" if outcome.result.is_up else impairment_of_failure(region_slug)
+    slot = SlotOutcome(assignment.monitor_id, region_slug, scheduled_at, outcome, impaired)
     return slot, REMEMBER_CHECKED_INTERVALS * assignment.interval_seconds
 
 

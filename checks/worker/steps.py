@@ -1,5 +1,6 @@
 """The worker's bootsteps (installed by uptime/celery.py): its heartbeat, which also hands
-back the checks of workers that died, and the monitor cache read as it starts."""
+back the checks of workers that died, the monitor cache read as it starts, and its
+regions' canary rounds."""
 
 import contextlib
 import gc
@@ -110,3 +111,30 @@ class MonitorCacheStep(bootsteps.StartStopStep):
         # pause for every check thread that grows with the monitors held
         # (docs/benchmarks.md, "Measured costs behind the code").
         gc.freeze()
+
+
+class CanaryStep(bootsteps.StartStopStep):
+    """Runs the canary rounds of the worker's regions (checks/worker/canaries.py) in a
+    thread of its own: a round waits on the network, which the timer's thread (the
+    heartbeat's) must never do."""
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        from checks.worker.canaries import watch_canaries
+
+        not_regions = {settings.HOUSEKEEPING_QUEUE, settings.NOTIFICATIONS_QUEUE}
+        regions = [queue for queue in consumed_queues(worker) if queue not in not_regions]
+        if regions:
+            self.thread = threading.Thread(
+                target=watch_canaries, args=(regions, self.stopping), name="canaries", daemon=True
+            )
+            self.thread.start()
+
+    def stop(self, worker):
+        self.stopping.set()
