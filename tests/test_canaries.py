@@ -4,7 +4,7 @@ canaries and the sites failing together (a closed port for both)."""
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -214,3 +214,18 @@ def test_a_workers_canary_thread_runs_its_regions_rounds(settings, canary_server
     found = canaries.latest_rounds(shared_client())
     assert (found["india"].impaired, found["usa"].impaired) == (False, True)
     assert not thread.is_alive()
+
+
+def test_a_check_that_failed_while_the_network_was_failing_is_the_regions_even_once_it_is_back(
+    settings, closed_port, canary_server, db
+):
+    # The check began, the network went (a failing round), came back (a passing one), and
+    # the check ended failed: its failure may be the network's.
+    check_began = datetime.now(UTC)
+    settings.CANARY_TARGETS = unreachable(closed_port)
+    assert canaries.rounds.fresh("india", 0).impaired
+    settings.CANARY_TARGETS = canary_server
+    assert not canaries.rounds.fresh("india", 0).impaired
+    assert "during the check" in canaries.impairment_of_failure("india", check_began)
+    # A check begun after the network came back fails for the site's own reasons.
+    assert canaries.impairment_of_failure("india", datetime.now(UTC)) == ""

@@ -14,8 +14,9 @@ import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import urlsplit
 
 import redis
@@ -46,6 +47,9 @@ class CanaryRound:
     of: int
     # The canaries not reached, each as "host: why", for the operator.
     failing: tuple[str, ...] = ()
+    # The latest round of the region that was impaired, this one or one before: a check
+    # that failed while the network was failing may end after it is back.
+    impaired_at: datetime | None = None
 
     @property
     def impaired(self) -> bool:
@@ -58,12 +62,19 @@ class CanaryRound:
         return ((now or datetime.now(UTC)) - self.at).total_seconds()
 
     def encode(self) -> str:
-        return json.dumps({"at": self.at.isoformat(), "reached": self.reached, "of": self.of, "failing": self.failing})
+        impaired_at = self.impaired_at.isoformat() if self.impaired_at else None
+        return json.dumps(
+            {"at": self.at.isoformat(), "reached": self.reached, "of": self.of, "failing": self.failing}
+            | {"impaired_at": impaired_at}
+        )
 
     @classmethod
     def decode(cls, region: str, raw: bytes | str) -> "CanaryRound":
         data = json.loads(raw)
-        return cls(region, datetime.fromisoformat(data["at"]), data["reached"], data["of"], tuple(data["failing"]))
+        impaired_at = datetime.fromisoformat(data["impaired_at"]) if data.get("impaired_at") else None
+        return cls(
+            region, datetime.fromisoformat(data["at"]), data["reached"], data["of"], tuple(data["failing"]), impaired_at
+        )
 
 
 def says_something_of_now(found: CanaryRound, now: datetime) -> bool:
@@ -93,18 +104,19 @@ def decode_rounds(published: dict) -> dict[str, CanaryRound]:
     return rounds
 
 
-def _why_not_reached(url: str) -> str | None:
+def _why_not_reached(region: str, url: str) -> str | None:
     """None when the canary answered; else why not. Operator-set targets: the address guard,
     which keeps users' URLs out of our network, does not apply (the default set includes
     this installation's own address)."""
     result = probe(
         ProbeTarget(
             url=url,
+            # No body to read: the answer's status line is all a canary is asked for.
+            method="HEAD",
             timeout_seconds=settings.CANARY_TIMEOUT_SECONDS,
             expected_status=ANY_STATUS,
             max_redirects=0,
-            max_body_bytes=0,
-            user_agent=settings.PROBE_USER_AGENT,
+            user_agent=f"{settings.PROBE_USER_AGENT} region/{region}",  # as the region's checks say
             ca_bundle=settings.PROBE_CA_BUNDLE,
             allow_private=True,
         )
@@ -112,13 +124,14 @@ def _why_not_reached(url: str) -> str | None:
     return None if result.is_up else f"{urlsplit(url).netloc}: {result.error or 'no answer'}"
 
 
-def run_round(region: str, targets: list[str]) -> CanaryRound:
+def run_round(region: str, targets: list[str], before: CanaryRound | None = None) -> CanaryRound:
     """Reach for every target at once (a round lasts one timeout at most) and publish what
-    was found."""
+    was found (with when the region was last impaired, from the round `before` it)."""
     at = datetime.now(UTC)
     with ThreadPoolExecutor(len(targets), thread_name_prefix="canary") as pool:
-        failing = tuple(why for why in pool.map(_why_not_reached, targets) if why is not None)
+        failing = tuple(why for why in pool.map(partial(_why_not_reached, region), targets) if why is not None)
     found = CanaryRound(region, at, len(targets) - len(failing), len(targets), failing)
+    found = replace(found, impaired_at=at if found.impaired else before.impaired_at if before else None)
     if found.impaired:
         logger.warning("region %s is impaired: %s", region, found.describe())
     try:
@@ -154,9 +167,9 @@ class _Rounds:
         with self._lock(region):
             latest = self._latest.get(region)
             if latest is None or latest.age_seconds() > within_seconds:
-                latest = self._published(region)
+                latest = self._published(region) or latest
             if latest is None or latest.age_seconds() > within_seconds:
-                latest = run_round(region, targets)
+                latest = run_round(region, targets, before=latest)
             self._latest[region] = latest
             return latest
 
@@ -176,12 +189,19 @@ class _Rounds:
 rounds = _Rounds()
 
 
-def impairment_of_failure(region: str) -> str:
-    """For a check that failed in `region`: why the region, not the site, is to blame ("3
-    of 4 canaries unreachable: ..."), or "" when the region reaches its canaries (or has
-    none) and the failure is the site's."""
+def impairment_of_failure(region: str, check_started_at: datetime) -> str:
+    """For a check begun at `check_started_at` that failed in `region`: why the region, not
+    the site, is to blame ("3 of 4 canaries unreachable: ..."), or "" when the region
+    reached its canaries (or has none) all the while and the failure is the site's."""
     found = rounds.fresh(region, REUSE_SECONDS)
-    return found.describe() if found is not None and found.impaired else ""
+    if found is None:
+        return ""
+    if found.impaired:
+        return found.describe()
+    if found.impaired_at is not None and found.impaired_at >= check_started_at:
+        # The network came back before the check ended: its failure may still be the network's.
+        return f"the region could not reach its canaries at {found.impaired_at:%H:%M:%S} UTC, during the check"
+    return ""
 
 
 def watch_canaries(regions: list[str], stopping: threading.Event) -> None:

@@ -137,7 +137,7 @@ def _check(assignment: Assignment, scheduled_at: datetime, region_slug: str) -> 
     outcome = check(assignment.targets[region_slug], assignment.retries, assignment.retry_interval_seconds, deadline)
     # A failure is the site's only if the region reaches its canaries: one round per few
     # seconds and region, shared by every check failing meanwhile.
-    impaired = "" if outcome.result.is_up else impairment_of_failure(region_slug)
+    impaired = "" if outcome.result.is_up else impairment_of_failure(region_slug, outcome.started_at)
     slot = SlotOutcome(assignment.monitor_id, region_slug, scheduled_at, outcome, impaired)
     return slot, REMEMBER_CHECKED_INTERVALS * assignment.interval_seconds
 
