@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from checks.models import Gap, Tick
+from checks.models import Gap, RegionImpairment, Tick
 from checks.outcomes.rollup_counts import count_ticks
 from checks.state.transitions import change_status
 from monitors.models import Monitor, Region
@@ -224,3 +224,26 @@ def test_screenshots_of_the_dashboard_and_a_monitor_page(page, site, sign_in, al
         page.goto(f"{site}/monitors/{shop.pk}/")
         expect(page.locator(".chart svg").first).to_be_visible()
         shoot(page, f"monitor{suffix}")
+
+
+def test_the_monitor_page_says_which_region_cannot_reach_its_canaries(page, site, sign_in, alice):
+    # India's network failed an hour ago and is still failing; usa's failed for 5 minutes
+    # earlier in the day (checks/state/impairments.py keeps these rows).
+    shop = make_monitor(alice, "https://shop.example/", regions=("india", "usa"), name="Shop")
+    now = datetime.now(UTC)
+    india, usa = Region.objects.get(slug="india"), Region.objects.get(slug="usa")
+    RegionImpairment.objects.create(region=india, started_at=now - timedelta(hours=1), detail="3 of 4 canaries")
+    RegionImpairment.objects.create(
+        region=usa, started_at=now - timedelta(hours=5), ended_at=now - timedelta(hours=5) + timedelta(minutes=5)
+    )
+    sign_in(page, alice)
+    page.goto(f"{site}/monitors/{shop.pk}/")
+    expect(page.locator(".notice.warn")).to_contain_text("India cannot reach its canaries since")
+    expect(page.locator(".notice.warn")).to_contain_text("Its failed checks are not counted")
+    impaired = page.get_by_role("heading", name="Regions impaired").locator("xpath=following-sibling::ol[1]")
+    expect(impaired.locator("li")).to_have_count(2)
+    expect(impaired.locator("li").first).to_contain_text("india: from")
+    expect(impaired.locator("li").first).to_contain_text("still impaired")
+    expect(impaired.locator("li").nth(1)).to_contain_text("usa: from")
+    # The detail names the operator's canaries: for the admin, not the page.
+    expect(page.locator("body")).not_to_contain_text("3 of 4 canaries")
