@@ -30,7 +30,7 @@ def process_env() -> dict:
         "ALLOW_PRIVATE_TARGETS": "true",
         "WORKER_HEARTBEAT_SECONDS": "1",
         # No canaries on the internet (tests of a region's connectivity name their own).
-        "CANARY_TARGETS": "",
+        "CANARY_TARGETS": "none",
     }
 
 

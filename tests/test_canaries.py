@@ -229,3 +229,11 @@ def test_a_check_that_failed_while_the_network_was_failing_is_the_regions_even_o
     assert "during the check" in canaries.impairment_of_failure("india", check_began)
     # A check begun after the network came back fails for the site's own reasons.
     assert canaries.impairment_of_failure("india", datetime.now(UTC)) == ""
+
+
+def test_what_an_impaired_region_still_reaches_counts_as_up(alice, target, slot, settings, closed_port):
+    # Most canaries are out of reach, this site is not: its answer is evidence all the same.
+    settings.CANARY_TARGETS = unreachable(closed_port)
+    run_round("india", unreachable(closed_port))
+    monitor = make_monitor(alice, target.url("/ok"))
+    assert check(monitor, "india", slot) == "up"

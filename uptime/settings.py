@@ -250,36 +250,43 @@ NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=0)
 NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 60, minimum=0)
 NOTIFICATIONS_QUEUE = "notifications"
 
-# Email alerts go through Django's backend: SMTP once EMAIL_HOST is set, else printed to the
+
 # --- Our own connectivity: canaries ------------------------------------------------------
 # Each region's workers reach for these every CANARY_INTERVAL_SECONDS and whenever a site's
 # check fails there: while a region cannot reach more than half of them, it is impaired
 # and its failed checks are not the sites' failures (docs/checks.md, "When a region loses
 # its network"). Any HTTP answer counts as reached. Three providers' connectivity-check
 # addresses, and this installation's own web address, which a region far from it reaches
-# over the same network as the sites. Empty: no canaries, a failure is always the site's.
-CANARY_TARGETS = env_list(
-    "CANARY_TARGETS",
-    [
-        "https://www.google.com/generate_204",
-        "https://one.one.one.one/cdn-cgi/trace",
-        "http://detectportal.firefox.com/success.txt",
-        f"{PUBLIC_URL.rstrip('/')}/api/health/",
-    ],
+# over the same network as the sites. "none": no canaries, a failure is always the site's.
+def _canaries(targets: list[str]) -> list[str]:
+    return [] if [target.lower() for target in targets] == ["none"] else targets
+
+
+CANARY_TARGETS = _canaries(
+    env_list(
+        "CANARY_TARGETS",
+        [
+            "https://www.google.com/generate_204",
+            "https://one.one.one.one/cdn-cgi/trace",
+            "http://detectportal.firefox.com/success.txt",
+            f"{PUBLIC_URL.rstrip('/')}/api/health/",
+        ],
+    )
 )
 # Per region instead of the above: CANARY_TARGETS_<SLUG> (the slug upper-cased, "-" as "_").
 CANARY_TARGETS_BY_REGION = {
-    name.removeprefix("CANARY_TARGETS_").lower().replace("_", "-"): env_list(name, [])
+    name.removeprefix("CANARY_TARGETS_").lower().replace("_", "-"): _canaries(env_list(name, CANARY_TARGETS))
     for name in os.environ
     if name.startswith("CANARY_TARGETS_")
 }
 CANARY_INTERVAL_SECONDS = env_int("CANARY_INTERVAL_SECONDS", 30, minimum=1)
 CANARY_TIMEOUT_SECONDS = env_int("CANARY_TIMEOUT_SECONDS", 5, minimum=1)
 # The channel (its id: any kind, made in the admin or the API) told when a region becomes
-# impaired and when it recovers. Unset: logged, shown in health and /metrics only.
-OPERATOR_CHANNEL_ID = env_int("OPERATOR_CHANNEL_ID", 0, minimum=0) or None
+# impaired and when it recovers. 0: logged, shown in health and /metrics only.
+OPERATOR_CHANNEL_ID = env_int("OPERATOR_CHANNEL_ID", 0, minimum=0)
 
 # console (the local run).
+# Email alerts go through Django's backend: SMTP once EMAIL_HOST is set, else printed to the
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

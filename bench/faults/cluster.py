@@ -100,7 +100,7 @@ class Cluster:
             "PYTHONUNBUFFERED": "1",
             # The default canaries are on the internet; a benchmark that tests a region's
             # connectivity names its own in extra_env.
-            "CANARY_TARGETS": "",
+            "CANARY_TARGETS": "none",
             **self.settings.extra_env,
         }
         manage(self.env, "migrate", "--no-input", "-v", "0")

@@ -8,7 +8,10 @@ steady start the script plays every scenario at once; then the incidents, status
 and alerts are read back and compared with the script. Among the scenarios: a parent with
 five children that all go down together (one incident, one alert, the children
 `unreachable`), and a site failing every other check with 2 failures before down (no
-incident) and with 1 (an incident per failing check).
+incident) and with 1 (an incident per failing check). Europe, checked by a worker of its
+own, loses its network for 2 minutes (nothing it asks is answered, its canaries
+included) while its sites are fine: no incident, and the region impaired within one
+interval (a RegionImpairment row, and the operator's channel told).
 """
 
 import argparse
@@ -25,6 +28,10 @@ from .receiver import AlertReceiver
 from .target import Flapping, Outage, Scenario, ScriptedTarget
 
 CHILDREN = 5
+# A region that loses its network while its sites are fine: a region of its own, so the
+# other scenarios' regions keep theirs.
+NETWORK_LOSS = Outage(10, 130, "europe")
+CANARIES = 3
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
@@ -61,6 +68,9 @@ def scenarios(timeout_seconds: float, interval_seconds: float) -> list[Scenario]
             failures_before_down=2,
             regions=("india",),
         ),
+        # Europe's network fails from 10 s to 130 s (NETWORK_LOSS); its sites are fine.
+        Scenario("network_europe", "europe's network fails; the site is fine", regions=("europe",)),
+        Scenario("network_europe_usa", "the same, checked from europe and usa", regions=("europe", "usa")),
         Scenario(
             "flap_confirm_1",
             "every other check fails; 1 failure before down",
@@ -121,6 +131,10 @@ for incident in Incident.objects.order_by("started_at"):
 for change in StatusChange.objects.order_by("changed_at"):
     out.setdefault(str(change.monitor_id), {"incidents": [], "changes": []})["changes"].append(
         [change.changed_at.timestamp(), change.from_status, change.to_status])
+from checks.models import RegionImpairment
+out["impairments"] = [
+    [i.region.slug, i.started_at.timestamp(), i.ended_at.timestamp() if i.ended_at else None]
+    for i in RegionImpairment.objects.select_related("region").order_by("started_at")]
 print(json.dumps(out))
 """
     result = run_django(cluster.env, code)
@@ -219,21 +233,31 @@ def main(argv: list[str] | None = None) -> int:
         retry_interval_seconds=args.retry_interval,
     )
     plan = scenarios(args.timeout, args.interval)
-    script_seconds = max((o.end for s in plan for o in s.outages), default=0)
+    script_seconds = max((o.end for s in plan for o in (*s.outages, NETWORK_LOSS)), default=0)
     budget = args.interval + args.retries * args.retry_interval + 2
-    with ScriptedTarget(plan) as target, AlertReceiver() as receiver, Cluster(settings) as cluster:
-        cluster.start_all()
-        created = create(cluster, target, receiver, plan)
-        receiver.secret = created["secret"]
-        say(f"{len(plan)} monitors checked every {args.interval} s from india and usa; steady for {args.steady:.0f} s")
-        time.sleep(args.steady)
-        started_at = target.start_script()
-        say(f"script running for {script_seconds:.0f} s, then {args.recovery:.0f} s to recover")
-        time.sleep(script_seconds + args.recovery)
-        cluster.stop_everything()
-        facts = read_back(cluster)
+    with ScriptedTarget(plan, (NETWORK_LOSS,)) as target, AlertReceiver() as receiver:
+        # Every region's canaries are paths of the scripted site, answered unless the
+        # region's network is lost; rounds as often as the checks. The bench's channel,
+        # the first made, is the operator's too.
+        settings.extra_env = {
+            "CANARY_TARGETS": ",".join(target.url(f"canary-{n}") for n in range(1, CANARIES + 1)),
+            "CANARY_INTERVAL_SECONDS": str(args.interval),
+            "CANARY_TIMEOUT_SECONDS": str(args.timeout),
+            "OPERATOR_CHANNEL_ID": "1",
+        }
+        with Cluster(settings) as cluster:
+            cluster.start_all()
+            cluster.start_worker(NETWORK_LOSS.region)
+            cluster.wait_for_worker(NETWORK_LOSS.region, NETWORK_LOSS.region)
+            facts, created, started_at = play(cluster, target, receiver, plan, args, script_seconds)
     rows = measure(plan, created["monitors"], facts, receiver.alerts, started_at, target.failed_checks)
+    impaired = network_loss_row(facts["impairments"], receiver.alerts, started_at, args.interval)
     print(table(rows))
+    print(
+        f"europe's network lost {NETWORK_LOSS.start:.0f}-{NETWORK_LOSS.end:.0f} s: impaired after "
+        f"{impaired['impaired_after_seconds']} s (target: one interval, {args.interval} s), for "
+        f"{impaired['impaired_seconds']} s; operator told {impaired['operator_alerts']}"
+    )
     print(f"detection target: interval + retries x retry interval + 2 s = {budget} s")
     args.json.write_text(
         json.dumps(
@@ -242,11 +266,40 @@ def main(argv: list[str] | None = None) -> int:
                 "settings": {name: value for name, value in vars(args).items() if name != "json"},
                 "detection_target_seconds": budget,
                 "scenarios": rows,
+                "network_loss": impaired,
             },
             indent=2,
         )
     )
     return 0
+
+
+def play(cluster, target, receiver, plan, args, script_seconds):
+    """Create the monitors, run steady, play the script, and read back what was recorded."""
+    created = create(cluster, target, receiver, plan)
+    receiver.secret = created["secret"]
+    say(f"{len(plan)} monitors checked every {args.interval} s; steady for {args.steady:.0f} s")
+    time.sleep(args.steady)
+    started_at = target.start_script()
+    say(f"script running for {script_seconds:.0f} s, then {args.recovery:.0f} s to recover")
+    time.sleep(script_seconds + args.recovery)
+    cluster.stop_everything()
+    facts = read_back(cluster)
+    return facts, created, started_at
+
+
+def network_loss_row(impairments: list, alerts, started_at: float, interval: int) -> dict:
+    """When europe was found impaired after its network went, and for how long."""
+    europe = [(start, end) for slug, start, end in impairments if slug == NETWORK_LOSS.region]
+    first = europe[0] if europe else None
+    return {
+        "impairments": len(europe),
+        "impaired_after_seconds": round(first[0] - (started_at + NETWORK_LOSS.start), 1) if first else None,
+        "impaired_seconds": round(first[1] - first[0], 1) if first and first[1] else None,
+        "within_one_interval": bool(first) and first[0] - (started_at + NETWORK_LOSS.start) <= interval,
+        "other_regions_impaired": sum(1 for slug, *_ in impairments if slug != NETWORK_LOSS.region),
+        "operator_alerts": sorted(a.event for a in alerts if a.event.startswith("region.")),
+    }
 
 
 if __name__ == "__main__":

@@ -78,6 +78,10 @@ class ScriptedHandler(BaseHTTPRequestHandler):
         name = self.path.strip("/").split("/")[-1]
         match = REGION_IN_AGENT.search(self.headers.get("User-Agent", ""))
         region = match.group(1) if match else ""
+        if server.network_lost(name, region):
+            # No answer at all, as when the region's network fails: the connection closes.
+            self.close_connection = True
+            return
         status, delay = server.answer(name, region)
         if delay:
             time.sleep(delay)
@@ -86,7 +90,8 @@ class ScriptedHandler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -94,8 +99,10 @@ class ScriptedHandler(BaseHTTPRequestHandler):
 
 
 class ScriptedTarget(BackgroundServer):
-    def __init__(self, scenarios: list[Scenario]):
+    def __init__(self, scenarios: list[Scenario], network_losses: tuple[Outage, ...] = ()):
         super().__init__(ScriptedHandler)
+        # Regions whose network fails for a while (`Outage.region`): nothing they ask is answered.
+        self.network_losses = network_losses
         self.scenarios = {scenario.name: scenario for scenario in scenarios}
         self.started_at: float | None = None  # the script's zero; before it, all is well
         self.requests: list[Request] = []
@@ -108,6 +115,17 @@ class ScriptedTarget(BackgroundServer):
 
     def url(self, scenario: str) -> str:
         return f"http://127.0.0.1:{self.port}/s/{scenario}"
+
+    def network_lost(self, name: str, region: str) -> bool:
+        """Whether the region's network is down now (for every path, canaries included)."""
+        if self.started_at is None:
+            return False
+        elapsed = time.time() - self.started_at
+        lost = any(loss.covers(elapsed, region) for loss in self.network_losses)
+        if lost:
+            with self._lock:
+                self.requests.append(Request(name, region, time.time(), 0))
+        return lost
 
     def start_script(self) -> float:
         self.started_at = time.time()

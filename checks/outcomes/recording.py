@@ -94,7 +94,11 @@ def record_outcomes(slots: list[SlotOutcome]) -> list[Tick]:
     # ticks, and none of its results moves a verdict (checks/state/impairments.py).
     rounds = impairments.current_rounds()
     impairments.record_rounds(rounds)
-    impaired = impairments.impaired_regions(rounds) | {slot.region_slug for slot in slots if slot.region_impaired}
+    impaired = impairments.impaired_regions(rounds)
+    for slot in slots:
+        if slot.region_impaired:  # also when the round is not in Redis (published while it was away)
+            since = impaired.get(slot.region_slug, slot.outcome.started_at)
+            impaired[slot.region_slug] = min(since, slot.outcome.started_at)
     slots = [slot for slot in slots if not slot.region_impaired]
     batch_ids = {slot.monitor_id for slot in slots}
     monitor_ids = sorted(batch_ids | set(waiting_children(batch_ids)))

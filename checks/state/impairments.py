@@ -54,8 +54,10 @@ def current_rounds(now: datetime | None = None) -> dict[str, CanaryRound]:
     return {slug: found_round for slug, found_round in found.items() if says_something_of_now(found_round, now)}
 
 
-def impaired_regions(rounds: dict[str, CanaryRound]) -> frozenset[str]:
-    return frozenset(slug for slug, found in rounds.items() if found.impaired)
+def impaired_regions(rounds: dict[str, CanaryRound]) -> dict[str, datetime]:
+    """The regions impaired now, each with the start of its impairment (what it checked
+    since then, it checked through its failing network)."""
+    return {slug: found.impaired_since or found.at for slug, found in rounds.items() if found.impaired}
 
 
 def record_rounds(rounds: dict[str, CanaryRound]) -> None:
@@ -79,7 +81,7 @@ def record_rounds(rounds: dict[str, CanaryRound]) -> None:
 
 
 @transaction.atomic
-def record_current_rounds() -> frozenset[str]:
+def record_current_rounds() -> dict[str, datetime]:
     """Record what the regions' latest rounds say (the watchdog's runs: the writer does it
     with every batch); the regions impaired now."""
     rounds = current_rounds()

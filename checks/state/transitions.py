@@ -1,6 +1,7 @@
 """Moving a monitor's stored status, which is the truth: every change is written with a
 StatusChange row, and opens or resolves the monitor's incident, in the same transaction."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -76,7 +77,9 @@ class Judgement:
     reason_regions: dict[str, LatestResult]
 
 
-def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick], impaired: frozenset[str] = frozenset()) -> None:
+def apply_ticks(
+    monitors: dict[int, Monitor], ticks: list[Tick], impaired: Mapping[str, datetime] | None = None
+) -> None:
     """Re-decide the status of the monitors `ticks` (just recorded) are of. Call inside the
     ticks' transaction with `monitors` (by id) locked, so writers deciding the same monitor
     take turns. Held or unreachable children among `monitors` without ticks here (the
@@ -85,8 +88,9 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick], impaired: froze
 
     Each monitor is judged as of its newest tick here, not of the clock: results written
     late (after a database outage) are judged as they were when checked. The `impaired`
-    regions (their network failing: checks/state/impairments.py) have no say: a monitor is
-    judged by its other regions, and not at all while all of its regions are impaired.
+    regions (their network failing since the time given: checks/state/impairments.py)
+    have no say but for an up result checked since then: a monitor is judged by its other
+    regions, and not at all while it has nothing else.
     """
     newest: dict[int, Tick] = {}
     for tick in ticks:
@@ -108,8 +112,8 @@ def apply_ticks(monitors: dict[int, Monitor], ticks: list[Tick], impaired: froze
     judgements: dict[int, Judgement] = {}
     for monitor in judged + waiting:
         new_tick, latest = newest.get(monitor.pk), latest_of[monitor.pk]
-        if impaired and latest.keys() & impaired:
-            latest = {slug: t for slug, t in latest.items() if slug not in impaired}
+        if impaired and latest.keys() & impaired.keys():  # None or empty: no region impaired
+            latest = {slug: t for slug, t in latest.items() if slug not in impaired or _reached(t, impaired[slug])}
             if not latest:
                 continue
         down = {slug: t for slug, t in latest.items() if t and t.status == DOWN}
@@ -194,6 +198,13 @@ def _hear_parents(monitors: dict[int, Monitor], judgements: dict[int, Judgement]
         decide(pk)
     if to_ask:
         transaction.on_commit(partial(dependencies.ask_for_checks, sorted(to_ask)))
+
+
+def _reached(result: LatestResult | None, impaired_since: datetime) -> bool:
+    """Whether an impaired region's latest result still tells of the site: it reached the
+    site through its failing network (an earlier result is of before; a failure is the
+    network's)."""
+    return result is not None and result.status != DOWN and result.checked_at >= impaired_since
 
 
 def save_statuses(monitors: list[Monitor]) -> None:

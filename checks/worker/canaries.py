@@ -36,6 +36,13 @@ STALE_INTERVALS = 3
 # Any answer at all means the network reached the canary: a 503 from it is not our outage.
 ANY_STATUS = ((100, 599),)
 
+# The round's times that may be None, as encoded.
+_TIMES = ("impaired_at", "impaired_since")
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
 
 @dataclass(frozen=True)
 class CanaryRound:
@@ -50,6 +57,9 @@ class CanaryRound:
     # The latest round of the region that was impaired, this one or one before: a check
     # that failed while the network was failing may end after it is back.
     impaired_at: datetime | None = None
+    # While impaired: the first round of this impairment (what the region checked since
+    # then, it checked through the failing network).
+    impaired_since: datetime | None = None
 
     @property
     def impaired(self) -> bool:
@@ -62,18 +72,17 @@ class CanaryRound:
         return ((now or datetime.now(UTC)) - self.at).total_seconds()
 
     def encode(self) -> str:
-        impaired_at = self.impaired_at.isoformat() if self.impaired_at else None
         return json.dumps(
             {"at": self.at.isoformat(), "reached": self.reached, "of": self.of, "failing": self.failing}
-            | {"impaired_at": impaired_at}
+            | {name: _iso(getattr(self, name)) for name in _TIMES}
         )
 
     @classmethod
     def decode(cls, region: str, raw: bytes | str) -> "CanaryRound":
         data = json.loads(raw)
-        impaired_at = datetime.fromisoformat(data["impaired_at"]) if data.get("impaired_at") else None
+        at, since = (datetime.fromisoformat(data[name]) if data.get(name) else None for name in _TIMES)
         return cls(
-            region, datetime.fromisoformat(data["at"]), data["reached"], data["of"], tuple(data["failing"]), impaired_at
+            region, datetime.fromisoformat(data["at"]), data["reached"], data["of"], tuple(data["failing"]), at, since
         )
 
 
@@ -131,7 +140,11 @@ def run_round(region: str, targets: list[str], before: CanaryRound | None = None
     with ThreadPoolExecutor(len(targets), thread_name_prefix="canary") as pool:
         failing = tuple(why for why in pool.map(partial(_why_not_reached, region), targets) if why is not None)
     found = CanaryRound(region, at, len(targets) - len(failing), len(targets), failing)
-    found = replace(found, impaired_at=at if found.impaired else before.impaired_at if before else None)
+    if found.impaired:
+        since = before.impaired_since if before is not None and before.impaired else None
+        found = replace(found, impaired_at=at, impaired_since=since or at)
+    elif before is not None:
+        found = replace(found, impaired_at=before.impaired_at)
     if found.impaired:
         logger.warning("region %s is impaired: %s", region, found.describe())
     try:
