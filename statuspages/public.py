@@ -3,19 +3,19 @@ the owner chose to publish: component names (never a monitor's name or URL), the
 and daily uptime, the owner's incidents with their updates, the outages the checks saw (times
 only: no error text, and no region unless the page shows regions), and maintenance times."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from django.db.models import Prefetch, Q
+from django.db import connection
 from django.utils import timezone
 
 from checks.figures.series import DayCounts, days_of
-from checks.models import Incident
 from monitors.maintenance import current_or_next, windows_of
 from monitors.models import Monitor
 
-from .models import Component, IncidentUpdate, PageIncident, StatusPage
+from .models import PageIncident, StatusPage
 
 DAYS_SHOWN = 90
 HISTORY_DAYS = 14
@@ -39,6 +39,7 @@ STATE_OF_STATUS: dict[str, str] = {
     Monitor.Status.PENDING: "unknown",
     Monitor.Status.PAUSED: "unknown",
 }
+STATUS_LABELS = dict(PageIncident.Status.choices)
 OVERALL = {
     "major_outage": "Major outage",
     "partial_outage": "Partial outage",
@@ -80,6 +81,38 @@ class ShownSection:
 
 
 @dataclass
+class ShownUpdate:
+    status: str
+    message: str
+    posted_at: datetime
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class ShownIncident:
+    """One of the owner's incidents as the page shows it: its components by their shown names."""
+
+    id: int
+    title: str
+    status: str
+    started_at: datetime
+    resolved_at: datetime | None
+    components: list[str]
+    updates: list[ShownUpdate]  # newest first
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+@dataclass
 class Outage:
     """A stretch the checks saw a component down (checks' Incident), as the public sees it."""
 
@@ -100,7 +133,7 @@ class Maintenance:
 @dataclass
 class HistoryDay:
     day: date
-    incidents: list[PageIncident] = field(default_factory=list)
+    incidents: list[ShownIncident] = field(default_factory=list)
     outages: list[Outage] = field(default_factory=list)
 
 
@@ -109,7 +142,7 @@ class PublicPage:
     page: StatusPage
     state: str
     sections: list[ShownSection]
-    incidents: list[PageIncident]  # the owner's, open ones first, then the last 14 days'
+    incidents: list[ShownIncident]  # the owner's, open ones first, then the last 14 days'
     outages: list[Outage]  # the checks', open ones and the last 14 days'
     maintenance: list[Maintenance]
     generated_at: datetime
@@ -119,7 +152,7 @@ class PublicPage:
         return OVERALL[self.state]
 
     @property
-    def open_incidents(self) -> list[PageIncident]:
+    def open_incidents(self) -> list[ShownIncident]:
         return [incident for incident in self.incidents if incident.is_open]
 
     @property
@@ -148,13 +181,15 @@ def overall_state(states: list[str]) -> str:
 
 
 def read(page: StatusPage, now: datetime | None = None) -> PublicPage:
+    """Five queries whatever the page's size: its components, their days, the owner's
+    incidents, the checks' outages and the maintenance windows. Raw rows rather than model
+    instances: a page has up to 100 components, and the ORM's building of queries and
+    objects was a fifth of an uncached page's time (docs/benchmarks.md)."""
     now = now or timezone.now()
-    # Plain rows, not model instances: a page has up to 100 components.
-    components = list(
-        Component.objects.filter(section__page=page).values_list(
-            "id", "name", "monitor_id", "section_id", "section__name", "monitor__status"
-        )
-    )
+    since = now - timedelta(days=HISTORY_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(_COMPONENTS_SQL, [page.pk])
+        components = cursor.fetchall()
     days = days_of(sorted({row[2] for row in components}), DAYS_SHOWN, now)
     sections: dict[int, ShownSection] = {}
     names_of: dict[int, list[str]] = {}
@@ -164,7 +199,6 @@ def read(page: StatusPage, now: datetime | None = None) -> PublicPage:
         )
         sections.setdefault(section_id, ShownSection(section_name, [])).components.append(shown)
         names_of.setdefault(monitor_id, []).append(name)
-    since = now - timedelta(days=HISTORY_DAYS)
     return PublicPage(
         page=page,
         state=overall_state([c.state for section in sections.values() for c in section.components]),
@@ -176,35 +210,84 @@ def read(page: StatusPage, now: datetime | None = None) -> PublicPage:
     )
 
 
-def _incidents(page: StatusPage, since: datetime) -> list[PageIncident]:
-    incidents = (
-        PageIncident.objects.filter(Q(resolved_at__isnull=True) | Q(started_at__gte=since), page=page)
-        .prefetch_related(
-            Prefetch("updates", queryset=IncidentUpdate.objects.order_by("-posted_at", "-id")),
-            Prefetch("components", queryset=Component.objects.only("id", "name")),
+# In Component's order (its Meta.ordering).
+_COMPONENTS_SQL = """
+    SELECT component.id, component.name, component.monitor_id, section.id, section.name, monitor.status
+    FROM statuspages_section AS section
+    JOIN statuspages_component AS component ON component.section_id = section.id
+    JOIN monitors_monitor AS monitor ON monitor.id = component.monitor_id
+    WHERE section.page_id = %s
+    ORDER BY section.position, section.id, component.position, component.id
+"""
+
+# Open ones first whenever they began, then the last days' (by the page's index on
+# (page, -started_at)), newest first; each with its components' names in Component's
+# order and its updates newest first, as arrays: one query where prefetching took three.
+_INCIDENTS_SQL = """
+    SELECT incident.id, incident.title, incident.status, incident.started_at, incident.resolved_at,
+        ARRAY(
+            SELECT component.name
+            FROM statuspages_pageincident_components AS link
+            JOIN statuspages_component AS component ON component.id = link.component_id
+            JOIN statuspages_section AS section ON section.id = component.section_id
+            WHERE link.pageincident_id = incident.id
+            ORDER BY section.position, section.id, component.position, component.id
+        ),
+        updates.statuses, updates.messages, updates.posted
+    FROM statuspages_pageincident AS incident
+    CROSS JOIN LATERAL (
+        SELECT array_agg(status ORDER BY posted_at DESC, id DESC) AS statuses,
+            array_agg(message ORDER BY posted_at DESC, id DESC) AS messages,
+            array_agg(posted_at ORDER BY posted_at DESC, id DESC) AS posted
+        FROM statuspages_incidentupdate WHERE incident_id = incident.id
+    ) AS updates
+    WHERE incident.page_id = %(page)s AND (incident.resolved_at IS NULL OR incident.started_at >= %(since)s)
+    ORDER BY incident.resolved_at IS NOT NULL, incident.started_at DESC, incident.id DESC
+"""
+
+
+def _incidents(page: StatusPage, since: datetime) -> list[ShownIncident]:
+    with connection.cursor() as cursor:
+        cursor.execute(_INCIDENTS_SQL, {"page": page.pk, "since": since})
+        rows = cursor.fetchall()
+    return [
+        ShownIncident(
+            id=incident_id,
+            title=title,
+            status=status,
+            started_at=started_at,
+            resolved_at=resolved_at,
+            components=components,
+            updates=[ShownUpdate(*update) for update in zip(statuses or (), messages or (), posted or (), strict=True)],
         )
-        .order_by("-started_at", "-id")
-    )
-    # Open ones first, whenever they began.
-    return sorted(incidents, key=lambda incident: not incident.is_open)
+        for incident_id, title, status, started_at, resolved_at, components, statuses, messages, posted in rows
+    ]
+
+
+# By the index on (monitor, -started_at) and the open ones' partial index.
+_OUTAGES_SQL = """
+    SELECT monitor_id, started_at, resolved_at, regions
+    FROM checks_incident
+    WHERE monitor_id = ANY(%(monitors)s) AND (resolved_at IS NULL OR started_at >= %(since)s)
+    ORDER BY started_at DESC, id DESC
+"""
 
 
 def _outages(names_of: dict[int, list[str]], since: datetime, show_regions: bool) -> list[Outage]:
     if not names_of:
         return []
-    found = Incident.objects.filter(
-        Q(resolved_at__isnull=True) | Q(started_at__gte=since), monitor_id__in=list(names_of)
-    ).order_by("-started_at", "-id")
+    with connection.cursor() as cursor:
+        cursor.execute(_OUTAGES_SQL, {"monitors": list(names_of), "since": since})
+        rows = cursor.fetchall()
+    # The regions come as JSON text (Django's loader for jsonb), read only when shown.
     return [
         Outage(
             components=names_of[monitor_id],
             started_at=started_at,
             resolved_at=resolved_at,
-            regions=list(regions) if show_regions else [],
+            regions=json.loads(regions) if show_regions else [],
         )
-        for monitor_id, started_at, resolved_at, regions in found.values_list(
-            "monitor_id", "started_at", "resolved_at", "regions"
-        )
+        for monitor_id, started_at, resolved_at, regions in rows
     ]
 
 
@@ -261,15 +344,15 @@ def as_json(public: PublicPage, page_url: str) -> dict:
         ],
         "incidents": [
             {
-                "id": incident.pk,
+                "id": incident.id,
                 "title": incident.title,
                 "status": incident.status,
                 "started_at": at(incident.started_at),
                 "resolved_at": at(incident.resolved_at),
-                "components": [component.name for component in incident.components.all()],
+                "components": incident.components,
                 "updates": [
                     {"status": update.status, "message": update.message, "posted_at": at(update.posted_at)}
-                    for update in incident.updates.all()
+                    for update in incident.updates
                 ],
             }
             for incident in public.incidents

@@ -4,6 +4,7 @@ alone: a bar steps down in height with its uptime, and its title says the figure
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import groupby
 from typing import Protocol
 
@@ -131,22 +132,30 @@ class DayStrip:
     last_text: str  # what the newest day says, before any script has run
 
 
+@cache
+def _strokes(height: int) -> dict[str, tuple[str, str]]:
+    """Each level's line in a row of days: its middle's height and its thickness, as the
+    path writes them (the same for every row of a page)."""
+    return {level: (xy(height - height * share / 2), xy(height * share)) for level, share in LEVELS.items()}
+
+
 def day_strip(counts: DayCounts, width: int = 900, height: int = 34) -> DayStrip:
     """The days in the colours of period_bars, a run of days of one level drawn as one
-    dashed line (a dash a day), and a mark the script moves onto the day in focus."""
+    dashed line (a dash a day), and a mark the script moves onto the day in focus.
+
+    Equal days in a row are taken once: most rows are a few runs, so a row costs its runs,
+    not its 90 days. A page draws up to 100 rows, so nothing is built per day and a
+    run is a few steps."""
     pitch = width // max(counts.days, 1)
     bar = max(pitch * 7 // 10, 1)
-    # Equal days in a row are taken once: most rows are a few runs, so a row costs its runs,
-    # not its 90 days.
-    runs = [
-        (day, len(list(repeats)))
-        for day, repeats in groupby(zip(counts.checks, counts.up, counts.maintenance_checks, strict=True))
-    ]
     tally = dict.fromkeys(LEVELS, 0)
     lines: list[list] = []  # [level, colour, first position, days]: one dashed line each
     said = []  # "checks/up[/maintenance]", a run as "text*days": the script's data
     position = 0
-    for (checks, up, maintenance), length in runs:
+    day: tuple[int, int, int] | None = None
+    for day, repeats in groupby(zip(counts.checks, counts.up, counts.maintenance_checks, strict=True)):
+        length = len(list(repeats))
+        checks, up, maintenance = day
         level, colour = _level_of(checks, up)
         tally[level] += length
         if lines and lines[-1][0] == level:
@@ -156,19 +165,16 @@ def day_strip(counts: DayCounts, width: int = 900, height: int = 34) -> DayStrip
         text = f"{checks}/{up}/{maintenance}" if maintenance else f"{checks}/{up}"
         said.append(text if length == 1 else f"{text}*{length}")
         position += length
-    # A level's line: its middle's height and its thickness, as the path writes them.
-    strokes = {level: (xy(height - height * share / 2), xy(height * share)) for level, share in LEVELS.items()}
-    body = []
-    for level, colour, start, length in lines:
-        middle, thickness = strokes[level]
-        body.append(
-            f'<path d="M{start * pitch} {middle}h{length * pitch}" stroke="{colour}"'
-            f' stroke-width="{thickness}" stroke-dasharray="{bar} {pitch - bar}"/>'
-        )
+    strokes = _strokes(height)
+    body = [
+        f'<path d="M{start * pitch} {strokes[level][0]}h{length * pitch}" stroke="{colour}"'
+        f' stroke-width="{strokes[level][1]}" stroke-dasharray="{bar} {pitch - bar}"/>'
+        for level, colour, start, length in lines
+    ]
     body.append(f'<rect class="day-mark" x="0" y="0" width="{bar}" height="{height}" visibility="hidden"/>')
     last = counts.days - 1
     summary = _summary_text(tally, "day", f"the last {counts.days} days", sum(counts.checks), sum(counts.up))
-    last_text = _counts_text(f"{counts.day(last):%Y-%m-%d}", *runs[-1][0]) if runs else ""
+    last_text = _counts_text(f"{counts.day(last):%Y-%m-%d}", *day) if day is not None else ""
     # Hidden from assistive technology: the slider around it says the day in focus, and the
     # summary describes the whole row. Made of numbers and colours only: nothing to escape.
     bars = mark_safe(  # noqa: S308

@@ -29,7 +29,7 @@ from statuspages.models import PageIncident, StatusPage, Subscriber
 from statuspages.validation import subscription_errors
 
 from .rate_limits import wait_seconds
-from .status_components import component_item
+from .status_components import component_items
 
 # A visitor's page fetches its live part this often at most.
 MIN_REFRESH_SECONDS = 10
@@ -71,7 +71,7 @@ def _response(response: HttpResponse) -> HttpResponse:
 
 def _html(slug: str, on_domain: bool, template: str) -> tuple[bytes, str]:
     shown = public.read(_page(slug))
-    sections = [(section, [component_item(c) for c in section.components]) for section in shown.sections]
+    sections = [(section, component_items(section)) for section in shown.sections]
     base = "/" if on_domain else reverse("web:status-page", args=[slug])
     # Polling faster than the cache turns over would fetch the same copy again.
     refresh = max(settings.STATUS_PAGE_CACHE_SECONDS, MIN_REFRESH_SECONDS)

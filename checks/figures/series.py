@@ -146,10 +146,11 @@ def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> d
     found = {monitor_id: DayCounts(first, [0] * days, [0] * days, [0] * days) for monitor_id in monitor_ids}
     with connection.cursor() as cursor:
         cursor.execute(sql, {"ids": list(monitor_ids), "first": first, "today": today})
-        for monitor_id, positions, checks, up, maintenance in cursor.fetchall():
-            counts = found[monitor_id]
-            for position, day_checks, day_up, day_maintenance in zip(positions, checks, up, maintenance, strict=True):
-                counts.checks[position] = day_checks
-                counts.up[position] = day_up
-                counts.maintenance_checks[position] = day_maintenance
+        rows = cursor.fetchall()
+    for monitor_id, positions, *columns in rows:
+        counts = found[monitor_id]
+        # A column at a time: 13,500 values for a page of 50, so the loop is the plainest.
+        for column, values in zip((counts.checks, counts.up, counts.maintenance_checks), columns, strict=True):
+            for position, value in zip(positions, values, strict=True):
+                column[position] = value
     return found
