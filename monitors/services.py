@@ -121,13 +121,27 @@ def create_monitor(
 ) -> Monitor:
     """Create a monitor alerting `channels`, or, when none are given, the owner's default
     channels, depending on `parents` (none if not given)."""
-    quota = settings.MONITOR_QUOTA_PER_USER
-    if quota:
-        # The owner's row is locked so two concurrent creates cannot both fit the last place.
-        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-        if Monitor.objects.filter(owner=owner).count() >= quota:
-            raise MonitorQuotaExceeded(f"You have reached the limit of {quota} monitors.")
+    reserve_quota(owner, 1)
     return save_monitor(Monitor(owner=owner, **fields), regions, channels, parents)
+
+
+def reserve_quota(owner, adding: int) -> None:
+    """Raise MonitorQuotaExceeded unless `owner` may have `adding` more monitors
+    (MONITOR_QUOTA_PER_USER; 0 means no limit). Call inside the creating transaction: the
+    owner's row stays locked until it ends, so two concurrent creates cannot both fit the
+    last place."""
+    quota = settings.MONITOR_QUOTA_PER_USER
+    if not quota:
+        return
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+    # Counted up to the quota, no further: the cost of a create stays bounded by the quota,
+    # not by how many monitors the account holds (an unlimited account counts nothing).
+    have = Monitor.objects.filter(owner=owner).order_by()[:quota].count()
+    if have + adding <= quota:
+        return
+    if adding == 1 or have >= quota:
+        raise MonitorQuotaExceeded(f"You have reached the limit of {quota} monitors.")
+    raise MonitorQuotaExceeded(f"You have {have} monitors: {adding} more would pass the limit of {quota}.")
 
 
 @transaction.atomic

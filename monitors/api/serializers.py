@@ -255,13 +255,21 @@ class MonitorSerializer(serializers.ModelSerializer):
         # What the edit leaves as stored is not judged again by rules the deployment may
         # have tightened since (a URL now refused): the monitor can still be paused.
         stored = {name: getattr(current, name) for name in RULE_FIELDS} if current else None
-        errors = monitor_errors(values, stored)
+        errors = self.rule_errors(values, stored)
         if "parents" in attrs:
             owner_id = current.owner_id if current else self.context["request"].user.pk
-            errors.update(parent_errors(current.pk if current else None, owner_id, attrs["parents"]))
+            errors.update(self.parent_errors(current.pk if current else None, owner_id, attrs["parents"]))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+    # Hooks for the bulk create (monitors/api/bulk.py), which judges what needs a query or
+    # a DNS lookup once per request rather than once per monitor.
+    def rule_errors(self, values: dict, stored: dict | None) -> dict[str, str]:
+        return monitor_errors(values, stored)
+
+    def parent_errors(self, monitor_id: int | None, owner_id: int, parents: list[Monitor]) -> dict[str, str]:
+        return parent_errors(monitor_id, owner_id, parents)
 
     def create(self, validated_data):
         regions = validated_data.pop("regions")

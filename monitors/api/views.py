@@ -1,6 +1,6 @@
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
@@ -12,6 +12,7 @@ from monitors.models import MaintenanceWindow, Monitor, Region
 from uptime.api_views import CreatedLocationMixin
 from uptime.openapi import error
 
+from .bulk import BULK_ERRORS, MAX_BULK_MONITORS, BulkMonitorsSerializer
 from .serializers import (
     MAX_PAGE_SIZE,
     MaintenanceWindowSerializer,
@@ -81,6 +82,33 @@ class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
             return Response({"detail": "The monitor is paused; resume it first."}, status=status.HTTP_409_CONFLICT)
         regions = services.check_now(monitor)
         return Response({"queued": regions}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        # Each item is exactly a single create's body (BulkMonitorsSerializer judges it so).
+        request=inline_serializer("BulkMonitorsRequest", {"monitors": MonitorSerializer(many=True)}),
+        description=(
+            f"Create up to {MAX_BULK_MONITORS} monitors, each as a single create takes it, all or none:"
+            " a 400 lists, per item in order, its fields' messages (`{}` for a good one) and writes nothing."
+            " Each monitor's first check comes within one interval, the batch spread over it."
+        ),
+        responses={
+            201: inline_serializer(
+                "MonitorsCreated",
+                {"created": serializers.IntegerField(), "ids": serializers.ListField(child=serializers.IntegerField())},
+            ),
+            400: OpenApiResponse(
+                BULK_ERRORS, description="Nothing written: a message per field of each item, in order."
+            ),
+            403: error("The monitors would pass MONITOR_QUOTA_PER_USER, or the API key may not write."),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        serializer = BulkMonitorsSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        monitors = serializer.save()
+        # The ids in the order sent; the monitors themselves are a list request away.
+        return Response({"created": len(monitors), "ids": [monitor.pk for monitor in monitors]}, status=201)
 
     @extend_schema(
         request=None,
