@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "monitors",
     "checks",
     "notifications",
+    "configfile",
     "statuspages",
     "web",
 ]

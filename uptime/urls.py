@@ -15,6 +15,7 @@ from checks.api.views import (
     MonitorUptimeView,
     metrics_view,
 )
+from configfile.api.views import ConfigApplyView, ConfigExportView, ConfigPlanView, ConfigSchemaView
 from monitors.api.views import MaintenanceWindowViewSet, MonitorViewSet, RegionViewSet
 from notifications.api.views import ChannelViewSet
 from statuspages.api.views import (
@@ -73,6 +74,10 @@ urlpatterns = [
         SubscriberViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="status-page-subscriber-detail",
     ),
+    path("api/config/plan", ConfigPlanView.as_view(), name="config-plan"),
+    path("api/config/apply", ConfigApplyView.as_view(), name="config-apply"),
+    path("api/config/export", ConfigExportView.as_view(), name="config-export"),
+    path("api/config/schema", ConfigSchemaView.as_view(), name="config-schema"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include(router.urls)),

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConfigFileConfig(AppConfig):
+    name = "configfile"
+    verbose_name = "Config file"
