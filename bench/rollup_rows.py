@@ -1,5 +1,6 @@
 """Rollup rows for the web benchmarks, written in bulk SQL: every monitor-region's last 24
-hours and last N days, as the outcome writer would have counted them."""
+hours and last N days, and every monitor's day totals, as the outcome writer would have
+counted them."""
 
 from datetime import datetime, timedelta
 
@@ -25,10 +26,19 @@ SELECT monitor_id, region_id, period::{period_type}, %(checks)s, %(checks)s - fa
 FROM plan
 """
 
+# Each monitor's days, its regions added, from the daily rows: as migration checks 0010 fills
+# them on an upgrade.
+DAY_TOTALS_SQL = """
+INSERT INTO checks_daytotal (monitor_id, day, checks, up, maintenance_checks)
+SELECT monitor_id, day, sum(checks), sum(up), sum(maintenance_checks)
+FROM checks_dailyrollup
+GROUP BY monitor_id, day
+"""
+
 
 def insert_rollups(cursor, now: datetime, days: int, max_failed: int) -> dict[str, int]:
     """This hour and the 24 before, today and the `days` - 1 before, for every monitor and
-    region (one check a minute); the rows written per table."""
+    region (one check a minute), and the day totals of those days; the rows written per table."""
     hour = now.replace(minute=0, second=0, microsecond=0)
     today = hour.replace(hour=0)
     counts = {}
@@ -47,4 +57,6 @@ def insert_rollups(cursor, now: datetime, days: int, max_failed: int) -> dict[st
         }
         cursor.execute(ROLLUPS_SQL.format(table=table, period=period, period_type=period_type), params)
         counts[table] = cursor.rowcount
+    cursor.execute(DAY_TOTALS_SQL)
+    counts["checks_daytotal"] = cursor.rowcount
     return counts

@@ -5,8 +5,8 @@ second gunicorn serves it at from the short cache.
 
 Starts its own throwaway PostgreSQL and Valkey (uptime.embedded) and seeds, in bulk SQL where
 it can, one user's 50 monitors (3 regions each) on one page in 5 sections, 90 days of daily
-and 24 hours of hourly rollups, the checks' incidents, the owner's incidents with updates and
-two maintenance windows. Then:
+rollups and day totals and 24 hours of hourly rollups, the checks' incidents, the owner's
+incidents with updates and two maintenance windows. Then:
 
 - uncached: with STATUS_PAGE_CACHE_SECONDS = 0, each of the page's addresses in turn through
   Django's test client in this process (no session, every middleware, as uptime/wsgi.py sets
@@ -154,14 +154,18 @@ def seed(rng: random.Random) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     seconds = round(time.perf_counter() - started, 1)
-    hourly, daily = counts["checks_hourlyrollup"], counts["checks_dailyrollup"]
-    say(f"{COMPONENTS} monitors, {hourly:,} hourly and {daily:,} daily rollups, {len(incidents)} outages; {seconds} s")
+    hourly, daily, totals = counts["checks_hourlyrollup"], counts["checks_dailyrollup"], counts["checks_daytotal"]
+    say(
+        f"{COMPONENTS} monitors, {hourly:,} hourly and {daily:,} daily rollups, {totals:,} day totals,"
+        f" {len(incidents)} outages; {seconds} s"
+    )
     return {
         "monitors": COMPONENTS,
         "regions_each": len(regions),
         "sections": SECTIONS,
         "hourly_rollups": hourly,
         "daily_rollups": daily,
+        "day_totals": totals,
         "check_incidents": len(incidents),
         "check_incidents_shown": sum(
             i.resolved_at is None or i.started_at >= now - timedelta(days=14) for i in incidents

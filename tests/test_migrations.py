@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from checks.models import Tick
 from checks.outcomes import partitions
+from monitors.models import Region
 from tests.factories import make_monitor, make_tick
 
 
@@ -17,6 +18,18 @@ def test_no_model_change_lacks_a_migration(db):
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def _tick_at_0007(monitor, region: str, scheduled_at: datetime) -> Tick:
+    return Tick.objects.create(
+        monitor=monitor,
+        region=Region.objects.get(slug=region),
+        status="up",
+        status_code=200,
+        response_time_ms=100,
+        scheduled_at=scheduled_at,
+        checked_at=scheduled_at,
+    )
 
 
 def test_partitioning_the_ticks_keeps_every_tick_and_the_id_sequence(alice):
@@ -28,8 +41,9 @@ def test_partitioning_the_ticks_keeps_every_tick_and_the_id_sequence(alice):
     monitor = make_monitor(alice, "https://site.example/", regions=("india", "usa"))
     now = datetime.now(UTC).replace(microsecond=0)
     slots = [now - timedelta(days=n, minutes=n) for n in (0, 1, 5, 89, 400)] + [now + timedelta(days=30)]
-    before = {make_tick(monitor, "india", slot).pk: slot for slot in slots}
-    make_tick(monitor, "usa", now)
+    # Ticks alone: today's rollup counting writes tables 0007 does not have yet.
+    before = {_tick_at_0007(monitor, "india", slot).pk: slot for slot in slots}
+    _tick_at_0007(monitor, "usa", now)
 
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())

@@ -1,5 +1,6 @@
-"""Rollups: each monitor's ticks counted per region and hour, and per region and day, so
-uptime and latency over a window read a few hundred rows instead of every tick.
+"""Rollups: each monitor's ticks counted per region and hour, and per region and day (and
+per day, all regions added, for status pages), so uptime and latency over a window read a
+few hundred rows instead of every tick.
 
 Counted with the ticks (checks/outcomes/rollup_counts.py), rebuilt from
 ticks by `rebuild` (the migration that added them, and `manage.py rebuild_rollups`), read
@@ -87,6 +88,15 @@ GROUP BY 1, 2, 3
 """  # noqa: S608
 
 
+# From the daily rows just rebuilt: the same sums the writer adds (rollup_counts).
+_REBUILD_DAY_TOTALS_SQL = """
+INSERT INTO checks_daytotal (monitor_id, day, checks, up, maintenance_checks)
+SELECT monitor_id, day, sum(checks), sum(up), sum(maintenance_checks)
+FROM checks_dailyrollup WHERE day >= %(since)s
+GROUP BY 1, 2
+"""
+
+
 def rebuild(since: datetime, using: BaseDatabaseWrapper | None = None) -> dict[str, Any]:
     """Recompute every rollup from `since` (rounded down to a UTC day) on from the ticks.
 
@@ -104,7 +114,15 @@ def rebuild(since: datetime, using: BaseDatabaseWrapper | None = None) -> dict[s
         hourly = cursor.rowcount
         cursor.execute(_REBUILD_DAILY_SQL, {"since": start})
         daily = cursor.rowcount
-    return {"since": start, "hourly": hourly, "daily": daily}
+        # Migration 0007 rebuilds through this function at a schema before the day totals
+        # (0010, which then fills them from the daily rows): there is nothing to rebuild.
+        cursor.execute("SELECT to_regclass('checks_daytotal') IS NOT NULL")
+        day_totals = None
+        if cursor.fetchone()[0]:
+            cursor.execute("DELETE FROM checks_daytotal WHERE day >= %s", [start.date()])
+            cursor.execute(_REBUILD_DAY_TOTALS_SQL, {"since": start.date()})
+            day_totals = cursor.rowcount
+    return {"since": start, "hourly": hourly, "daily": daily, "day_totals": day_totals}
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from checks.figures.rollups import PERIODS, WINDOWS, Figures, window_start
-from checks.models import DailyRollup
+from checks.models import DailyRollup, DayTotal
 from checks.outcomes.rollup_counts import day_of, hour_of
 from monitors.models import Region
 
@@ -118,30 +118,26 @@ class DayCounts:
 
 
 def days_of(monitor_ids: list[int], days: int, now: datetime | None = None) -> dict[int, DayCounts]:
-    """Each monitor's last `days` UTC days (today included) from the daily rollups, in one
-    query: a status page's uptime bars.
+    """Each monitor's last `days` UTC days (today included) from its day totals (all regions
+    already added), in one query: a status page's uptime bars.
 
-    Each monitor is an index range scan of the rollups' unique index (monitor, day, region):
-    unnest keeps the planner from guessing at `monitor_id = ANY(...) AND day >= ...` as one
-    selectivity, the trap rollups.window_figures describes.
+    Each monitor is an index range scan of the totals' key (monitor, day): unnest keeps the
+    planner from guessing at `monitor_id = ANY(...) AND day >= ...` as one selectivity, the
+    trap rollups.window_figures describes.
     """
     today = day_of(now or timezone.now())
     first = today - timedelta(days=days - 1)
-    table = DailyRollup._meta.db_table
-    # A row a monitor, its days' sums as arrays by position: 50 rows rather than 4,500
-    # (psycopg reads an integer array in C; a date a row costs a Python object each). The
-    # arrays are unordered, each value beside its position: ordering them would sort the
-    # days for nothing, as they are put in place here anyway.
+    table = DayTotal._meta.db_table
+    # A row a monitor, its days as arrays by position: 50 rows rather than 4,500 (psycopg
+    # reads an integer array in C; a date a row costs a Python object each). The arrays are
+    # unordered, each value beside its position: ordering them would sort the days for
+    # nothing, as they are put in place here anyway.
     sql = f"""
-        WITH per_day AS (
-            SELECT monitor.id AS monitor_id, day - %(first)s AS position,
-                sum(checks)::int AS checks, sum(up)::int AS up, sum(maintenance_checks)::int AS maintenance
-            FROM unnest(%(ids)s::bigint[]) AS monitor(id)
-            JOIN {table} ON monitor_id = monitor.id AND day >= %(first)s AND day <= %(today)s
-            GROUP BY 1, 2
-        )
-        SELECT monitor_id, array_agg(position), array_agg(checks), array_agg(up), array_agg(maintenance)
-        FROM per_day GROUP BY monitor_id
+        SELECT monitor.id, array_agg(day - %(first)s), array_agg(checks), array_agg(up),
+            array_agg(maintenance_checks)
+        FROM unnest(%(ids)s::bigint[]) AS monitor(id)
+        JOIN {table} ON monitor_id = monitor.id AND day >= %(first)s AND day <= %(today)s
+        GROUP BY monitor.id
     """  # noqa: S608 - the table's name only
     found = {monitor_id: DayCounts(first, [0] * days, [0] * days, [0] * days) for monitor_id in monitor_ids}
     with connection.cursor() as cursor:

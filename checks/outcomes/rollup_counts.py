@@ -1,5 +1,6 @@
-"""Rollup counts: each batch of ticks added to its monitors' hourly and daily rows, in the
-transaction that inserts the ticks (checks/outcomes/recording.py), so a tick counts once.
+"""Rollup counts: each batch of ticks added to its monitors' hourly and daily rows, and to their
+days' totals over all regions, in the transaction that inserts the ticks
+(checks/outcomes/recording.py), so a tick counts once.
 The response-time histogram's buckets are defined here; checks/figures/rollups.py reads them."""
 
 import math
@@ -46,8 +47,19 @@ def day_of(moment: datetime) -> date:
 # (checks/outcomes/recording.py). Ticks in a maintenance window count only in maintenance_checks,
 # as in the figures. A batch's ticks are summed per row first: one statement may not
 # update the same row twice.
-def _upsert_sql(table: str, period: str, period_type: str) -> str:
-    """Add a batch's counts to their rows of `table` (keyed by monitor, `period`, region).
+def _batch_sql(period_type: str) -> str:
+    """The batch's rows, as `batch`: the statement's one parameter (checks/outcomes/batch_rows.py)."""
+    return f"""
+    batch AS (
+        SELECT * FROM json_to_recordset(%s::json) AS batch(
+            monitor_id bigint, region_id bigint, period {period_type}, checks integer, up integer,
+            maintenance integer, total bigint, low integer, high integer, histogram text
+        )
+    )"""  # noqa: S608 - a type name of this module
+
+
+def _upsert_sql(table: str, period: str) -> str:
+    """Add the rows of `batch` to their rows of `table` (keyed by monitor, `period`, region).
     Both names are constants of this module, never input."""
     return f"""
     INSERT INTO {table} AS r (
@@ -55,10 +67,7 @@ def _upsert_sql(table: str, period: str, period_type: str) -> str:
         response_time_sum_ms, response_time_min_ms, response_time_max_ms, response_time_histogram
     )
     SELECT monitor_id, region_id, period, checks, up, maintenance, total, low, high, histogram::integer[]
-    FROM json_to_recordset(%s::json) AS batch(
-        monitor_id bigint, region_id bigint, period {period_type}, checks integer, up integer,
-        maintenance integer, total bigint, low integer, high integer, histogram text
-    )
+    FROM batch
     ON CONFLICT (monitor_id, {period}, region_id) DO UPDATE SET
         checks = r.checks + EXCLUDED.checks,
         up = r.up + EXCLUDED.up,
@@ -75,8 +84,26 @@ def _upsert_sql(table: str, period: str, period_type: str) -> str:
         )"""  # noqa: S608
 
 
-_COUNT_HOURLY_SQL = _upsert_sql("checks_hourlyrollup", "hour", "timestamptz")
-_COUNT_DAILY_SQL = _upsert_sql("checks_dailyrollup", "day", "date")
+_COUNT_HOURLY_SQL = f"WITH {_batch_sql('timestamptz')} {_upsert_sql('checks_hourlyrollup', 'hour')}"
+
+# The day totals (checks.models.DayTotal) are summed from the same batch rows as the daily
+# rollups, in the same statement: no second batch to build, encode and send, no round trip.
+# Both parts read `batch`, so PostgreSQL decodes it once; a data-modifying WITH part runs to
+# completion though nothing reads it. The batch holds one row per monitor, day and region, so
+# summed per monitor and day each total is updated once.
+_COUNT_DAILY_SQL = f"""
+WITH {_batch_sql("date")},
+daily AS ({_upsert_sql("checks_dailyrollup", "day")}
+)
+INSERT INTO checks_daytotal AS t (monitor_id, day, checks, up, maintenance_checks)
+SELECT monitor_id, period, sum(checks), sum(up), sum(maintenance)
+FROM batch
+GROUP BY monitor_id, period
+ON CONFLICT (monitor_id, day) DO UPDATE SET
+    checks = t.checks + EXCLUDED.checks,
+    up = t.up + EXCLUDED.up,
+    maintenance_checks = t.maintenance_checks + EXCLUDED.maintenance_checks
+"""  # noqa: S608
 
 
 @dataclass
@@ -114,8 +141,9 @@ class _Counts:
 
 
 def count_ticks(ticks) -> None:
-    """Add newly written ticks to their hours' and days' rollups: two statements for the
-    batch. Call it in the transaction that inserted the ticks, and only there."""
+    """Add newly written ticks to their hours' and days' rollups and their days' totals: two
+    statements for the batch. Call it in the transaction that inserted the ticks, and only
+    there."""
     if not ticks:
         return
     hourly: dict[tuple, _Counts] = {}

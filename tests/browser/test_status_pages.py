@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from checks.models import DailyRollup, Incident
+from checks.models import DailyRollup, DayTotal, Incident
 from monitors.models import Monitor, Region
 from statuspages import services
 from statuspages.models import Subscriber
@@ -184,6 +184,17 @@ def seed_days(monitor: Monitor, days: int, bad_days: dict[int, int] | None = Non
             )
             for n in range(days)
         )
+    # The days' totals over the regions, as the outcome writer keeps them beside the rollups.
+    regions = monitor.regions.count()
+    DayTotal.objects.bulk_create(
+        DayTotal(
+            monitor=monitor,
+            day=today - timedelta(days=n),
+            checks=1440 * regions,
+            up=(1440 - (bad_days or {}).get(n, 0)) * regions,
+        )
+        for n in range(days)
+    )
 
 
 def _histogram(count: int) -> list[int]:
