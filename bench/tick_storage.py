@@ -13,151 +13,32 @@ partitions made back to 90 days (the partition count of the default retention), 
 retention dropping a day's partition. Prints a table; writes
 bench/results/tick-storage-<time>.json. A month of ticks (over a billion rows) does not fit
 this machine: figures per day, per month and per 90 days are measured per tick and
-multiplied out.
+multiplied out. The table over days of retention: bench/tick_storage_week.py.
 """
 
 import argparse
-import secrets
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 
 from .rollup_rows import insert_rollups
 from .served import percentile, say, served_process, write_report
+from .tick_tables import (
+    OLD_PRUNE_BATCH,
+    WRITER_BATCH,
+    add_monitors,
+    fill,
+    partition_tick_table,
+    sizes,
+    tick_table_of_before,
+    writer_rate,
+)
 
 TARGET_P95_MS = 50
 # The reads the 50 ms target is for; the others are timed to compare the two layouts.
 TARGET_READS = ("uptime 24h", "uptime 7d", "uptime 30d", "uptime 90d", "ticks page", "ticks of an hour")
-WRITER_BATCH = 500  # checks/outcomes/writer.py BATCH_SIZE
-OLD_PRUNE_BATCH = 10_000  # the batch of the row-by-row retention of before
-
-# One tick per monitor per minute, in slot order as they arrive; 0.5% down.
-FILL_SQL = """
-INSERT INTO checks_tick (monitor_id, region_id, status, status_code, response_time_ms, error,
-                         attempts, scheduled_at, checked_at, in_maintenance)
-SELECT m, %(region)s, CASE WHEN up THEN 'up' ELSE 'down' END, CASE WHEN up THEN 200 ELSE 503 END,
-       CASE WHEN up THEN 40 + (m * 7 + extract(epoch FROM s)::bigint) %% 600 END,
-       CASE WHEN up THEN '' ELSE 'unexpected status 503' END, 1, s, s + interval '120 milliseconds', false
-FROM generate_series(%(first)s::timestamptz, %(last)s::timestamptz, interval '60 seconds') AS s,
-     LATERAL (SELECT m, random() >= 0.005 AS up FROM unnest(%(monitors)s::bigint[]) AS m) AS checked
-"""
-
-
-def sizes(cursor) -> dict:
-    """Rows, and bytes of the heap and each index of the tick table (summed over its
-    partitions), per tick."""
-    cursor.execute("SELECT count(*) FROM checks_tick")
-    (rows,) = cursor.fetchone()
-    cursor.execute(
-        """
-        WITH tables AS (
-            SELECT 'checks_tick'::regclass AS table_oid
-            UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = 'checks_tick'::regclass
-        )
-        SELECT 'heap', sum(pg_relation_size(table_oid) + COALESCE(pg_relation_size(c.reltoastrelid), 0))
-        FROM tables JOIN pg_class c ON c.oid = table_oid
-        UNION ALL
-        SELECT COALESCE(parent.relname, index_class.relname), sum(pg_relation_size(i.indexrelid))
-        FROM tables JOIN pg_index i ON i.indrelid = table_oid
-        JOIN pg_class index_class ON index_class.oid = i.indexrelid
-        LEFT JOIN pg_inherits up ON up.inhrelid = i.indexrelid
-        LEFT JOIN pg_class parent ON parent.oid = up.inhparent
-        GROUP BY 1
-        """
-    )
-    parts = {name: int(size) for name, size in cursor.fetchall()}
-    total = sum(parts.values())
-    return {
-        "rows": rows,
-        "bytes": parts,
-        "total_bytes": total,
-        "bytes_per_tick": {name: round(size / rows, 1) for name, size in parts.items()}
-        | {"total": round(total / rows, 1)},
-    }
-
-
-def fill(cursor, monitor_ids: list[int], region_id: int, first: datetime, last: datetime) -> dict:
-    """The ticks of every monitor for every minute from first to last, into the plain table
-    with its indexes and constraints dropped first and made again after (as a restore
-    would), so the fill is quick and the indexes as compact as built ones."""
-    cursor.execute(
-        """
-        SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-        WHERE conrelid = 'checks_tick'::regclass AND contype IN ('p', 'u', 'f') ORDER BY contype DESC
-        """
-    )
-    constraints = cursor.fetchall()
-    cursor.execute(
-        """
-        SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = 'checks_tick'::regclass
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = i.indexrelid)
-        """
-    )
-    indexes = cursor.fetchall()
-    for name, _ in constraints:
-        cursor.execute(f"ALTER TABLE checks_tick DROP CONSTRAINT {name}")
-    for name, _ in indexes:
-        cursor.execute(f"DROP INDEX {name}")
-    started = time.perf_counter()
-    step = timedelta(hours=2)
-    at = first
-    while at <= last:
-        upto = min(at + step - timedelta(seconds=60), last)
-        cursor.execute(FILL_SQL, {"region": region_id, "first": at, "last": upto, "monitors": monitor_ids})
-        at = upto + timedelta(seconds=60)
-    insert_seconds = time.perf_counter() - started
-    cursor.execute("SET maintenance_work_mem = '256MB'")
-    started = time.perf_counter()
-    for name, definition in constraints:
-        cursor.execute(f"ALTER TABLE checks_tick ADD CONSTRAINT {name} {definition}")
-    for _, definition in indexes:
-        cursor.execute(definition)
-    cursor.execute("VACUUM ANALYZE checks_tick")
-    return {"insert_seconds": round(insert_seconds, 1), "index_seconds": round(time.perf_counter() - started, 1)}
-
-
-def writer_rate(monitor_ids: list[int], region_id: int, first_slot: datetime, batches: int) -> dict:
-    """Ticks a second through the outcome writer's INSERT ... ON CONFLICT, in its batches,
-    each committed on its own, for new slots (as the writer sees them)."""
-    from django.db import connection, transaction
-
-    from checks.outcomes.batch_rows import rows_json
-    from checks.outcomes.recording import _INSERT_TICKS_SQL
-
-    per_slot = len(monitor_ids) // WRITER_BATCH
-    samples = []
-    for n in range(batches):
-        slot = first_slot + timedelta(minutes=n // per_slot)
-        chunk = monitor_ids[(n % per_slot) * WRITER_BATCH : (n % per_slot + 1) * WRITER_BATCH]
-        rows = [
-            {
-                "monitor_id": m,
-                "region_id": region_id,
-                "scheduled_at": slot,
-                "status": "up",
-                "status_code": 200,
-                "response_time_ms": 80 + m % 300,
-                "error": "",
-                "attempts": 1,
-                "checked_at": slot,
-                "in_maintenance": False,
-                "tls_expires_at": None,
-            }
-            for m in chunk
-        ]
-        started = time.perf_counter()
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_INSERT_TICKS_SQL, [rows_json(rows)])
-            assert len(cursor.fetchall()) == len(rows)
-        samples.append(time.perf_counter() - started)
-    return {
-        "batches": batches,
-        "batch_ms_p50": round(statistics.median(samples) * 1000, 2),
-        "batch_ms_p95": round(percentile(samples, 0.95) * 1000, 2),
-        "ticks_per_second": round(batches * WRITER_BATCH / sum(samples)),
-    }
 
 
 def old_prune_rate(batches: int) -> dict:
@@ -189,19 +70,8 @@ def old_prune_rate(batches: int) -> dict:
     }
 
 
-def timed_get(client, path: str, params: dict, requests: int) -> dict:
-    samples = []
-    for round_ in range(requests + 3):
-        started = time.perf_counter()
-        response = client.get(path, params)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        assert response.status_code == 200, (path, response.status_code, response.content[:300])
-        if round_ >= 3:  # the first rounds warm caches and connections
-            samples.append(elapsed_ms)
-    return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(percentile(samples, 0.95), 2)}
-
-
 def timed_call(function, requests: int) -> dict:
+    """p50 and p95 ms of `requests` calls, after 3 that warm caches and connections."""
     samples = []
     for round_ in range(requests + 3):
         started = time.perf_counter()
@@ -211,15 +81,22 @@ def timed_call(function, requests: int) -> dict:
     return {"p50_ms": round(statistics.median(samples), 2), "p95_ms": round(percentile(samples, 0.95), 2)}
 
 
+def timed_get(client, path: str, params: dict, requests: int) -> dict:
+    def get() -> None:
+        response = client.get(path, params)
+        assert response.status_code == 200, (path, response.status_code, response.content[:300])
+
+    return timed_call(get, requests)
+
+
 def reads(data: dict, requests: int) -> dict:
     """The pages and reads over the ticks, p50 and p95 in ms."""
     from django.test import Client
-    from django.utils import timezone
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from checks.figures.recent import latest_ticks
-    from checks.outcomes import watchdog
+    from checks.outcomes.watchdog import watch
 
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(data['owner']).access_token}")
@@ -237,7 +114,10 @@ def reads(data: dict, requests: int) -> dict:
     results["web monitor page"] = timed_get(web, f"/monitors/{monitor_id}/", {}, requests)
     page = data["monitor_ids"][:50]
     results["latest 30 ticks of 50 monitors"] = timed_call(lambda: latest_ticks(page), requests)
-    results["watchdog: pairs to decide"] = timed_call(lambda: watchdog._pairs_to_decide(timezone.now(), {}), 5)
+    # A whole watchdog run just after the last slot filled, when every monitor is on time
+    # (its usual case): each monitor-region's latest tick is looked up, no gap opens.
+    on_time = data["now"] + timedelta(seconds=30)
+    results["watchdog run, all on time"] = timed_call(lambda: watch(on_time), 5)
     return results
 
 
@@ -247,27 +127,22 @@ def run(args) -> dict:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.urls import get_resolver
 
-    from accounts.models import User
     from checks.outcomes import partitions
-    from monitors.models import Monitor, Region
+
+    # Everything the run imports, imported now: the tree may change under a run this long,
+    # and a module half-edited an hour in would end it after the fill.
+    get_resolver().url_patterns  # noqa: B018 - imports every view
+    import_module("checks.outcomes.recording")
+    import_module("checks.outcomes.watchdog")
+    import_module("checks.figures.recent")
+    from monitors.models import Monitor
 
     report: dict = {}
     call_command("migrate", "--no-input", verbosity=0)
-    call_command("migrate", "checks", "0007_build_rollups", "--no-input", verbosity=0)
-    india = Region.objects.get(slug="india")
-    owner = User.objects.create_user(email="ticks@example.com", password=secrets.token_urlsafe())
-    made = Monitor.objects.bulk_create(
-        (
-            Monitor(owner=owner, name=f"site {n}", url=f"https://site{n}.example/", interval_seconds=60)
-            for n in range(args.monitors)
-        ),
-        batch_size=5000,
-    )
-    Monitor.regions.through.objects.bulk_create(
-        (Monitor.regions.through(monitor=m, region=india) for m in made), batch_size=5000
-    )
-    monitor_ids = sorted(m.pk for m in made)
+    tick_table_of_before()
+    owner, india, monitor_ids = add_monitors(args.monitors)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     Monitor.objects.filter(pk__in=monitor_ids).update(checking_since=now - timedelta(days=args.days))
     data = {"owner": owner, "monitor_ids": monitor_ids, "now": now}
@@ -290,9 +165,7 @@ def run(args) -> dict:
         cursor.execute("SELECT count(*) FROM checks_tick")
         (rows,) = cursor.fetchone()
 
-    started = time.perf_counter()
-    call_command("migrate", "checks", "--no-input", verbosity=0)
-    seconds = time.perf_counter() - started
+    seconds = partition_tick_table()
     report["migration"] = {
         "ticks": rows,
         "seconds": round(seconds, 1),
@@ -304,7 +177,10 @@ def run(args) -> dict:
         report["partitioned"] = {"size": sizes(cursor)}
     parted = report["partitioned"]
     say(f"partitioned: {parted['size']['rows']:,} ticks, {parted['size']['bytes_per_tick']}")
-    parted["writer"] = writer_rate(monitor_ids, india.pk, now + timedelta(minutes=31), args.writer_batches)
+    # The slots right after the plain table's writer's: no hole for the watchdog to record.
+    slots_written = -(-args.writer_batches // (len(monitor_ids) // WRITER_BATCH))
+    next_slot = now + timedelta(minutes=1 + slots_written)
+    parted["writer"] = writer_rate(monitor_ids, india.pk, next_slot, args.writer_batches)
     say(f"partitioned writer: {parted['writer']}")
     # A table kept 90 days has about 95 partitions (91 days back, 3 ahead, the default):
     # the reads are timed with as many.
