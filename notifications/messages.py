@@ -115,6 +115,22 @@ def monitor_event_payload(monitor: Monitor, event: str, context: dict) -> dict:
     }
 
 
+def region_event_context(
+    event: str, region: str, at: datetime, reached: int, of: int, why: str, started_at: datetime | None
+) -> dict:
+    """What the operator is told of a region becoming impaired (`why`: its canaries that
+    failed) or, since `started_at`, recovering."""
+    if event == REGION_IMPAIRED:
+        title = f"Region {region} is impaired: its checks' failures are not counted"
+        text = f"{title}. {why}."
+    else:
+        lasted = human_duration((at - started_at).total_seconds()) if started_at else "a while"
+        title = f"Region {region} reaches its canaries again"
+        text = f"{title}, after {lasted} impaired; its checks count again."
+    facts = {"region": region, "at": at.isoformat(), "canaries_reached": reached, "canaries": of}
+    return {"title": title, "text": text, **facts}
+
+
 def operator_event_payload(event: str, context: dict) -> dict:
     """An event about the installation itself, not a monitor: `context` gives its "title"
     and "text"; all of it travels to webhooks under "context"."""

@@ -76,6 +76,11 @@ def test_checks_reaches_notifications_through_its_alerting_functions_only():
         "notifications.services:notify_monitor",
         "notifications.messages:INCIDENT_OPENED",
         "notifications.messages:INCIDENT_RESOLVED",
+        # A region's own network failing and recovering, told to the operator's channel.
+        "notifications.services:notify_operators",
+        "notifications.messages:REGION_IMPAIRED",
+        "notifications.messages:REGION_RECOVERED",
+        "notifications.messages:region_event_context",
         # The dead letter's size, for /metrics and the health report.
         "notifications.dead_letter:dead_counts",
         "notifications.dead_letter:dead_letter_health",

@@ -3,6 +3,7 @@ with one line naming the variable, rather than surfacing later as a strange fail
 
 import os
 from typing import overload
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,11 +42,14 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
     return number
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
+def env_list(name: str, default: list[str], none_is_empty: bool = False) -> list[str]:
+    """Comma-separated; unset or empty is the default, and with `none_is_empty` "none" is
+    the empty list (an empty value cannot say it: compose passes unset variables as "")."""
     value = env_str(name)
     if value is None:
         return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    return [] if none_is_empty and [item.lower() for item in items] == ["none"] else items
 
 
 def env_secret(name: str, dev_default: str, debug: bool) -> str:
@@ -56,3 +60,9 @@ def env_secret(name: str, dev_default: str, debug: bool) -> str:
     if not debug:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
     return dev_default
+
+
+def redis_database(url: str, number: int) -> str:
+    """The same Redis server as `url`, another numbered database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{number}"))

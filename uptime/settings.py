@@ -7,13 +7,12 @@ JWT_SIGNING_KEY itself, so no secret ever ships in the repository.
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from uptime.environment import env_bool, env_int, env_list, env_secret, env_str
+from uptime.environment import env_bool, env_int, env_list, env_secret, env_str, redis_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,8 +43,8 @@ INSTALLED_APPS = [
     "monitors",
     "checks",
     "notifications",
-    "configfile",
     "statuspages",
+    "configfile",
     "web",
 ]
 
@@ -124,18 +123,12 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 64 * 1024, minimum=1024)
 
 
-def _redis_database(url: str, number: int) -> str:
-    """The same Redis server as `url`, another numbered database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{number}"))
-
-
 # Throttle counters live here; a database of their own, so clearing the cache never
 # touches the broker's queues.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env_str("CACHE_URL", _redis_database(REDIS_URL, 1)),
+        "LOCATION": env_str("CACHE_URL", redis_database(REDIS_URL, 1)),
         "KEY_PREFIX": "uptime",
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     }
@@ -251,43 +244,28 @@ NOTIFY_RETRY_MAX_SECONDS = env_int("NOTIFY_RETRY_MAX_SECONDS", 3600, minimum=0)
 NOTIFY_SWEEP_GRACE_SECONDS = env_int("NOTIFY_SWEEP_GRACE_SECONDS", 60, minimum=0)
 NOTIFICATIONS_QUEUE = "notifications"
 
-
-# --- Our own connectivity: canaries ------------------------------------------------------
-# Each region's workers reach for these every CANARY_INTERVAL_SECONDS and whenever a site's
-# check fails there: while a region cannot reach more than half of them, it is impaired
-# and its failed checks are not the sites' failures (docs/checks.md, "When a region loses
-# its network"). Any HTTP answer counts as reached. Three providers' connectivity-check
-# addresses, and this installation's own web address, which a region far from it reaches
-# over the same network as the sites. "none": no canaries, a failure is always the site's.
-def _canaries(targets: list[str]) -> list[str]:
-    return [] if [target.lower() for target in targets] == ["none"] else targets
-
-
-CANARY_TARGETS = _canaries(
-    env_list(
-        "CANARY_TARGETS",
-        [
-            "https://www.google.com/generate_204",
-            "https://one.one.one.one/cdn-cgi/trace",
-            "http://detectportal.firefox.com/success.txt",
-            f"{PUBLIC_URL.rstrip('/')}/api/health/",
-        ],
-    )
+# --- Our own connectivity: canaries (docs/checks.md, "When a region loses its network") ---
+# A region's workers reach for these every CANARY_INTERVAL_SECONDS and when a check fails
+# there; one that cannot reach over half is impaired: its failures are not the sites'. Any
+# answer counts. Three providers' connectivity checks and our own address, which a far
+# region reaches over the sites' network. "none": off; CANARY_TARGETS_<SLUG>: one region's.
+_CONNECTIVITY_CHECKS = ["https://www.google.com/generate_204", "https://one.one.one.one/cdn-cgi/trace"]
+CANARY_TARGETS = env_list(
+    "CANARY_TARGETS",
+    [*_CONNECTIVITY_CHECKS, "http://detectportal.firefox.com/success.txt", f"{PUBLIC_URL.rstrip('/')}/api/health/"],
+    none_is_empty=True,
 )
-# Per region instead of the above: CANARY_TARGETS_<SLUG> (the slug upper-cased, "-" as "_").
 CANARY_TARGETS_BY_REGION = {
-    name.removeprefix("CANARY_TARGETS_").lower().replace("_", "-"): _canaries(env_list(name, CANARY_TARGETS))
+    name.removeprefix("CANARY_TARGETS_").lower().replace("_", "-"): env_list(name, CANARY_TARGETS, none_is_empty=True)
     for name in os.environ
     if name.startswith("CANARY_TARGETS_")
 }
 CANARY_INTERVAL_SECONDS = env_int("CANARY_INTERVAL_SECONDS", 30, minimum=1)
 CANARY_TIMEOUT_SECONDS = env_int("CANARY_TIMEOUT_SECONDS", 5, minimum=1)
-# The channel (its id: any kind, made in the admin or the API) told when a region becomes
-# impaired and when it recovers. 0: logged, shown in health and /metrics only.
+# The channel (by id, of any kind) told when a region becomes impaired and recovers; 0: none.
 OPERATOR_CHANNEL_ID = env_int("OPERATOR_CHANNEL_ID", 0, minimum=0)
-
-# console (the local run).
 # Email alerts go through Django's backend: SMTP once EMAIL_HOST is set, else printed to the
+# console (the local run).
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

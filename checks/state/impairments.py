@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from checks.models import RegionImpairment
 from checks.worker.canaries import CanaryRound, latest_rounds, says_something_of_now
 from monitors.models import Region
-from notifications.messages import REGION_IMPAIRED, REGION_RECOVERED, human_duration
+from notifications.messages import REGION_IMPAIRED, REGION_RECOVERED, region_event_context
 from notifications.services import notify_operators
 from uptime.redis_clients import shared_client
 
@@ -90,20 +90,6 @@ def record_current_rounds() -> dict[str, datetime]:
 
 
 def _tell_operator(event: str, slug: str, found: CanaryRound, started_at: datetime | None) -> None:
-    if event == REGION_IMPAIRED:
-        title = f"Region {slug} is impaired: its checks' failures are not counted"
-        text = f"{title}. {found.describe()}."
-    else:
-        lasted = human_duration((found.at - started_at).total_seconds()) if started_at else "a while"
-        title = f"Region {slug} reaches its canaries again"
-        text = f"{title}, after {lasted} impaired; its checks count again."
-    context = {
-        "title": title,
-        "text": text,
-        "region": slug,
-        "at": found.at.isoformat(),
-        "canaries_reached": found.reached,
-        "canaries": found.of,
-    }
+    context = region_event_context(event, slug, found.at, found.reached, found.of, found.describe(), started_at)
     if not notify_operators(event, context):
-        logger.warning("%s (no OPERATOR_CHANNEL_ID to tell)", title)
+        logger.warning("%s (no OPERATOR_CHANNEL_ID to tell)", context["title"])
