@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime
 
 from .rollup_rows import insert_rollups
-from .served import percentile, say, served_process, write_report
+from .served import percentile, report_head, say, served_process, write_report
 
 KINDS = ("status", "uptime-24h", "uptime-7d", "uptime-30d", "response-time")
 TARGET_MS = 10
@@ -143,10 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     with served_process("badges") as machine:
         report = run(args)
     report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python -m bench.badges", *sys.argv[1:]]).strip(),
-        "machine": machine,
-        "options": vars(args),
+        **report_head("bench.badges", machine, args),
         "target_p95_ms": TARGET_MS,
         **report,
     }

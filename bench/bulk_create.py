@@ -29,9 +29,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 
-from .served import say, served_process, write_report
+from .served import report_head, say, served_process, write_report
 
 TARGET_PER_SECOND = 1000
 
@@ -338,10 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     with served_process("bulk-create", **environment) as machine:
         report = run(args)
     report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python -m bench.bulk_create", *sys.argv[1:]]).strip(),
-        "machine": machine,
-        "options": vars(args),
+        **report_head("bench.bulk_create", machine, args),
         "target_per_second": TARGET_PER_SECOND,
         **report,
     }

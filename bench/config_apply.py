@@ -14,11 +14,9 @@ the medians and writes bench/results/config_apply-<time>.json.
 import argparse
 import secrets
 import statistics
-import sys
 import time
-from datetime import UTC, datetime
 
-from .served import say, served_process, write_report
+from .served import report_head, say, served_process, write_report
 
 TARGET_SECONDS = 10
 PARTS = ("parse", "validate", "diff", "write", "commit", "plan_total", "apply_total", "second_apply")
@@ -155,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     with served_process("config_apply", MONITOR_QUOTA_PER_USER="0", ALLOW_PRIVATE_TARGETS="true") as machine:
         report = run(args)
     report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python -m bench.config_apply", *sys.argv[1:]]).strip(),
-        "machine": machine,
-        "options": vars(args),
+        **report_head("bench.config_apply", machine, args),
         **report,
     }
     print_report(report)

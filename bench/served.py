@@ -7,9 +7,11 @@ import os
 import platform
 import secrets
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from uptime.embedded import free_port, services
@@ -53,6 +55,17 @@ def served_process(name: str, **environment: str) -> Iterator[dict]:
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
         machine |= {"load_after": [round(n, 2) for n in os.getloadavg()], "machine_ms_after": fixed_workload_ms()}
+
+
+def report_head(module: str, machine: dict, args) -> dict:
+    """What every report begins with: when, the command that made it, the machine and the
+    options (`module`: "bench.badges" and so on)."""
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([f".venv/bin/python -m {module}", *sys.argv[1:]]).strip(),
+        "machine": machine,
+        "options": vars(args),
+    }
 
 
 def write_report(name: str, stamp: str, out_dir: str, report: dict) -> Path:

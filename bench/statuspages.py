@@ -46,7 +46,7 @@ import psutil
 from uptime.embedded import BASE_DIR, free_port
 
 from .rollup_rows import insert_rollups
-from .served import percentile, say, served_process, write_report
+from .served import percentile, report_head, say, served_process, write_report
 
 SLUG = "bench"
 COMPONENTS, SECTIONS = 50, 5
@@ -745,10 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     with served_process("statuspages") as machine, tempfile.TemporaryDirectory(prefix="uptime-bench-gunicorn-") as logs:
         report = run(args, Path(logs))
     report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python -m bench.statuspages", *sys.argv[1:]]).strip(),
-        "machine": machine,
-        "options": vars(args),
+        **report_head("bench.statuspages", machine, args),
         **report,
     }
     print_report(report)

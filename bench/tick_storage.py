@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import import_module
 
 from .rollup_rows import insert_rollups
-from .served import percentile, say, served_process, write_report
+from .served import percentile, report_head, say, served_process, write_report
 from .tick_tables import (
     OLD_PRUNE_BATCH,
     WRITER_BATCH,
@@ -285,10 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     with served_process("tick-storage") as machine:
         report = run(args)
     report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python -m bench.tick_storage", *sys.argv[1:]]).strip(),
-        "machine": machine,
-        "options": vars(args),
+        **report_head("bench.tick_storage", machine, args),
         "seconds": round(time.perf_counter() - started),
         **report,
     }

@@ -23,7 +23,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
-from .served import say, served_process, write_report
+from .served import report_head, say, served_process, write_report
 from .tick_tables import (
     OLD_PRUNE_BATCH,
     WRITER_BATCH,
@@ -213,10 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     with served_process("tick-storage-week") as machine:
         report = run(args)
     report = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python -m bench.tick_storage_week", *sys.argv[1:]]).strip(),
-        "machine": machine,
-        "options": vars(args),
+        **report_head("bench.tick_storage_week", machine, args),
         "seconds": round(time.perf_counter() - started),
         **report,
     }
