@@ -1,4 +1,6 @@
-"""The user: an email address is the login; there is no username."""
+"""The user (an email address is the login; there is no username), the organizations that own
+monitors, channels, maintenance windows and status pages, their members with a role each,
+invitations, and API keys."""
 
 from typing import ClassVar
 
@@ -43,23 +45,89 @@ class User(AbstractUser):
         return self.email
 
 
+class Role(models.TextChoices):
+    """A member's role in an organization, and an API key's. Lowest first: each may do what
+    the one before may, and more (accounts/roles.py)."""
+
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+
+class Organization(models.Model):
+    """What owns monitors, channels, windows and pages. Every user has a personal one, made
+    with the account (accounts/organizations.py), and may be invited into others."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=60, unique=True)
+    # Monitors this organization may have; empty: MONITOR_QUOTA_PER_ORGANIZATION.
+    monitor_quota = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="membership_once")]
+        indexes = [models.Index(fields=["user", "created_at"], name="membership_user_first")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+class Invitation(models.Model):
+    """An email address asked into an organization with a role. The link's token is shown
+    once, in the email; only its hash is stored. Accepted by a signed-in user with that
+    address, once, before it expires."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="invitation_org_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization} ({self.role})"
+
+    def is_open_at(self, now) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
 class ApiKeyQuerySet(models.QuerySet):
-    def owned_by(self, user) -> "ApiKeyQuerySet":
-        return self.filter(owner=user) if user.is_authenticated else self.none()
+    def owned_by(self, organization) -> "ApiKeyQuerySet":
+        return self.filter(organization=organization)
 
 
 class ApiKey(models.Model):
     """A long-lived key for scripts and CI, sent as `Authorization: Bearer upt_...` beside
-    JWTs. Only a hash of it is stored: it is shown once, when made (accounts/keys.py)."""
+    JWTs. Only a hash of it is stored: it is shown once, when made (accounts/keys.py). It acts
+    in its organization with its role, and never above its maker's role there now: a maker
+    who leaves takes their keys' power with them."""
 
-    class Role(models.TextChoices):
-        # Lowest first: a key may be given a role no higher than its maker's.
-        VIEWER = "viewer"
-        EDITOR = "editor"
-        ADMIN = "admin"
-        OWNER = "owner"
+    Role = Role  # a key's roles are a member's
 
-    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    made_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=10, choices=Role.choices)
     # The key's public part ("upt_<prefix>_<secret>"): finds the row without the secret.
@@ -74,11 +142,14 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="apikey_owner_recent")]
+        indexes = [
+            models.Index(fields=["made_by", "-created_at"], name="apikey_maker_recent"),
+            models.Index(fields=["organization", "-created_at"], name="apikey_org_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (upt_{self.prefix}_…)"
 
     def is_active_at(self, now) -> bool:
-        """Neither revoked nor expired (its owner's own state aside)."""
+        """Neither revoked nor expired (its maker's own state aside)."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

@@ -10,7 +10,7 @@ Starts its own throwaway PostgreSQL and Valkey (uptime.embedded), then, in this 
   side); the request's time split into validating and writing;
 - create_monitors: the domain function alone, the same monitors;
 - one create_monitor in an account of 10 monitors and in one of --account, taken in turn
-  (so the machine's noise falls on both alike), with the quota on (MONITOR_QUOTA_PER_USER
+  (so the machine's noise falls on both alike), with the quota on (MONITOR_QUOTA_PER_ORGANIZATION
   above --account, so it is counted) and off;
 - checked within one interval: the project's own `celery beat` running, a last bulk request
   of --monitors monitors (--interval seconds), and every queue drained as beat sends:
@@ -161,7 +161,7 @@ def single_creates(account: int, singles: int) -> dict:
     region = [Region.objects.get(slug="india")]
     found = {}
     for quota in (account * 4, 0):
-        settings.MONITOR_QUOTA_PER_USER = quota
+        settings.MONITOR_QUOTA_PER_ORGANIZATION = quota
         times: dict[str, list[float]] = {"small": [], "large": []}
         for n in range(singles):
             # In turn, each first every other time: what the machine does meanwhile falls
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     environment = {
         "REQUEST_MAX_BYTES": str(64 * 1024 * 1024),  # the bulk body: docs/api.md
-        "MONITOR_QUOTA_PER_USER": "0",
+        "MONITOR_QUOTA_PER_ORGANIZATION": "0",
         "MONITOR_MIN_INTERVAL_SECONDS": "10",
     }
     with served_process("bulk-create", **environment) as machine:

@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--monitors and --runs must be at least 1")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     # No quota (the default allows 500 per user) and no DNS lookups when URLs are judged.
-    with served_process("config_apply", MONITOR_QUOTA_PER_USER="0", ALLOW_PRIVATE_TARGETS="true") as machine:
+    with served_process("config_apply", MONITOR_QUOTA_PER_ORGANIZATION="0", ALLOW_PRIVATE_TARGETS="true") as machine:
         report = run(args)
     report = {
         **report_head("bench.config_apply", machine, args),

@@ -110,7 +110,7 @@ class Bench:
                 # The region's canary is the targets' server (the default ones are on the
                 # internet): the refused-port monitors' failures each ask the canaries.
                 CANARY_TARGETS=f"http://127.0.0.1:{self.args.target_port}/ok",
-                MONITOR_QUOTA_PER_USER="0",
+                MONITOR_QUOTA_PER_ORGANIZATION="0",
                 WORKER_CONCURRENCY=str(self.args.concurrency),
             )
             import django

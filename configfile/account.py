@@ -1,5 +1,5 @@
 """What an account holds now, read once for a plan or an export: a few queries whatever its
-size, no query per object. `owner` is the single parameter that scopes everything (an
+size, no query per object. `organization` is the single parameter that scopes everything (an
 organization can take its place)."""
 
 from collections import defaultdict
@@ -41,22 +41,31 @@ class Account:
         return found
 
 
-def read_account(owner) -> Account:
-    monitors = {row["id"]: row for row in Monitor.objects.filter(owner=owner).values("id", *MONITOR_FIELDS)}
+def read_account(organization) -> Account:
+    monitors = {
+        row["id"]: row for row in Monitor.objects.filter(organization=organization).values("id", *MONITOR_FIELDS)
+    }
     for row in monitors.values():
         row.update(regions=set(), channels=set(), parents=set())
     links = [
-        (Monitor.regions.through.objects.filter(monitor__owner=owner), "monitor_id", "region_id", "regions"),
+        (
+            Monitor.regions.through.objects.filter(monitor__organization=organization),
+            "monitor_id",
+            "region_id",
+            "regions",
+        ),
         (
             Channel.monitors.through.objects.filter(
-                monitor__owner=owner, channel__owner=owner, channel__audience=Channel.Audience.OWNER
+                monitor__organization=organization,
+                channel__organization=organization,
+                channel__audience=Channel.Audience.OWNER,
             ),
             "monitor_id",
             "channel_id",
             "channels",
         ),
         (
-            Monitor.parents.through.objects.filter(from_monitor__owner=owner),
+            Monitor.parents.through.objects.filter(from_monitor__organization=organization),
             "from_monitor_id",
             "to_monitor_id",
             "parents",
@@ -66,23 +75,28 @@ def read_account(owner) -> Account:
         for monitor_id, other_id in query.values_list(left, right):
             monitors[monitor_id][name].add(other_id)
 
-    channels = {row["id"]: row for row in Channel.objects.owned_by(owner).values("id", *CHANNEL_FIELDS)}
+    channels = {row["id"]: row for row in Channel.objects.owned_by(organization).values("id", *CHANNEL_FIELDS)}
 
-    windows = {row["id"]: row for row in MaintenanceWindow.objects.filter(owner=owner).values("id", *WINDOW_FIELDS)}
+    windows = {
+        row["id"]: row
+        for row in MaintenanceWindow.objects.filter(organization=organization).values("id", *WINDOW_FIELDS)
+    }
     for row in windows.values():
         row["monitors"] = set()
-    through = MaintenanceWindow.monitors.through.objects.filter(maintenancewindow__owner=owner)
+    through = MaintenanceWindow.monitors.through.objects.filter(maintenancewindow__organization=organization)
     for window_id, monitor_id in through.values_list("maintenancewindow_id", "monitor_id"):
         windows[window_id]["monitors"].add(monitor_id)
 
-    pages = {row["id"]: row for row in StatusPage.objects.filter(owner=owner).values("id", *PAGE_FIELDS)}
+    pages = {row["id"]: row for row in StatusPage.objects.filter(organization=organization).values("id", *PAGE_FIELDS)}
     sections: dict[int, dict] = {}
     for row in pages.values():
         row["sections"] = []
-    for section in Section.objects.filter(page__owner=owner).order_by("page", "position", "id").values():
+    for section in Section.objects.filter(page__organization=organization).order_by("page", "position", "id").values():
         sections[section["id"]] = {"name": section["name"], "components": []}
         pages[section["page_id"]]["sections"].append(sections[section["id"]])
-    components = Component.objects.filter(section__page__owner=owner).order_by("section", "position", "id")
+    components = Component.objects.filter(section__page__organization=organization).order_by(
+        "section", "position", "id"
+    )
     for section_id, monitor_id, name in components.values_list("section_id", "monitor_id", "name"):
         sections[section_id]["components"].append({"monitor": monitor_id, "name": name})
 

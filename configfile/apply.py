@@ -1,4 +1,4 @@
-"""Applying a file: the plan made again inside one transaction (under a lock on the owner,
+"""Applying a file: the plan made again inside one transaction (under a lock on the organization,
 so what it read is what it changes) and carried out step by step through the apps' domain
 functions. All or nothing; a plan with no changes writes nothing at all."""
 
@@ -6,10 +6,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from accounts.models import Organization
 from monitors import maintenance, services
 from monitors.bulk import create_monitors
 from monitors.models import MaintenanceWindow, Monitor
@@ -23,7 +23,7 @@ from .rules import Wanted
 
 
 def apply_document(
-    owner,
+    organization,
     document: Any,
     lines: Lines | None = None,
     *,
@@ -31,20 +31,20 @@ def apply_document(
     environ: Mapping[str, str] | None = None,
     over_api: bool = False,
 ) -> Plan:
-    """Make `owner`'s account what the document says; returns the plan carried out.
+    """Make the organization what the document says; returns the plan carried out.
     Raises ConfigInvalid (nothing written) for a file with errors."""
     with transaction.atomic():
-        # One apply per owner at a time: a second waits here, then plans against the first's result.
-        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-        plan = make_plan(owner, document, lines, prune=prune, environ=environ, over_api=over_api)
+        # One apply per organization at a time: a second waits here, then plans against the first's result.
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        plan = make_plan(organization, document, lines, prune=prune, environ=environ, over_api=over_api)
         if plan.has_changes:
-            _Writer(owner, plan).run()
+            _Writer(organization, plan).run()
     return plan
 
 
 class _Writer:
-    def __init__(self, owner, plan: Plan):
-        self.owner, self.plan = owner, plan
+    def __init__(self, organization, plan: Plan):
+        self.organization, self.plan = organization, plan
         self.items = plan.judged.items
         self.steps = {(step.section, step.key): step for step in plan.steps}
         self.channels: dict[str, Channel] = {}
@@ -86,14 +86,14 @@ class _Writer:
     # --- channels ------------------------------------------------------------------------
 
     def write_channels(self) -> None:
-        Channel.objects.filter(pk__in=self.deleted("channels"), owner=self.owner).delete()
+        Channel.objects.filter(pk__in=self.deleted("channels"), organization=self.organization).delete()
         wanted_channels = self.items["channels"]
         stored = Channel.objects.in_bulk([w.existing_id for w in wanted_channels.values() if w.existing_id])
         for name, wanted in wanted_channels.items():
             with self.located(wanted):
                 if wanted.existing_id is None:
                     # As the API creates one (notifications has no create function of its own).
-                    channel = Channel.objects.create(owner=self.owner, **wanted.values)
+                    channel = Channel.objects.create(organization=self.organization, **wanted.values)
                 else:
                     channel = stored[wanted.existing_id]
                     if changed := self.changed("channels", name):
@@ -112,7 +112,9 @@ class _Writer:
         changing = {step.id for step in self.plan.of("change", "monitors")}
         existing = [w.existing_id for w in wanted_monitors.values() if w.existing_id]
         full = Monitor.objects.in_bulk(changing)
-        light = Monitor.objects.only("id", "name", "owner_id").in_bulk([pk for pk in existing if pk not in changing])
+        light = Monitor.objects.only("id", "name", "organization_id").in_bulk(
+            [pk for pk in existing if pk not in changing]
+        )
         for name, wanted in wanted_monitors.items():
             if wanted.existing_id:
                 self.monitors[name] = full.get(wanted.existing_id) or light[wanted.existing_id]
@@ -128,7 +130,7 @@ class _Writer:
             names = [name for name in new if depth[name] == level]
             specs = [self.monitor_spec(wanted_monitors[name]) for name in names]
             with self.located(None):
-                created = create_monitors(self.owner, specs)
+                created = create_monitors(self.organization, specs)
             self.monitors.update(zip(names, created, strict=True))
         for name in sorted(adding, key=depth.__getitem__):
             wanted = wanted_monitors[name]
@@ -142,7 +144,7 @@ class _Writer:
         channels = wanted.refs["channels"]
         return {
             "regions": [self.plan.account.regions[slug] for slug in wanted.refs["regions"]],
-            # None: the owner's default channels, the file's among them (written above).
+            # None: the organization's default channels, the file's among them (written above).
             "channels": None if channels is None else [self.channels[name] for name in channels],
             "parents": self.parents_of(wanted),
             **wanted.values,
@@ -180,7 +182,7 @@ class _Writer:
             monitors = [self.monitors[monitor] for monitor in wanted.refs["monitors"]]
             with self.located(wanted):
                 if wanted.existing_id is None:
-                    maintenance.create_window(self.owner, monitors, **wanted.values)
+                    maintenance.create_window(self.organization, monitors, **wanted.values)
                 elif changed := self.changed("maintenance_windows", name):
                     fields = {field: wanted.values[field] for field in changed if field != "monitors"}
                     maintenance.update_window(
@@ -208,7 +210,7 @@ class _Writer:
             page: StatusPage | None = stored[wanted.existing_id] if wanted.existing_id else None
             fields = {name: value for name, value in wanted.values.items() if page is None or name in changed}
             with self.located(wanted):
-                save_page(self.owner, page, fields, sections if page is None or "sections" in changed else None)
+                save_page(self.organization, page, fields, sections if page is None or "sections" in changed else None)
 
 
 def _depths(parents: dict[str, list[str]]) -> dict[str, int]:

@@ -49,10 +49,10 @@ def hide_secrets(document: dict) -> list[tuple[str, str]]:
     return placeholders
 
 
-def export_document(owner, *, with_secrets: bool = False) -> tuple[dict, list[tuple[str, str]]]:
+def export_document(organization, *, with_secrets: bool = False) -> tuple[dict, list[tuple[str, str]]]:
     """The account as a document, and the placeholders written for its secrets (none
     `with_secrets`)."""
-    account = read_account(owner)
+    account = read_account(organization)
     _refuse_duplicates(account)
     channel_names = {pk: row["name"] for pk, row in account.channels.items()}
     monitor_names = {pk: row["name"] for pk, row in account.monitors.items()}
@@ -143,7 +143,9 @@ _Dumper.add_representer(list, _list)
 
 def dump(document: dict, placeholders: list[tuple[str, str]] = ()) -> str:  # type: ignore[assignment]
     """The document as YAML, headed by the environment variables its placeholders need."""
-    header = ["# Uptime config file (docs/config-file.md). Apply: python manage.py uptime apply -f FILE --owner EMAIL"]
+    header = [
+        "# Uptime config file (docs/config-file.md). Apply: python manage.py uptime apply -f FILE --organization SLUG"
+    ]
     if placeholders:
         header.append("# Secrets are not written. Set these environment variables before applying:")
         width = max(len(variable) for variable, _ in placeholders)
@@ -152,6 +154,6 @@ def dump(document: dict, placeholders: list[tuple[str, str]] = ()) -> str:  # ty
     return "\n".join(header) + "\n" + body
 
 
-def export_text(owner, *, with_secrets: bool = False) -> str:
-    document, placeholders = export_document(owner, with_secrets=with_secrets)
+def export_text(organization, *, with_secrets: bool = False) -> str:
+    document, placeholders = export_document(organization, with_secrets=with_secrets)
     return dump(document, placeholders)

@@ -112,7 +112,7 @@ def _shown(value: Any) -> str:
 
 
 def make_plan(
-    owner,
+    organization,
     document: Any,
     lines: Lines | None = None,
     *,
@@ -120,7 +120,7 @@ def make_plan(
     environ: Mapping[str, str] | None = None,
     over_api: bool = False,
 ) -> Plan:
-    """The plan for `document` (a dict in the file's format) in `owner`'s account; raises
+    """The plan for `document` (a dict in the file's format) in `organization`; raises
     ConfigInvalid with every error. Secrets: `environ` fills ${NAME} (the CLI); `over_api`
     refuses ${...}; otherwise values are taken as given (a document made by code)."""
     lines = lines or Lines()
@@ -129,8 +129,8 @@ def make_plan(
         raise ConfigInvalid(errors)
     if environ is not None or over_api:
         errors += read_secrets(document, lines, None if over_api else environ)
-    account = read_account(owner)
-    judged = judge(document, lines, bad_items, account, owner, prune)
+    account = read_account(organization)
+    judged = judge(document, lines, bad_items, account, organization, prune)
     errors += judged.errors
     if errors:
         # In the file's order: a reader fixes them from the top.

@@ -5,10 +5,9 @@ values worked out: every problem at once, located by item, field and line."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-
 from monitors.maintenance import window_errors
 from monitors.services import EDITABLE_FIELDS as MONITOR_FIELDS
+from monitors.services import monitor_quota
 from monitors.validation import MAX_DEPENDENCY_DEPTH, MAX_PARENTS, RULE_FIELDS, monitor_errors
 from notifications.validation import POSTING_KINDS, channel_errors
 from statuspages.models import StatusPage
@@ -53,8 +52,8 @@ def _defaults(keys: tuple[Key, ...]) -> dict[str, Any]:
 
 
 class _Judge:
-    def __init__(self, data: dict, lines: Lines, bad_items: set, account: Account, owner):
-        self.data, self.lines, self.bad, self.account, self.owner = data, lines, bad_items, account, owner
+    def __init__(self, data: dict, lines: Lines, bad_items: set, account: Account, organization):
+        self.data, self.lines, self.bad, self.account, self.organization = data, lines, bad_items, account, organization
         self.errors: list[ConfigError] = []
         self.items: dict[str, dict[str, Wanted]] = {section: {} for section in SECTIONS}
         # Every name the file gives, even an item's with errors: a reference to it is not
@@ -147,13 +146,13 @@ class _Judge:
                 self.error(wanted, "monitors", name, message)
 
     def quota(self, prune: bool) -> None:
-        quota = settings.MONITOR_QUOTA_PER_USER
+        quota = monitor_quota(self.organization)
         file_monitors = self.items["monitors"]
         kept = {w.existing_id for w in file_monitors.values() if w.existing_id}
         new = sum(1 for w in file_monitors.values() if w.existing_id is None)
         total = (len(kept) if prune else len(self.account.monitors)) + new
         if quota and new and total > quota:
-            message = f"This would make {total} monitors; the limit is {quota} (MONITOR_QUOTA_PER_USER)."
+            message = f"This would make {total} monitors; the limit is {quota} (the organization's quota)."
             self.errors.append(ConfigError("monitors", "", message, self.lines.line("monitors")))
 
     def dependencies(self, prune: bool) -> None:
@@ -206,7 +205,7 @@ class _Judge:
         wanted_pages = list(self.each(section, PAGE_KEYS))
         slugs = {w.values["slug"] for w in wanted_pages}
         domains = {w.values["domain"] for w in wanted_pages if w.values["domain"]}
-        others = StatusPage.objects.exclude(owner=self.owner)
+        others = StatusPage.objects.exclude(organization=self.organization)
         taken_slugs = set(others.filter(slug__in=slugs).values_list("slug", flat=True))
         taken_domains = set(others.filter(domain__in=domains).values_list("domain", flat=True))
         for wanted in wanted_pages:
@@ -267,8 +266,8 @@ def _levels(links: dict[Any, set], start: set) -> list[set]:
     return levels
 
 
-def judge(data: dict, lines: Lines, bad_items: set, account: Account, owner, prune: bool) -> Judged:
-    judge = _Judge(data, lines, bad_items, account, owner)
+def judge(data: dict, lines: Lines, bad_items: set, account: Account, organization, prune: bool) -> Judged:
+    judge = _Judge(data, lines, bad_items, account, organization)
     judge.channels()
     judge.monitors()
     judge.quota(prune)

@@ -83,9 +83,9 @@ class MonitorForm(forms.ModelForm):
         cleaned = self.cleaned_data  # what ModelForm.clean returns
         # The M2M is not on the instance yet, so Monitor.clean cannot see it: the same rule
         # as the API's, on the form's values.
-        owner, parents = cleaned.get("owner"), cleaned.get("parents")
-        if owner is not None and parents is not None:
-            for name, message in parent_errors(self.instance.pk, owner.pk, list(parents)).items():
+        organization, parents = cleaned.get("organization"), cleaned.get("parents")
+        if organization is not None and parents is not None:
+            for name, message in parent_errors(self.instance.pk, organization.pk, list(parents)).items():
                 self.add_error(name, message)
         return cleaned
 
@@ -103,11 +103,11 @@ class MonitorAdmin(admin.ModelAdmin):
         "last_checked_at",
         "late",
         "uptime_24h",
-        "owner",
+        "organization",
     )
     list_filter = ("status", LateFilter, "is_active", "kind", "regions", "method")
-    search_fields = ("name", "url", "owner__email")
-    list_select_related = ("owner",)
+    search_fields = ("name", "url", "organization__name")
+    list_select_related = ("organization",)
     readonly_fields = (
         "status",
         "status_changed_at",
@@ -123,7 +123,7 @@ class MonitorAdmin(admin.ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("owner", "name", "kind", "url", "regions", "is_active")}),
+        (None, {"fields": ("organization", "name", "kind", "url", "regions", "is_active")}),
         (
             "Schedule",
             {"fields": ("interval_seconds", "timeout_seconds", "retries", "retry_interval_seconds", "quorum")},
@@ -152,7 +152,7 @@ class MonitorAdmin(admin.ModelAdmin):
             },
         ),
     )
-    autocomplete_fields = ("owner",)
+    autocomplete_fields = ("organization",)
     filter_horizontal = ("regions", "parents")
     actions = ("pause", "resume", "check_now")
 
@@ -237,27 +237,27 @@ class MaintenanceStateFilter(admin.SimpleListFilter):
 class MaintenanceWindowForm(forms.ModelForm):
     class Meta:
         model = MaintenanceWindow
-        fields = ["owner", "name", "monitors", "starts_at", "ends_at", "recurrence"]
+        fields = ["organization", "name", "monitors", "starts_at", "ends_at", "recurrence"]
 
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data  # what ModelForm.clean returns
-        owner, monitors = cleaned.get("owner"), cleaned.get("monitors")
-        if owner is not None and monitors is not None:
-            foreign = [monitor.name for monitor in monitors if monitor.owner_id != owner.pk]
+        organization, monitors = cleaned.get("organization"), cleaned.get("monitors")
+        if organization is not None and monitors is not None:
+            foreign = [monitor.name for monitor in monitors if monitor.organization_id != organization.pk]
             if foreign:
-                self.add_error("monitors", f"Not monitors of {owner}: {', '.join(foreign)}.")
+                self.add_error("monitors", f"Not monitors of {organization}: {', '.join(foreign)}.")
         return cleaned
 
 
 @admin.register(MaintenanceWindow)
 class MaintenanceWindowAdmin(admin.ModelAdmin):
     form = MaintenanceWindowForm
-    list_display = ("name", "owner", "starts_at", "ends_at", "recurrence", "monitor_list", "active_now")
+    list_display = ("name", "organization", "starts_at", "ends_at", "recurrence", "monitor_list", "active_now")
     list_filter = (MaintenanceStateFilter, "recurrence")
-    search_fields = ("name", "owner__email", "monitors__name")
-    list_select_related = ("owner",)
-    autocomplete_fields = ("owner",)
+    search_fields = ("name", "organization__name", "monitors__name")
+    list_select_related = ("organization",)
+    autocomplete_fields = ("organization",)
     filter_horizontal = ("monitors",)
     readonly_fields = ("created_at",)
 

@@ -27,11 +27,11 @@ class InvalidSpecs(ValidationError):
 
 
 @transaction.atomic
-def create_monitors(owner, specs: list[dict]) -> list[Monitor]:
+def create_monitors(organization, specs: list[dict]) -> list[Monitor]:
     """Create many monitors in one transaction, all or nothing. Each spec is exactly the
     keyword arguments monitors.services.create_monitor takes (regions, channels, parents,
-    **fields) with the same meaning: no channels given → the owner's default channels;
-    quota (settings.MONITOR_QUOTA_PER_USER) counted for the whole batch; parents may be
+    **fields) with the same meaning: no channels given → the organization's default channels;
+    quota (settings.MONITOR_QUOTA_PER_ORGANIZATION) counted for the whole batch; parents may be
     existing monitors.
 
     Like create_monitor, it checks the parents (InvalidSpecs, per index) and the quota
@@ -43,17 +43,17 @@ def create_monitors(owner, specs: list[dict]) -> list[Monitor]:
     specs = [dict(spec) for spec in specs]  # the caller's stay as they were
     if not specs:
         return []
-    reserve_quota(owner, len(specs))
+    reserve_quota(organization, len(specs))
     regions = [list(spec.pop("regions")) for spec in specs]
     channels = [spec.pop("channels", None) for spec in specs]
     parents = [list(spec.pop("parents", None) or ()) for spec in specs]
-    _check_parents(owner, parents)
+    _check_parents(organization, parents)
 
-    monitors = [Monitor(owner=owner, **fields) for fields in specs]
+    monitors = [Monitor(organization=organization, **fields) for fields in specs]
     for monitor in monitors:
         monitor.status = Monitor.Status.PENDING if monitor.is_active else Monitor.Status.PAUSED
     assign_ids(Monitor, monitors)
-    links = _links(owner, monitors, regions, channels, parents)
+    links = _links(organization, monitors, regions, channels, parents)
     slugs = {region.pk: region.slug for its_regions in regions for region in its_regions}
     tasks = new_check_tasks(
         monitors,
@@ -79,8 +79,8 @@ def create_monitors(owner, specs: list[dict]) -> list[Monitor]:
     return monitors
 
 
-def _links(owner, monitors: list[Monitor], regions: list, channels: list, parents: list) -> list[tuple]:
-    """The rows of the monitors' regions, channels (the owner's default ones where none are
+def _links(organization, monitors: list[Monitor], regions: list, channels: list, parents: list) -> list[tuple]:
+    """The rows of the monitors' regions, channels (the organization's default ones where none are
     given) and parents: (through model, from field, to field, [(from id, to id)])."""
     defaults = None
     region_rows, channel_rows, parent_rows = [], [], []
@@ -88,7 +88,9 @@ def _links(owner, monitors: list[Monitor], regions: list, channels: list, parent
         region_rows += [(monitor.pk, pk) for pk in dict.fromkeys(region.pk for region in its_regions)]
         if its_channels is None:
             if defaults is None:
-                defaults = list(Channel.objects.filter(owner=owner, is_default=True).values_list("pk", flat=True))
+                defaults = list(
+                    Channel.objects.filter(organization=organization, is_default=True).values_list("pk", flat=True)
+                )
             its_channel_ids = defaults
         else:
             its_channel_ids = list(dict.fromkeys(channel.pk for channel in its_channels))
@@ -101,7 +103,7 @@ def _links(owner, monitors: list[Monitor], regions: list, channels: list, parent
     ]
 
 
-def _check_parents(owner, parents: list[list[Monitor]]) -> None:
+def _check_parents(organization, parents: list[list[Monitor]]) -> None:
     """The dependency rules (parent_errors), judged once per distinct set of parents: a
     batch's monitors mostly share a few (a load balancer, a database host)."""
     judged: dict[frozenset[int], dict[str, str]] = {}
@@ -111,7 +113,7 @@ def _check_parents(owner, parents: list[list[Monitor]]) -> None:
             continue
         key = frozenset(parent.pk for parent in its_parents)
         if key not in judged:
-            judged[key] = parent_errors(None, owner.pk, its_parents)
+            judged[key] = parent_errors(None, organization.pk, its_parents)
         if judged[key]:
             by_index[index] = judged[key]
     if by_index:

@@ -27,8 +27,8 @@ def window_errors(starts_at: datetime | None, ends_at: datetime | None, recurren
 
 
 @transaction.atomic
-def create_window(owner, monitors: Iterable[Monitor], **fields) -> MaintenanceWindow:
-    window = MaintenanceWindow.objects.create(owner=owner, **fields)
+def create_window(organization, monitors: Iterable[Monitor], **fields) -> MaintenanceWindow:
+    window = MaintenanceWindow.objects.create(organization=organization, **fields)
     window.monitors.set(monitors)
     return window
 

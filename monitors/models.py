@@ -4,7 +4,6 @@ during which a monitor's failures page nobody."""
 import secrets
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, FloatField, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Lower, Mod
@@ -31,9 +30,9 @@ STATUS_SEVERITY = ("down", "unreachable", "degraded", "pending", "maintenance", 
 
 
 class MonitorQuerySet(models.QuerySet):
-    def owned_by(self, user) -> "MonitorQuerySet":
-        # Every API read goes through here: another user's monitor simply does not exist.
-        return self.filter(owner=user) if user.is_authenticated else self.none()
+    def owned_by(self, organization) -> "MonitorQuerySet":
+        # Every read goes through here: another organization's monitor simply does not exist.
+        return self.filter(organization=organization)
 
     def listed(
         self,
@@ -109,7 +108,7 @@ class Monitor(models.Model):
         # parent's incident lists it (checks/state/dependencies.py).
         UNREACHABLE = "unreachable"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="monitors")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="monitors")
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.HTTP)
     # Not a URLField: a TCP monitor's target is tcp://host:port. validation.py has the rules.
@@ -195,7 +194,7 @@ class Monitor(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [
-            models.Index(fields=["owner", "id"]),
+            models.Index(fields=["organization", "id"], name="monitor_org"),
             # Workers read the monitors edited since their last look, every second.
             models.Index(fields=["updated_at"], name="monitor_updated_at"),
         ]
@@ -227,8 +226,8 @@ class EpochSeconds(Func):
 
 
 class MaintenanceWindowQuerySet(models.QuerySet):
-    def owned_by(self, user) -> "MaintenanceWindowQuerySet":
-        return self.filter(owner=user) if user.is_authenticated else self.none()
+    def owned_by(self, organization) -> "MaintenanceWindowQuerySet":
+        return self.filter(organization=organization)
 
     def covering(self, at: datetime) -> "MaintenanceWindowQuerySet":
         """Windows in force at `at`: a one-off window while it lasts; a weekly one from its
@@ -257,7 +256,9 @@ class MaintenanceWindow(models.Model):
         NONE = "none"
         WEEKLY = "weekly"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="maintenance_windows")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="maintenance_windows"
+    )
     name = models.CharField(max_length=200)
     monitors = models.ManyToManyField(Monitor, related_name="maintenance_windows")
     starts_at = models.DateTimeField()
@@ -269,7 +270,7 @@ class MaintenanceWindow(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
-        indexes = [models.Index(fields=["owner", "starts_at"], name="maintenance_owner_start")]
+        indexes = [models.Index(fields=["organization", "starts_at"], name="maintenance_org_start")]
 
     def __str__(self) -> str:
         return self.name

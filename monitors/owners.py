@@ -1,6 +1,8 @@
-"""A person's monitors follow their account: deactivating it pauses every monitor of theirs
-still running (no more checks, alerts or open incidents for someone who can no longer sign
-in), and reactivating it resumes exactly those, not the ones they had paused themselves.
+"""An organization's monitors follow its people: when the last active member's account is
+deactivated, every monitor of the organization still running is paused (no more checks,
+alerts or open incidents for an organization no one can sign in to), and when one of them
+is reactivated, exactly those are resumed, not the ones paused by hand. A team goes on
+when one of its members leaves.
 
 Accounts know nothing of monitors, so the change of `User.is_active` reaches here through
 Django's save signals (connected in monitors/apps.py); a queryset `update()` of users sends
@@ -8,14 +10,18 @@ none and is not seen."""
 
 from django.db import transaction
 
+from accounts.models import Organization
+
 from .models import Monitor
 from .services import update_monitor
 
 
 @transaction.atomic
-def pause_for_inactive_owner(owner) -> int:
-    """Pause the owner's running monitors; return how many."""
-    monitors = list(Monitor.objects.filter(owner=owner, is_active=True))
+def pause_for_inactive_owner(user) -> int:
+    """Pause the running monitors of the user's organizations that no active member is left
+    in; return how many."""
+    left_alone = Organization.objects.filter(memberships__user=user).exclude(memberships__user__is_active=True)
+    monitors = list(Monitor.objects.filter(organization__in=left_alone, is_active=True))
     for monitor in monitors:
         update_monitor(monitor, is_active=False)
     Monitor.objects.filter(pk__in=[m.pk for m in monitors]).update(paused_with_owner=True)
@@ -23,9 +29,10 @@ def pause_for_inactive_owner(owner) -> int:
 
 
 @transaction.atomic
-def resume_for_reactivated_owner(owner) -> int:
-    """Resume the monitors paused when the owner was deactivated; return how many."""
-    monitors = list(Monitor.objects.filter(owner=owner, paused_with_owner=True))
+def resume_for_reactivated_owner(user) -> int:
+    """Resume the monitors of the user's organizations paused when their people were
+    deactivated; return how many."""
+    monitors = list(Monitor.objects.filter(organization__memberships__user=user, paused_with_owner=True))
     for monitor in monitors:
         update_monitor(monitor, is_active=True)
     return len(monitors)

@@ -4,11 +4,11 @@ so a monitor and its schedule are always written together, in one transaction.""
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Organization
 from checks.dispatch import dispatch_checks
 from checks.state.transitions import set_active
 from notifications.models import Channel
@@ -62,7 +62,7 @@ def save_monitor(
     is_new = monitor.pk is None
     regions = list(regions) if regions is not None else None
     parents = list(parents) if parents is not None else None
-    if parents is not None and (errors := parent_errors(monitor.pk, monitor.owner_id, parents)):
+    if parents is not None and (errors := parent_errors(monitor.pk, monitor.organization_id, parents)):
         raise ValidationError(errors)
     regions_changed = False
     if is_new:
@@ -96,7 +96,7 @@ def save_monitor(
     if regions is not None:
         monitor.regions.set(regions)
     if channels is None and is_new:
-        channels = Channel.objects.filter(owner=monitor.owner, is_default=True)
+        channels = Channel.objects.filter(organization=monitor.organization_id, is_default=True)
     if channels is not None:
         monitor.channels.set(channels)
     if parents is not None:
@@ -108,35 +108,41 @@ def save_monitor(
 
 
 class MonitorQuotaExceeded(Exception):
-    """The owner already has as many monitors as MONITOR_QUOTA_PER_USER allows."""
+    """The organization already has as many monitors as its quota allows."""
 
 
 @transaction.atomic
 def create_monitor(
-    owner,
+    organization: Organization,
     regions: Iterable[Region],
     channels: Iterable | None = None,
     parents: Iterable[Monitor] | None = None,
     **fields,
 ) -> Monitor:
-    """Create a monitor alerting `channels`, or, when none are given, the owner's default
-    channels, depending on `parents` (none if not given)."""
-    reserve_quota(owner, 1)
-    return save_monitor(Monitor(owner=owner, **fields), regions, channels, parents)
+    """Create a monitor of `organization` alerting `channels`, or, when none are given, the
+    organization's default channels, depending on `parents` (none if not given)."""
+    reserve_quota(organization, 1)
+    return save_monitor(Monitor(organization=organization, **fields), regions, channels, parents)
 
 
-def reserve_quota(owner, adding: int) -> None:
-    """Raise MonitorQuotaExceeded unless `owner` may have `adding` more monitors
-    (MONITOR_QUOTA_PER_USER; 0 means no limit). Call inside the creating transaction: the
-    owner's row stays locked until it ends, so two concurrent creates cannot both fit the
-    last place."""
-    quota = settings.MONITOR_QUOTA_PER_USER
+def monitor_quota(organization: Organization) -> int:
+    """Monitors the organization may have (0: no limit): its own quota, set by the operator
+    in the admin, else MONITOR_QUOTA_PER_ORGANIZATION."""
+    own = organization.monitor_quota
+    return settings.MONITOR_QUOTA_PER_ORGANIZATION if own is None else own
+
+
+def reserve_quota(organization: Organization, adding: int) -> None:
+    """Raise MonitorQuotaExceeded unless `organization` may have `adding` more monitors.
+    Call inside the creating transaction: the organization's row stays locked until it
+    ends, so two concurrent creates (by two members, say) cannot both fit the last place."""
+    locked = Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    quota = monitor_quota(locked or organization)
     if not quota:
         return
-    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
     # Counted up to the quota, no further: the cost of a create stays bounded by the quota,
     # not by how many monitors the account holds (an unlimited account counts nothing).
-    have = Monitor.objects.filter(owner=owner).order_by()[:quota].count()
+    have = Monitor.objects.filter(organization=organization).order_by()[:quota].count()
     if have + adding <= quota:
         return
     if adding == 1 or have >= quota:

@@ -159,9 +159,9 @@ def monitor_errors(values: dict, stored: dict | None = None) -> dict[str, str]:
     return errors
 
 
-def parent_errors(monitor_id: int | None, owner_id: int | None, parents: list[Monitor]) -> dict[str, str]:
-    """{"parents": message} when the monitor `monitor_id` (None: a new one) of `owner_id`
-    may not depend on `parents`: another owner's monitor, itself, a cycle, more than
+def parent_errors(monitor_id: int | None, organization_id: int | None, parents: list[Monitor]) -> dict[str, str]:
+    """{"parents": message} when the monitor `monitor_id` (None: a new one) of `organization_id`
+    may not depend on `parents`: another organization's monitor, itself, a cycle, more than
     MAX_PARENTS, or a chain of dependencies deeper than MAX_DEPENDENCY_DEPTH.
 
     The API never gets this far with another user's monitor: its field refuses that id as
@@ -170,9 +170,9 @@ def parent_errors(monitor_id: int | None, owner_id: int | None, parents: list[Mo
         return {}
     if len(parents) > MAX_PARENTS:
         return {"parents": f"Give at most {MAX_PARENTS} parent monitors."}
-    foreign = sorted(str(parent) for parent in parents if parent.owner_id != owner_id)
+    foreign = sorted(str(parent) for parent in parents if parent.organization_id != organization_id)
     if foreign:
-        return {"parents": f"Parent monitors must be the same owner's: not {', '.join(foreign)}."}
+        return {"parents": f"Parent monitors must be the same organization's: not {', '.join(foreign)}."}
     if monitor_id is not None and any(parent.pk == monitor_id for parent in parents):
         return {"parents": "A monitor cannot depend on itself."}
     above = _chain(Monitor.parents.through, [parent.pk for parent in parents], "from_monitor_id", "to_monitor_id")

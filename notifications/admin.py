@@ -29,12 +29,12 @@ class ChannelForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelForm
-    list_display = ("name", "kind", "target", "owner", "audience", "is_default", "reminder_minutes")
+    list_display = ("name", "kind", "target", "organization", "audience", "is_default", "reminder_minutes")
     list_filter = ("kind", "audience", "is_default")
     # Not the Apprise URL: a search would tell its secrets one guess at a time.
-    search_fields = ("name", "url", "email", "owner__email")
-    list_select_related = ("owner",)
-    autocomplete_fields = ("owner",)
+    search_fields = ("name", "url", "email", "organization__name")
+    list_select_related = ("organization",)
+    autocomplete_fields = ("organization",)
     filter_horizontal = ("monitors",)
     readonly_fields = ("secret", "audience", "created_at", "updated_at")
     actions = ("send_test",)

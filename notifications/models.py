@@ -3,7 +3,6 @@
 import secrets
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -13,12 +12,10 @@ def new_secret() -> str:
 
 
 class ChannelQuerySet(models.QuerySet):
-    def owned_by(self, user) -> "ChannelQuerySet":
-        """The user's alert channels: a status page subscriber's channel is the visitor's,
-        never listed, edited or put on a monitor by the page's owner."""
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(owner=user, audience=Channel.Audience.OWNER)
+    def owned_by(self, organization) -> "ChannelQuerySet":
+        """The organization's alert channels: a status page subscriber's channel is the
+        visitor's, never listed, edited or put on a monitor by the page's owner."""
+        return self.filter(organization=organization, audience=Channel.Audience.OWNER)
 
 
 class Channel(models.Model):
@@ -34,7 +31,7 @@ class Channel(models.Model):
         # A status page's subscriber (statuspages.Subscriber): told of the page's incidents.
         SUBSCRIBER = "subscriber"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channels")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="channels")
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     # Webhook and Slack channels post here; email channels write to `email`.
@@ -57,7 +54,7 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["owner", "id"], name="channel_owner")]
+        indexes = [models.Index(fields=["organization", "id"], name="channel_org")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"

@@ -21,10 +21,10 @@ class SectionInline(admin.TabularInline):
 
 @admin.register(StatusPage)
 class StatusPageAdmin(DeletedThroughServices):
-    list_display = ("title", "slug", "domain", "owner", "show_regions", "created_at")
-    search_fields = ("title", "slug", "domain", "owner__email")
-    list_select_related = ("owner",)
-    autocomplete_fields = ("owner",)
+    list_display = ("title", "slug", "domain", "organization", "show_regions", "created_at")
+    search_fields = ("title", "slug", "domain", "organization__name")
+    list_select_related = ("organization",)
+    autocomplete_fields = ("organization",)
     inlines = (SectionInline,)
 
     def save_model(self, request, obj, form, change):
@@ -32,9 +32,9 @@ class StatusPageAdmin(DeletedThroughServices):
         fields = {name: getattr(obj, name) for name in services.PAGE_FIELDS}
         fields["domain"] = fields["domain"] or None
         if not change:
-            services.save_page(obj.owner, None, fields)
+            services.save_page(obj.organization, None, fields)
             return
-        services.save_page(obj.owner, obj, fields)
+        services.save_page(obj.organization, obj, fields)
 
     def delete_model(self, request, obj):
         services.delete_page(obj)

@@ -4,7 +4,6 @@ notice sent to them."""
 
 import secrets
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -15,12 +14,12 @@ def new_token() -> str:
 
 
 class StatusPageQuerySet(models.QuerySet):
-    def owned_by(self, user) -> "StatusPageQuerySet":
-        return self.filter(owner=user) if user.is_authenticated else self.none()
+    def owned_by(self, organization) -> "StatusPageQuerySet":
+        return self.filter(organization=organization)
 
 
 class StatusPage(models.Model):
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="status_pages")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="status_pages")
     # /status/<slug>/: one namespace for every user's pages, so slugs are unique overall.
     slug = models.SlugField(max_length=60, unique=True)
     title = models.CharField(max_length=200)
@@ -36,7 +35,7 @@ class StatusPage(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["owner", "id"], name="statuspage_owner")]
+        indexes = [models.Index(fields=["organization", "id"], name="statuspage_org")]
 
     def __str__(self) -> str:
         return f"{self.title} (/status/{self.slug}/)"

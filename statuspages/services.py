@@ -1,4 +1,4 @@
-"""Status page logic: writing a page with its sections and components, the owner's incident
+"""Status page logic: writing a page with its sections and components, the organization's incident
 updates, and subscriptions (double opt-in, unsubscribe). What subscribers are sent goes out
 as notifications' deliveries, one per subscriber, written in the update's transaction."""
 
@@ -29,7 +29,7 @@ def cache_key(slug: str, form: str) -> str:
 
 
 def forget_rendered(slug: str) -> None:
-    """Drop the page's cached answers, so what the owner just wrote shows at once."""
+    """Drop the page's cached answers, so what its editors just wrote shows at once."""
     cache.delete_many([cache_key(slug, form) for form in messages.FORMS])
 
 
@@ -55,13 +55,13 @@ def _forget(slugs: set, domains: set) -> None:
 
 
 @transaction.atomic
-def save_page(owner, page: StatusPage | None, fields: dict, sections: list[dict] | None = None) -> StatusPage:
+def save_page(organization, page: StatusPage | None, fields: dict, sections: list[dict] | None = None) -> StatusPage:
     """Create or change a page; `sections` (if given) replace its sections and components.
 
     A component is kept (its id, its incidents' links to it) when its monitor stays on the
     page, wherever it moves: the monitor names the component, as a page shows a monitor once.
     """
-    page = page or StatusPage(owner=owner)
+    page = page or StatusPage(organization=organization)
     old_slug, old_domain = page.slug, page.domain
     for name, value in fields.items():
         if name not in PAGE_FIELDS:
@@ -108,7 +108,7 @@ def _set_sections(page: StatusPage, sections: list[dict]) -> None:
 def open_incident(
     page: StatusPage, title: str, status: str, message: str, components=(), now: datetime | None = None
 ) -> PageIncident:
-    """An incident the owner writes about, with its first update (subscribers are told)."""
+    """An incident the organization writes about, with its first update (subscribers are told)."""
     now = now or timezone.now()
     incident = PageIncident.objects.create(page=page, title=title, status=status, started_at=now)
     incident.components.set(components)
@@ -149,7 +149,7 @@ def subscribe(page: StatusPage, kind: str, address: str, now: datetime | None = 
     try:
         with transaction.atomic():
             channel = Channel.objects.create(
-                owner=page.owner,
+                organization=page.organization,
                 name=f"Subscriber of {page.slug}"[:200],
                 kind=kind,
                 email=address if kind == Subscriber.Kind.EMAIL else "",

@@ -45,7 +45,7 @@ def test_check_now_is_rate_limited_per_user(settings, alice, bob):
 
 
 def test_monitor_quota_is_a_clear_403(settings, alice_client, alice):
-    settings.MONITOR_QUOTA_PER_USER = 2
+    settings.MONITOR_QUOTA_PER_ORGANIZATION = 2
     make_monitor(alice, "https://a.example/")
     make_monitor(alice, "https://b.example/")
     response = alice_client.post("/api/monitors/", VALID, format="json")

@@ -116,7 +116,7 @@ def test_more_than_the_limit_is_refused_naming_it(alice_client, monkeypatch):
 
 
 def test_the_quota_counts_the_whole_batch(alice, alice_client, settings):
-    settings.MONITOR_QUOTA_PER_USER = 5
+    settings.MONITOR_QUOTA_PER_ORGANIZATION = 5
     for n in range(3):
         make_monitor(alice, f"https://old{n}.example.com/")
     status, body = post(alice_client, [item(n) for n in range(3)])

@@ -303,7 +303,7 @@ def test_a_dependency_cycle_is_refused(alice, config):
 
 
 def test_apply_is_all_or_nothing_when_the_500th_item_fails(alice, config, settings):
-    settings.MONITOR_QUOTA_PER_USER = 0
+    settings.MONITOR_QUOTA_PER_ORGANIZATION = 0
     monitors = "".join(f"  - name: Site {n}\n    url: https://site{n}.example.com/\n" for n in range(1, 501))
     text = "version: 1\ndefaults:\n  monitor:\n    regions: [india]\nchannels:\n  - name: Hook\n    kind: webhook\n"
     text += "    url: https://hooks.example.com/x\nmonitors:\n" + monitors

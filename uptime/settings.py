@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -143,7 +144,7 @@ API_THROTTLE_RATES = {
     "subscribe": env_str("THROTTLE_SUBSCRIBE_RATE", "10/hour"),
 }
 # Monitors one user may own; 0 means no limit.
-MONITOR_QUOTA_PER_USER = env_int("MONITOR_QUOTA_PER_USER", 500, minimum=0)
+MONITOR_QUOTA_PER_ORGANIZATION = env_int("MONITOR_QUOTA_PER_ORGANIZATION", 500, minimum=0)
 
 REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["uptime.throttling.ScopedThrottle"],
@@ -154,7 +155,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "accounts.api.authentication.KeyRole",
+        "accounts.api.authentication.MemberRole",
     ],
     # JSON bodies only (a form or multipart body is a 415), nested at most 32 levels and
     # valid Unicode throughout; the OpenAPI document lists application/json alone.

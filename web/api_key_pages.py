@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from accounts.api.serializers import ApiKeySerializer
-from accounts.keys import revoke_key
+from accounts.keys import keys_seen_by, revoke_key
 from accounts.models import ApiKey
 
 from .api_forms import FormField, confirm_delete, form_context, model_field, posted_values, save
 
-ROLE_HELP = "Viewer reads only; editor also writes; admin and owner also manage keys."
+ROLE_HELP = "Viewer reads only; editor also writes; admin and owner also manage members and everyone's keys."
 
 
 def form_fields() -> list[FormField]:
@@ -36,7 +36,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
         made, errors = save(ApiKeySerializer(data=data, context={"request": request}))
         if made is not None:
             values = {"name": "", "role": ApiKey.Role.VIEWER, "expires_at": ""}
-    keys = ApiKey.objects.owned_by(request.user)
+    keys = keys_seen_by(request.actor)
     context = {
         **form_context(fields, values, errors),
         "keys": keys,
@@ -51,7 +51,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    key = get_object_or_404(ApiKey.objects.owned_by(request.user).filter(revoked_at__isnull=True), pk=pk)
+    key = get_object_or_404(keys_seen_by(request.actor).filter(revoked_at__isnull=True), pk=pk)
     return confirm_delete(
         request,
         key,

@@ -44,12 +44,12 @@ def form_fields() -> list[FormField]:
 
 
 def _owned(request: HttpRequest, pk: int) -> Channel:
-    return get_object_or_404(Channel.objects.owned_by(request.user), pk=pk)
+    return get_object_or_404(Channel.objects.owned_by(request.actor.organization), pk=pk)
 
 
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
-    channels = list(Channel.objects.owned_by(request.user).annotate(monitor_count=Count("monitors")))
+    channels = list(Channel.objects.owned_by(request.actor.organization).annotate(monitor_count=Count("monitors")))
     deliveries = Delivery.objects.filter(channel__in=channels).select_related("monitor").order_by("-created_at", "-id")
     latest: dict[int, list[Delivery]] = {}
     for delivery in deliveries[: LATEST_DELIVERIES * max(len(channels), 1)]:

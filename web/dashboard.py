@@ -58,11 +58,11 @@ def _row(monitor: Monitor, ticks: list[RecentTick]) -> Row:
     )
 
 
-def rows(user, filters: dict, page_number: str | None) -> tuple[list[Row], Page]:
+def rows(organization, filters: dict, page_number: str | None) -> tuple[list[Row], Page]:
     """One page of the monitors matching `filters`, worst status first, as drawn."""
     # The page's ids first, then those monitors with their 24-hour uptime: an OFFSET over the
     # annotated query would work out the uptime of every monitor before the page too.
-    listed = Monitor.objects.owned_by(user).listed(ordering="status", **filters).values_list("pk", flat=True)
+    listed = Monitor.objects.owned_by(organization).listed(ordering="status", **filters).values_list("pk", flat=True)
     page = Paginator(listed, PAGE_SIZE).get_page(page_number)
     ids = list(page.object_list)
     shown = Monitor.objects.prefetch_related("regions").annotate(**uptime_24h_annotation()).in_bulk(ids)
@@ -73,9 +73,9 @@ def rows(user, filters: dict, page_number: str | None) -> tuple[list[Row], Page]
 
 def _context(request: HttpRequest) -> dict:
     filters, errors = _filters(request)
-    shown, page = rows(request.user, filters, request.GET.get("page"))
+    shown, page = rows(request.actor.organization, filters, request.GET.get("page"))
     counts = dict(
-        Monitor.objects.owned_by(request.user)
+        Monitor.objects.owned_by(request.actor.organization)
         .order_by()
         .values("status")
         .annotate(count=Count("id"))

@@ -20,8 +20,8 @@ from .api_forms import FormField, confirm_delete, model_field, posted_values, re
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def form_fields(user) -> list[FormField]:
-    monitors = [(str(pk), name) for pk, name in Monitor.objects.owned_by(user).values_list("pk", "name")]
+def form_fields(organization) -> list[FormField]:
+    monitors = [(str(pk), name) for pk, name in Monitor.objects.owned_by(organization).values_list("pk", "name")]
     return [
         model_field(MaintenanceWindow, "name", "text", required=True),
         FormField("monitors", "Monitors", "checkboxes", "Checks go on; nobody is alerted.", monitors, required=True),
@@ -32,14 +32,14 @@ def form_fields(user) -> list[FormField]:
 
 
 def _owned(request: HttpRequest, pk: int) -> MaintenanceWindow:
-    return get_object_or_404(MaintenanceWindow.objects.owned_by(request.user), pk=pk)
+    return get_object_or_404(MaintenanceWindow.objects.owned_by(request.actor.organization), pk=pk)
 
 
 @login_required
 def window_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = []
-    for window in MaintenanceWindow.objects.owned_by(request.user).prefetch_related("monitors"):
+    for window in MaintenanceWindow.objects.owned_by(request.actor.organization).prefetch_related("monitors"):
         occurrence = window.occurrence(now)
         rows.append(
             {
@@ -64,7 +64,7 @@ def _shown(window: MaintenanceWindow | None) -> dict:
 
 
 def _form(request: HttpRequest, window: MaintenanceWindow | None) -> HttpResponse:
-    fields = form_fields(request.user)
+    fields = form_fields(request.actor.organization)
     if request.method == "POST":
         values = posted_values(request.POST, fields)
         data = {name: (value or None) if name in ("starts_at", "ends_at") else value for name, value in values.items()}

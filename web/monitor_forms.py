@@ -23,11 +23,11 @@ from .rate_limits import wait_seconds
 BASIC, CHECK, REQUEST = "What to check", "How to check", "The request (HTTP)"
 
 
-def form_fields(user, editing: Monitor | None = None) -> list[FormField]:
+def form_fields(organization, editing: Monitor | None = None) -> list[FormField]:
     regions = [(region.slug, region.name) for region in Region.objects.order_by("slug")]
-    channels = [(str(channel.pk), str(channel)) for channel in Channel.objects.owned_by(user)]
+    channels = [(str(channel.pk), str(channel)) for channel in Channel.objects.owned_by(organization)]
     # A monitor is never its own parent: the one edited is not offered.
-    others = Monitor.objects.owned_by(user).exclude(pk=editing.pk if editing else None)
+    others = Monitor.objects.owned_by(organization).exclude(pk=editing.pk if editing else None)
     monitors = [(str(pk), name) for pk, name in others.values_list("pk", "name")]
     return [
         model_field(Monitor, "name", "text", required=True, group=BASIC),
@@ -96,7 +96,7 @@ def _api_data(request: HttpRequest, fields: list[FormField], editing: bool) -> t
     data = dict(shown)
     errors: dict[str, list[str]] = {}
     if not (editing or "channels" in request.POST):
-        # No box ticked on a new monitor: the owner's default channels, as in the API.
+        # No box ticked on a new monitor: the organization's default channels, as in the API.
         del data["channels"]
     data["quorum"] = data["quorum"].strip() or None
     for name in ("failures_before_down", "successes_before_up"):
@@ -114,7 +114,7 @@ def _api_data(request: HttpRequest, fields: list[FormField], editing: bool) -> t
 
 
 def _form(request: HttpRequest, monitor: Monitor | None) -> HttpResponse:
-    fields = form_fields(request.user, monitor)
+    fields = form_fields(request.actor.organization, monitor)
     if request.method != "POST":
         return _render_form(request, monitor, fields, _shown(monitor), {})
     data, shown, errors = _api_data(request, fields, editing=monitor is not None)
@@ -145,7 +145,7 @@ def _render_form(request, monitor, fields, values, errors) -> HttpResponse:
 
 def _owned(request: HttpRequest, pk: int) -> Monitor:
     # Another user's monitor does not exist here, as in the API.
-    return get_object_or_404(Monitor.objects.owned_by(request.user), pk=pk)
+    return get_object_or_404(Monitor.objects.owned_by(request.actor.organization), pk=pk)
 
 
 @login_required

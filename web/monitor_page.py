@@ -48,7 +48,7 @@ def _incidents_with_timelines(monitor: Monitor, now) -> list[dict]:
 @login_required
 def monitor_page(request: HttpRequest, pk: int) -> HttpResponse:
     # Another user's monitor does not exist here, as in the API.
-    monitor = get_object_or_404(Monitor.objects.owned_by(request.user).prefetch_related("regions"), pk=pk)
+    monitor = get_object_or_404(Monitor.objects.owned_by(request.actor.organization).prefetch_related("regions"), pk=pk)
     window = request.GET.get("window", "24h")
     if window not in WINDOWS:
         window = "24h"

@@ -1,4 +1,4 @@
-"""Status pages from the web pages: the owner's list, the page's form (its settings, and which
+"""Status pages from the web pages: the organization's list, the page's form (its settings, and which
 monitors it shows, under which names and sections), posting incidents and their updates,
 and delete. Everything is saved through the API's serializers and statuspages.services."""
 
@@ -29,12 +29,14 @@ def page_fields() -> list[FormField]:
 
 
 def _owned(request: HttpRequest, pk: int) -> StatusPage:
-    return get_object_or_404(StatusPage.objects.owned_by(request.user), pk=pk)
+    return get_object_or_404(StatusPage.objects.owned_by(request.actor.organization), pk=pk)
 
 
 @login_required
 def page_list(request: HttpRequest) -> HttpResponse:
-    pages = StatusPage.objects.owned_by(request.user).prefetch_related("sections__components", "incidents")
+    pages = StatusPage.objects.owned_by(request.actor.organization).prefetch_related(
+        "sections__components", "incidents"
+    )
     rows = [
         {
             "page": page,
@@ -54,7 +56,7 @@ def _component_rows(request: HttpRequest, page: StatusPage | None, posted: bool)
         for component in Component.objects.filter(section__page=page).select_related("section"):
             shown[component.monitor_id] = (component.section.name, component.name)
     monitors = sorted(
-        Monitor.objects.owned_by(request.user).only("id", "name"),
+        Monitor.objects.owned_by(request.actor.organization).only("id", "name"),
         key=lambda m: (m.pk not in shown, list(shown).index(m.pk) if m.pk in shown else 0, m.name.lower()),
     )
     rows = []

@@ -10,8 +10,9 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from accounts.keys import revoke_key
-from accounts.models import ApiKey, User
+from accounts.keys import keys_seen_by, revoke_key
+from accounts.models import ApiKey, Role, User
+from accounts.roles import at_least
 from accounts.services import change_password
 from accounts.tokens import RefreshToken
 from uptime.api_views import CreatedLocationMixin
@@ -47,6 +48,7 @@ class RefreshView(TokenRefreshView):
 
 class MeView(generics.RetrieveAPIView):
     serializer_class = UserSerializer
+    organization_free = True
 
     def get_object(self):
         return self.request.user
@@ -54,6 +56,8 @@ class MeView(generics.RetrieveAPIView):
 
 class LogoutView(APIView):
     """Blacklist a refresh token so it can mint no more access tokens."""
+
+    organization_free = True
 
     @extend_schema(
         request=inline_serializer("LogoutRequest", {"refresh": serializers.CharField()}),
@@ -77,7 +81,8 @@ class PasswordChangeView(APIView):
     """Change one's own password: the current one and a new one that passes the password
     rules. The user's refresh tokens are blacklisted (sign in again with the new password)."""
 
-    people_only = True  # not with an API key (KeyRole)
+    people_only = True  # not with an API key (MemberRole)
+    organization_free = True
     # Guessing the current password with a stolen access token is rate limited as the
     # token endpoint is (per user here).
     throttle_scope = "auth"
@@ -96,15 +101,22 @@ class PasswordChangeView(APIView):
 
 @extend_schema_view(destroy=extend_schema(description="Revoke the key: it stops working at once and stays listed."))
 class ApiKeyViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
-    """Your API keys. A key is shown once, in the answer to the POST that makes it."""
+    """The organization's API keys: a member sees and revokes their own, an admin or owner
+    everyone's. Any member may make one with a role no higher than theirs; a key makes or
+    revokes keys only with the admin or owner role. A key is shown once, in the answer to
+    the POST that makes it."""
 
     serializer_class = ApiKeySerializer
     http_method_names = ["get", "post", "delete", "head", "options"]
-    # Keys make and revoke keys only with an admin or owner role (KeyRole).
-    needs_key_admin = True
+    write_role = Role.VIEWER
+
+    def check_permissions(self, request) -> None:
+        super().check_permissions(request)
+        if isinstance(request.auth, ApiKey) and not at_least(request.actor.role, Role.ADMIN):
+            self.permission_denied(request, message="Only an admin or owner key makes, lists or revokes keys.")
 
     def get_queryset(self):
-        return ApiKey.objects.owned_by(self.request.user)
+        return keys_seen_by(self.request.actor)
 
     def perform_destroy(self, instance: ApiKey) -> None:
         revoke_key(instance)

@@ -1,5 +1,3 @@
-from typing import cast
-
 from django.conf import settings
 from django.db.models import Q
 from django.http import HttpResponse
@@ -11,7 +9,6 @@ from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from checks.api.serializers import (
     GapSerializer,
     HealthReportSerializer,
@@ -32,7 +29,7 @@ from monitors.models import Monitor
 
 
 def owned_monitor(request, pk) -> Monitor:
-    return get_object_or_404(Monitor.objects.owned_by(request.user), pk=pk)
+    return get_object_or_404(Monitor.objects.owned_by(request.actor.organization), pk=pk)
 
 
 def in_time_range(queryset, field: str, filters: dict):
@@ -67,7 +64,7 @@ class MonitorTicksView(generics.ListAPIView):
 
 @extend_schema_view(list=extend_schema(parameters=[IncidentFilterSerializer]))
 class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
-    """The user's incidents, newest first: by monitor, open or resolved, and overlapping a
+    """The organization's incidents, newest first: by monitor, open or resolved, and overlapping a
     time range. /api/monitors/{id}/incidents/ is the same list for one monitor."""
 
     serializer_class = IncidentSerializer
@@ -75,8 +72,8 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Incident.objects.none()
 
     def get_queryset(self):
-        user = cast(User, self.request.user)  # IsAuthenticated: never AnonymousUser here
-        incidents = Incident.objects.filter(monitor__owner=user).select_related("monitor")
+        organization = self.request.actor.organization
+        incidents = Incident.objects.filter(monitor__organization=organization).select_related("monitor")
         if "monitor_pk" in self.kwargs:
             incidents = incidents.filter(monitor=owned_monitor(self.request, self.kwargs["monitor_pk"]))
         if self.action != "list":

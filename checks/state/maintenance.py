@@ -1,6 +1,6 @@
 """Monitors whose maintenance window has begun move to `maintenance` as it begins, not at
 their next check: an hourly monitor would otherwise stay `down`, with its incident open and
-its owner's pager reminded, for up to an hour into the window.
+its organization's pager reminded, for up to an hour into the window.
 
 Run by the housekeeping worker every 30 s (checks.enter_maintenance); the first check
 after the window judges the site again, as before."""
@@ -38,7 +38,7 @@ def enter_maintenance(at: datetime) -> int:
         Monitor.objects.select_for_update()
         .filter(pk__in=covered, is_active=True)
         .exclude(status__in=SETTLED)
-        .only(*SAVED_FIELDS, "name", "url", "owner_id")
+        .only(*SAVED_FIELDS, "name", "url", "organization_id")
     )
     for monitor in monitors:
         forget_verdicts(monitor)

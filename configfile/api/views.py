@@ -11,6 +11,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
 from configfile.apply import apply_document
 from configfile.document import load
 from configfile.export import export_text
@@ -109,7 +110,7 @@ class _Planning(APIView):
             document, lines = load(
                 request.data if isinstance(request.data, str) else "", as_json=media == "application/json"
             )
-            plan = action(request.user, document, lines, prune=self.prune(), over_api=True)
+            plan = action(request.actor.organization, document, lines, prune=self.prune(), over_api=True)
         except ConfigInvalid as exc:
             body = {
                 "detail": f"{len(exc.errors)} error(s); nothing was changed.",
@@ -120,8 +121,8 @@ class _Planning(APIView):
 
 
 class ConfigPlanView(_Planning):
-    # A plan writes nothing: a viewer's key may ask for one (KeyRole would take POST for a write).
-    permission_classes = [permissions.IsAuthenticated]
+    # A plan writes nothing: a viewer may ask for one (MemberRole would take POST for a write).
+    write_role = Role.VIEWER
 
     @extend_schema(
         request=BODY,
@@ -158,7 +159,7 @@ class ConfigExportView(APIView):
     )
     def get(self, request):
         try:
-            text = export_text(request.user)
+            text = export_text(request.actor.organization)
         except ConfigInvalid as exc:
             body = {"detail": "The account cannot be written as a file.", "errors": [e.as_dict() for e in exc.errors]}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)

@@ -111,11 +111,11 @@ class BulkMonitorItemSerializer(MonitorSerializer):
         stored = {name: unequal for name in RULE_FIELDS} | {"url": values["url"], "kind": values["kind"]}
         return super().rule_errors(values, stored)
 
-    def parent_errors(self, monitor_id: int | None, owner_id: int, parents: list[Monitor]) -> dict[str, str]:
+    def parent_errors(self, monitor_id: int | None, organization_id: int, parents: list[Monitor]) -> dict[str, str]:
         judged = self.context["parent_errors"]
         key = frozenset(parent.pk for parent in parents)
         if key not in judged:
-            judged[key] = super().parent_errors(monitor_id, owner_id, parents)
+            judged[key] = super().parent_errors(monitor_id, organization_id, parents)
         return judged[key]
 
 
@@ -193,7 +193,7 @@ class BulkMonitorsSerializer(serializers.Serializer):
             spec.setdefault("channels", None)
             specs.append(spec)
         try:
-            return bulk.create_monitors(self.context["request"].user, specs)
+            return bulk.create_monitors(self.context["request"].actor.organization, specs)
         except services.MonitorQuotaExceeded as exc:
             raise PermissionDenied(str(exc)) from None
 

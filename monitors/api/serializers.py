@@ -106,7 +106,7 @@ class OwnedChannelField(BulkPrimaryKeyField):
     """A channel id of the requesting user's; anyone else's is "does not exist" (400)."""
 
     def get_queryset(self):
-        return Channel.objects.owned_by(self.context["request"].user)
+        return Channel.objects.owned_by(self.context["request"].actor.organization)
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -151,7 +151,7 @@ class OwnedMonitorField(BulkPrimaryKeyField):
     """A monitor id of the requesting user's; any other id is "invalid", whoever owns it."""
 
     def get_queryset(self):
-        return Monitor.objects.owned_by(self.context["request"].user)
+        return Monitor.objects.owned_by(self.context["request"].actor.organization)
 
 
 # The numeric settings: each has one rule, with one message, in monitors.validation.
@@ -161,9 +161,9 @@ NUMBER_FIELDS = (*range_rules(), "quorum")
 class MonitorSerializer(serializers.ModelSerializer):
     url = serializers.CharField(max_length=MAX_URL_LENGTH)
     regions = RegionSlugField(many=True, allow_empty=False)
-    # Omitted on create: the owner's default channels.
+    # Omitted on create: the organization's default channels.
     channels = OwnedChannelField(many=True, required=False)
-    # Omitted on create: none. Rules (same owner, no cycles, ...): monitors.validation.
+    # Omitted on create: none. Rules (same organization, no cycles, ...): monitors.validation.
     parents = OwnedMonitorField(many=True, required=False)
 
     auth_password_set = serializers.SerializerMethodField()
@@ -257,8 +257,8 @@ class MonitorSerializer(serializers.ModelSerializer):
         stored = {name: getattr(current, name) for name in RULE_FIELDS} if current else None
         errors = self.rule_errors(values, stored)
         if "parents" in attrs:
-            owner_id = current.owner_id if current else self.context["request"].user.pk
-            errors.update(self.parent_errors(current.pk if current else None, owner_id, attrs["parents"]))
+            organization_id = current.organization_id if current else self.context["request"].actor.organization.pk
+            errors.update(self.parent_errors(current.pk if current else None, organization_id, attrs["parents"]))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -268,15 +268,17 @@ class MonitorSerializer(serializers.ModelSerializer):
     def rule_errors(self, values: dict, stored: dict | None) -> dict[str, str]:
         return monitor_errors(values, stored)
 
-    def parent_errors(self, monitor_id: int | None, owner_id: int, parents: list[Monitor]) -> dict[str, str]:
-        return parent_errors(monitor_id, owner_id, parents)
+    def parent_errors(self, monitor_id: int | None, organization_id: int, parents: list[Monitor]) -> dict[str, str]:
+        return parent_errors(monitor_id, organization_id, parents)
 
     def create(self, validated_data):
         regions = validated_data.pop("regions")
         channels = validated_data.pop("channels", None)
         parents = validated_data.pop("parents", None)
         try:
-            return services.create_monitor(self.context["request"].user, regions, channels, parents, **validated_data)
+            return services.create_monitor(
+                self.context["request"].actor.organization, regions, channels, parents, **validated_data
+            )
         except services.MonitorQuotaExceeded as exc:
             raise PermissionDenied(str(exc)) from None
 
@@ -361,7 +363,7 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         monitors = validated_data.pop("monitors")
-        return maintenance.create_window(self.context["request"].user, monitors, **validated_data)
+        return maintenance.create_window(self.context["request"].actor.organization, monitors, **validated_data)
 
     def update(self, instance, validated_data):
         monitors = validated_data.pop("monitors", None)

@@ -36,7 +36,10 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 @extend_schema_view(
     create=extend_schema(
-        responses={201: MonitorSerializer, 403: error("The user owns MONITOR_QUOTA_PER_USER monitors already.")}
+        responses={
+            201: MonitorSerializer,
+            403: error("The organization has as many monitors as its quota allows, or your role may not write."),
+        }
     )
 )
 class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
@@ -47,7 +50,7 @@ class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         windows = MaintenanceWindow.objects.not_over(timezone.now())
-        monitors = Monitor.objects.owned_by(self.request.user)
+        monitors = Monitor.objects.owned_by(self.request.actor.organization)
         if self.action == "list":
             query = MonitorFilterSerializer(data=self.request.query_params)
             query.is_valid(raise_exception=True)
@@ -99,7 +102,7 @@ class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
             400: OpenApiResponse(
                 BULK_ERRORS, description="Nothing written: a message per field of each item, in order."
             ),
-            403: error("The monitors would pass MONITOR_QUOTA_PER_USER, or the API key may not write."),
+            403: error("The monitors would pass the organization's quota, or your role may not write."),
         },
     )
     @action(detail=False, methods=["post"], url_path="bulk")
@@ -124,4 +127,4 @@ class MaintenanceWindowViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = MaintenanceWindowSerializer
 
     def get_queryset(self):
-        return MaintenanceWindow.objects.owned_by(self.request.user).prefetch_related("monitors")
+        return MaintenanceWindow.objects.owned_by(self.request.actor.organization).prefetch_related("monitors")

@@ -74,7 +74,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        return Channel.objects.create(owner=self.context["request"].user, **validated_data)
+        return Channel.objects.create(organization=self.context["request"].actor.organization, **validated_data)
 
 
 class ChannelSchema(OpenApiSerializerExtension):

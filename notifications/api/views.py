@@ -19,7 +19,7 @@ class ChannelViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     throttle_scope = None
 
     def get_queryset(self):
-        return Channel.objects.owned_by(self.request.user).prefetch_related("monitors")
+        return Channel.objects.owned_by(self.request.actor.organization).prefetch_related("monitors")
 
     @action(detail=True, methods=["post"], throttle_scope="channel_test")
     def test(self, request, pk=None):

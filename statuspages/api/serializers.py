@@ -1,4 +1,4 @@
-"""The owner's status page API: pages with their sections and components, incidents with
+"""The organization's status page API: pages with their sections and components, incidents with
 their updates, subscribers. Writes go through statuspages.services."""
 
 from collections.abc import Mapping
@@ -21,7 +21,9 @@ class OwnedMonitorField(serializers.PrimaryKeyRelatedField):
     """One of the requesting user's monitors: another user's id is "does not exist"."""
 
     def get_queryset(self):
-        return Monitor.objects.owned_by(self.context["request"].user).only("id", "name", "owner_id")
+        return Monitor.objects.owned_by(self.context["request"].actor.organization).only(
+            "id", "name", "organization_id"
+        )
 
 
 class AsDocumented:
@@ -135,11 +137,11 @@ class StatusPageSerializer(AsDocumented, serializers.ModelSerializer):
 
     def create(self, validated_data):
         sections = validated_data.pop("sections", [])
-        return services.save_page(self.context["request"].user, None, validated_data, sections)
+        return services.save_page(self.context["request"].actor.organization, None, validated_data, sections)
 
     def update(self, page, validated_data):
         sections = validated_data.pop("sections", None)
-        return services.save_page(page.owner, page, validated_data, sections)
+        return services.save_page(page.organization, page, validated_data, sections)
 
 
 class IncidentUpdateSerializer(AsDocumented, serializers.ModelSerializer):

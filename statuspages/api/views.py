@@ -14,7 +14,7 @@ class StatusPageViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = StatusPageSerializer
 
     def get_queryset(self):
-        return StatusPage.objects.owned_by(self.request.user).prefetch_related("sections__components")
+        return StatusPage.objects.owned_by(self.request.actor.organization).prefetch_related("sections__components")
 
     def perform_destroy(self, page):
         services.delete_page(page)
@@ -25,7 +25,9 @@ class _OnOwnedPage(generics.GenericAPIView):
 
     def page(self) -> StatusPage:
         if not hasattr(self, "_page"):
-            self._page = get_object_or_404(StatusPage.objects.owned_by(self.request.user), pk=self.kwargs["page_pk"])
+            self._page = get_object_or_404(
+                StatusPage.objects.owned_by(self.request.actor.organization), pk=self.kwargs["page_pk"]
+            )
         return self._page
 
     def get_serializer_context(self):
@@ -72,8 +74,8 @@ class IncidentUpdateCreateView(_OnOwnedPage, generics.CreateAPIView):
 class SubscriberViewSet(
     _OnOwnedPage, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
-    """The page's subscribers: the owner may see and remove them, never add one (a visitor
-    subscribes and confirms from the page)."""
+    """The page's subscribers: its organization's members see them and its editors remove
+    them, never add one (a visitor subscribes and confirms from the page)."""
 
     serializer_class = SubscriberSerializer
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.actors import actor_for_user
+from accounts.models import Organization
 from configfile.apply import apply_document
 from configfile.document import load
 from configfile.export import dump, export_text, hide_secrets
@@ -48,8 +50,8 @@ class Command(BaseCommand):
             if action == "schema":
                 self.write(schema_text(), options.get("output"))
             elif action == "export":
-                owner = _find_owner(options["owner"])
-                self.write(export_text(owner, with_secrets=options["with_secrets"]), options.get("output"))
+                organization = _find_owner(options)
+                self.write(export_text(organization, with_secrets=options["with_secrets"]), options.get("output"))
             elif action == "import-kuma":
                 self.import_kuma(options)
             else:
@@ -60,7 +62,7 @@ class Command(BaseCommand):
             raise CommandError(f"{len(exc.errors)} error(s); nothing was changed.") from None
 
     def plan_or_apply(self, action: str, options: dict) -> None:
-        owner = _find_owner(options["owner"])
+        organization = _find_owner(options)
         path = options["file"]
         try:
             text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
@@ -68,14 +70,14 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {exc}") from None
         document, lines = load(text, as_json=path.endswith(".json"))
         run = apply_document if action == "apply" else make_plan
-        plan = run(owner, document, lines, prune=options["prune"], environ=os.environ)
+        plan = run(organization, document, lines, prune=options["prune"], environ=os.environ)
         self.show(plan, applied=action == "apply")
 
     def import_kuma(self, options: dict) -> None:
         # Imported here: the importer is a module of its own, and the other actions work without it.
         from configfile.kuma import KumaImportError, document_from_kuma
 
-        owner = _find_owner(options["owner"])
+        organization = _find_owner(options)
         try:
             result = document_from_kuma(options["path"])
         except KumaImportError as exc:
@@ -87,7 +89,7 @@ class Command(BaseCommand):
             placeholders = [] if options["with_secrets"] else hide_secrets(written)
             self.write(dump(written, placeholders), options["output"])
         run = apply_document if options["apply"] else make_plan
-        plan = run(owner, result.document, Lines(), prune=options["prune"])
+        plan = run(organization, result.document, Lines(), prune=options["prune"])
         self.show(plan, applied=options["apply"])
         if result.not_carried:
             self.stdout.write("Not carried over from Kuma:")
@@ -108,12 +110,19 @@ class Command(BaseCommand):
 
 
 def _owner(parser: CommandParser) -> None:
-    parser.add_argument("--owner", required=True, help="the account's email address")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--organization", help="the organization's slug")
+    which.add_argument("--owner", help="a user's email address: their personal organization")
 
 
-def _find_owner(email: str):
-    # The one place an owner is named: an organization's slug can take its place.
-    owner = get_user_model().objects.filter(email__iexact=email).first()
-    if owner is None:
-        raise CommandError(f"no user {email}")
-    return owner
+def _find_owner(options: dict) -> Organization:
+    if options.get("organization"):
+        organization = Organization.objects.filter(slug=options["organization"]).first()
+        if organization is None:
+            raise CommandError(f"no organization {options['organization']}")
+        return organization
+    user = get_user_model().objects.filter(email__iexact=options["owner"]).first()
+    actor = actor_for_user(user) if user is not None else None
+    if actor is None:
+        raise CommandError(f"no user {options['owner']}")
+    return actor.organization
