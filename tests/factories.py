@@ -1,17 +1,29 @@
-"""Small factories: a monitor made through the same domain function the API uses."""
+"""Small factories: a monitor made through the same domain function the API uses, and a
+user's personal organization (every user gets one with the account)."""
 
 from datetime import datetime, timedelta
 
+from accounts.actors import actor_for_user
+from accounts.models import Organization, User
 from checks.models import Tick
 from checks.outcomes.rollup_counts import count_ticks
 from monitors.models import Monitor, Region
 from monitors.services import create_monitor
 
 
-def make_monitor(owner, url: str, regions=("india",), **fields) -> Monitor:
+def personal(user: User) -> Organization:
+    """The organization `user` was given with their account."""
+    actor = actor_for_user(user)
+    assert actor is not None, f"{user} has no organization"
+    return actor.organization
+
+
+def make_monitor(owner: User | Organization, url: str, regions=("india",), **fields) -> Monitor:
+    """A monitor of `owner`: an organization, or a user's personal one."""
     settings = {"name": "site", "interval_seconds": 60, "timeout_seconds": 2, "retries": 0, "retry_interval_seconds": 1}
     settings.update(fields)
-    return create_monitor(owner, Region.objects.filter(slug__in=regions), url=url, **settings)
+    organization = owner if isinstance(owner, Organization) else personal(owner)
+    return create_monitor(organization, Region.objects.filter(slug__in=regions), url=url, **settings)
 
 
 def make_tick(
