@@ -23,6 +23,13 @@ INVITATION_DAYS = 7
 OPEN_INVITATIONS_LIMIT = 100
 
 
+def monitor_quota(organization: Organization) -> int:
+    """Monitors the organization may have (0: no limit): its own quota, set by the operator
+    in the admin, else MONITOR_QUOTA_PER_ORGANIZATION."""
+    own = organization.monitor_quota
+    return settings.MONITOR_QUOTA_PER_ORGANIZATION if own is None else own
+
+
 def _free_slug(name: str) -> str:
     base = slugify(name)[:50].strip("-") or "organization"
     slug, n = base, 1

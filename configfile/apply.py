@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
+from audit.models import AuditEvent
+from audit.recording import as_one_whole, record
 from monitors import maintenance, services
 from monitors.bulk import create_monitors
 from monitors.models import MaintenanceWindow, Monitor
@@ -38,8 +40,25 @@ def apply_document(
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
         plan = make_plan(organization, document, lines, prune=prune, environ=environ, over_api=over_api)
         if plan.has_changes:
-            _Writer(organization, plan).run()
+            # One entry in the audit log for the whole file, not one per object it touched.
+            with as_one_whole():
+                _Writer(organization, plan).run()
+            record(organization.pk, "applied", "config file", changes=_logged(plan), source=AuditEvent.Source.FILE)
     return plan
+
+
+# A file of 10,000 monitors is logged by its counts and its first names, not a list of all.
+LOGGED_NAMES = 200
+
+
+def _logged(plan: Plan) -> dict:
+    logged: dict = {"summary": plan.summary()}
+    for action in ("create", "change", "delete"):
+        steps = plan.of(action)
+        if steps:
+            names = [f"{step.section}: {step.key}" for step in steps[:LOGGED_NAMES]]
+            logged[action] = {"count": len(steps), "names": names}
+    return logged
 
 
 class _Writer:

@@ -5,9 +5,9 @@ values worked out: every problem at once, located by item, field and line."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from accounts.organizations import monitor_quota
 from monitors.maintenance import window_errors
 from monitors.services import EDITABLE_FIELDS as MONITOR_FIELDS
-from monitors.services import monitor_quota
 from monitors.validation import MAX_DEPENDENCY_DEPTH, MAX_PARENTS, RULE_FIELDS, monitor_errors
 from notifications.validation import POSTING_KINDS, channel_errors
 from statuspages.models import StatusPage

@@ -17,3 +17,9 @@ class MonitorsConfig(AppConfig):
         user = get_user_model()
         pre_save.connect(remember_was_active, sender=user, dispatch_uid="monitors-owner-was-active")
         post_save.connect(follow_owner, sender=user, dispatch_uid="monitors-follow-owner")
+
+        from audit.recording import audit_saves
+
+        # Never in the log: a password, headers that may carry a token, the badge's key.
+        audit_saves(self.get_model("Monitor"), "monitor", frozenset({"auth_password", "request_headers", "badge_key"}))
+        audit_saves(self.get_model("MaintenanceWindow"), "maintenance window")

@@ -3,12 +3,12 @@ so a monitor and its schedule are always written together, in one transaction.""
 
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
+from accounts.organizations import monitor_quota
 from checks.dispatch import dispatch_checks
 from checks.state.transitions import set_active
 from notifications.models import Channel
@@ -123,13 +123,6 @@ def create_monitor(
     organization's default channels, depending on `parents` (none if not given)."""
     reserve_quota(organization, 1)
     return save_monitor(Monitor(organization=organization, **fields), regions, channels, parents)
-
-
-def monitor_quota(organization: Organization) -> int:
-    """Monitors the organization may have (0: no limit): its own quota, set by the operator
-    in the admin, else MONITOR_QUOTA_PER_ORGANIZATION."""
-    own = organization.monitor_quota
-    return settings.MONITOR_QUOTA_PER_ORGANIZATION if own is None else own
 
 
 def reserve_quota(organization: Organization, adding: int) -> None:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "notifications",
     "statuspages",
     "configfile",
+    "audit",
     "web",
 ]
 
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.ActorMiddleware",
+    "audit.recording.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -143,7 +145,7 @@ API_THROTTLE_RATES = {
     # A status page's subscribe form, per visitor's address.
     "subscribe": env_str("THROTTLE_SUBSCRIBE_RATE", "10/hour"),
 }
-# Monitors one user may own; 0 means no limit.
+# Monitors an organization may have unless the admin sets its own; 0 means no limit.
 MONITOR_QUOTA_PER_ORGANIZATION = env_int("MONITOR_QUOTA_PER_ORGANIZATION", 500, minimum=0)
 
 REST_FRAMEWORK = {
@@ -206,9 +208,8 @@ SIMPLE_JWT = {
 
 # --- Monitors and checks ---------------------------------------------------------------
 MONITOR_MIN_INTERVAL_SECONDS = env_int("MONITOR_MIN_INTERVAL_SECONDS", 30, minimum=1)
-# The longest one slot's check may take, all attempts and pauses included. The broker's
-# visibility timeout is derived from it, so a check still running is never handed to a
-# second worker.
+# The longest one slot's check may take, all attempts and pauses included; the broker's
+# visibility timeout is derived from it (a check still running is never handed on).
 CHECK_MAX_SECONDS = env_int("CHECK_MAX_SECONDS", 240, minimum=10)
 TICK_RETENTION_DAYS = env_int("TICK_RETENTION_DAYS", 90, minimum=1)
 # Rollups outlive the ticks. The "7d" window reads hourly rows and "90d" daily ones, so
@@ -265,8 +266,7 @@ CANARY_INTERVAL_SECONDS = env_int("CANARY_INTERVAL_SECONDS", 30, minimum=1)
 CANARY_TIMEOUT_SECONDS = env_int("CANARY_TIMEOUT_SECONDS", 5, minimum=1)
 # The channel (by id, of any kind) told when a region becomes impaired and recovers; 0: none.
 OPERATOR_CHANNEL_ID = env_int("OPERATOR_CHANNEL_ID", 0, minimum=0)
-# Email alerts go through Django's backend: SMTP once EMAIL_HOST is set, else printed to the
-# console (the local run).
+# Email goes through Django's backend: SMTP once EMAIL_HOST is set, else the console.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ApiKeyViewSet
+from audit.api.views import AuditEventListView
 from checks.api.views import (
     HealthView,
     IncidentViewSet,
@@ -74,6 +75,8 @@ urlpatterns = [
         SubscriberViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
         name="status-page-subscriber-detail",
     ),
+    path("api/", include("accounts.api.organization_urls")),
+    path("api/audit/", AuditEventListView.as_view(), name="audit-events"),
     path("api/config/plan", ConfigPlanView.as_view(), name="config-plan"),
     path("api/config/apply", ConfigApplyView.as_view(), name="config-apply"),
     path("api/config/export", ConfigExportView.as_view(), name="config-export"),

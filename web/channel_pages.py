@@ -18,6 +18,7 @@ from notifications.models import Channel, Delivery
 
 from .api_forms import FormField, confirm_delete, model_field, posted_values, render_form, save
 from .rate_limits import wait_seconds
+from .roles import editor_required
 
 LATEST_DELIVERIES = 10
 
@@ -90,17 +91,20 @@ def _form(request: HttpRequest, channel: Channel | None) -> HttpResponse:
 
 
 @login_required
+@editor_required
 def create(request: HttpRequest) -> HttpResponse:
     return _form(request, None)
 
 
 @login_required
+@editor_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form(request, _owned(request, pk))
 
 
 @login_required
 @require_POST
+@editor_required
 def send_test(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _owned(request, pk)
     # The API's limit on test messages (each one posts or mails somewhere on demand).
@@ -115,6 +119,7 @@ def send_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@editor_required
 def replay(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
     channel = _owned(request, pk)
     delivery = get_object_or_404(Delivery, channel=channel, pk=delivery_pk)
@@ -126,6 +131,7 @@ def replay(request: HttpRequest, pk: int, delivery_pk: int) -> HttpResponse:
 
 
 @login_required
+@editor_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _owned(request, pk)
     return confirm_delete(

@@ -15,6 +15,7 @@ from monitors.api.serializers import MaintenanceWindowSerializer
 from monitors.models import MaintenanceWindow, Monitor
 
 from .api_forms import FormField, confirm_delete, model_field, posted_values, render_form, save
+from .roles import editor_required
 
 # What a datetime-local input sends and shows: minutes, no zone (the label says UTC).
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -88,16 +89,19 @@ def _form(request: HttpRequest, window: MaintenanceWindow | None) -> HttpRespons
 
 
 @login_required
+@editor_required
 def create(request: HttpRequest) -> HttpResponse:
     return _form(request, None)
 
 
 @login_required
+@editor_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form(request, _owned(request, pk))
 
 
 @login_required
+@editor_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     window = _owned(request, pk)
     return confirm_delete(

@@ -19,6 +19,7 @@ from notifications.models import Channel
 
 from .api_forms import FormField, confirm_delete, model_field, posted_values, render_form, save
 from .rate_limits import wait_seconds
+from .roles import editor_required
 
 BASIC, CHECK, REQUEST = "What to check", "How to check", "The request (HTTP)"
 
@@ -149,17 +150,20 @@ def _owned(request: HttpRequest, pk: int) -> Monitor:
 
 
 @login_required
+@editor_required
 def create(request: HttpRequest) -> HttpResponse:
     return _form(request, None)
 
 
 @login_required
+@editor_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form(request, _owned(request, pk))
 
 
 @login_required
 @require_POST
+@editor_required
 def pause(request: HttpRequest, pk: int) -> HttpResponse:
     monitor = services.pause_monitor(_owned(request, pk))
     messages.success(request, f"“{monitor.name}” is paused: no checks and no alerts until you resume it.")
@@ -168,6 +172,7 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@editor_required
 def resume(request: HttpRequest, pk: int) -> HttpResponse:
     monitor = services.resume_monitor(_owned(request, pk))
     messages.success(request, f"“{monitor.name}” is running again; its first check is on its way.")
@@ -176,6 +181,7 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@editor_required
 def check_now(request: HttpRequest, pk: int) -> HttpResponse:
     monitor = _owned(request, pk)
     if not monitor.is_active:
@@ -192,6 +198,7 @@ def check_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@editor_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     monitor = _owned(request, pk)
     return confirm_delete(

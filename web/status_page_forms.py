@@ -8,12 +8,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from accounts.models import Role
 from monitors.models import Monitor
 from statuspages import services
 from statuspages.api.serializers import IncidentUpdateSerializer, PageIncidentSerializer, StatusPageSerializer
 from statuspages.models import Component, PageIncident, StatusPage
 
 from .api_forms import FormField, confirm_delete, error_messages, form_context, model_field, posted_values, save
+from .roles import editor_required, needs_role
 
 STATUSES = PageIncident.Status.choices
 
@@ -109,16 +111,19 @@ def _form(request: HttpRequest, page: StatusPage | None) -> HttpResponse:
 
 
 @login_required
+@editor_required
 def create(request: HttpRequest) -> HttpResponse:
     return _form(request, None)
 
 
 @login_required
+@editor_required
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _form(request, _owned(request, pk))
 
 
 @login_required
+@editor_required
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     page = _owned(request, pk)
     return confirm_delete(
@@ -134,6 +139,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@needs_role(Role.EDITOR, posts_only=True)
 def incidents(request: HttpRequest, pk: int) -> HttpResponse:
     """The page's incidents with their updates; a form to open one and, on each open one, a
     form to post an update. Subscribers are told of each."""

@@ -11,6 +11,7 @@ from . import (
     maintenance_pages,
     monitor_forms,
     monitor_page,
+    organization_pages,
     status_page_forms,
     status_pages,
 )
@@ -52,6 +53,9 @@ urlpatterns = [
     path("maintenance/<int:pk>/edit/", maintenance_pages.edit, name="maintenance-edit"),
     path("maintenance/<int:pk>/delete/", maintenance_pages.delete, name="maintenance-delete"),
     path("keys/", api_key_pages.key_list, name="api-keys"),
+    path("members/", organization_pages.members, name="members"),
+    path("organizations/switch/", organization_pages.switch, name="organization-switch"),
+    path("invitations/<str:token>/", organization_pages.accept, name="invitation"),
     path("keys/<int:pk>/revoke/", api_key_pages.revoke, name="api-key-revoke"),
     path("status-pages/", status_page_forms.page_list, name="status-pages"),
     path("status-pages/new/", status_page_forms.create, name="status-page-create"),

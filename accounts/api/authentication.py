@@ -64,7 +64,8 @@ class MemberRole(permissions.BasePermission):
             return False
         if getattr(view, "organization_free", False) or not request.user.is_authenticated:
             return True
-        request.actor = actor_of(request, view.kwargs.get("organization_slug"))
+        # On Django's request too, where the audit log looks (audit/recording.py).
+        request.actor = request._request.actor = actor_of(request, view.kwargs.get("organization_slug"))
         if request.method in permissions.SAFE_METHODS:
             needed = getattr(view, "read_role", Role.VIEWER)
         else:

@@ -73,3 +73,12 @@ def percent(value: float | None) -> str:
         return "100%"
     # Rounded down: 99.9996% is not 100%.
     return f"{math.floor(value * 1000) / 1000:.3f}".rstrip("0").rstrip(".") + "%"
+
+
+@register.simple_tag
+def organizations_menu(request) -> list:
+    """The signed-in person's organizations, the one they work in marked: [(organization, current)]."""
+    from accounts.actors import memberships_of
+
+    current = request.actor.organization.pk if request.actor else None
+    return [(m.organization, m.organization_id == current) for m in memberships_of(request.user)]

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actors import actor_for_user
 from accounts.models import Organization
+from audit.recording import from_command
 from configfile.apply import apply_document
 from configfile.document import load
 from configfile.export import dump, export_text, hide_secrets
@@ -70,7 +71,8 @@ class Command(BaseCommand):
             raise CommandError(f"cannot read {path}: {exc}") from None
         document, lines = load(text, as_json=path.endswith(".json"))
         run = apply_document if action == "apply" else make_plan
-        plan = run(organization, document, lines, prune=options["prune"], environ=os.environ)
+        with from_command():
+            plan = run(organization, document, lines, prune=options["prune"], environ=os.environ)
         self.show(plan, applied=action == "apply")
 
     def import_kuma(self, options: dict) -> None:
@@ -89,7 +91,8 @@ class Command(BaseCommand):
             placeholders = [] if options["with_secrets"] else hide_secrets(written)
             self.write(dump(written, placeholders), options["output"])
         run = apply_document if options["apply"] else make_plan
-        plan = run(organization, result.document, Lines(), prune=options["prune"])
+        with from_command():
+            plan = run(organization, result.document, Lines(), prune=options["prune"])
         self.show(plan, applied=options["apply"])
         if result.not_carried:
             self.stdout.write("Not carried over from Kuma:")

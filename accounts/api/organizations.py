@@ -1,0 +1,229 @@
+"""The organizations API: one's organizations, a new one, its members with their roles,
+invitations by email and accepting one. The organization is in the path here
+(/api/organizations/<slug>/...); elsewhere the `X-Organization` header names it. The rules
+are accounts/organizations.py's; every change is written to the audit log."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import organizations
+from accounts.actors import memberships_of
+from accounts.models import Invitation, Membership, Organization, Role
+from accounts.organizations import monitor_quota
+from audit.recording import record
+from uptime.openapi import error
+
+
+def _invalid(exc: DjangoValidationError) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.message_dict)
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="Your role in it.")
+    monitor_quota = serializers.SerializerMethodField(help_text="Monitors it may have; 0: no limit.")
+
+    class Meta:
+        model = Organization
+        fields = ["slug", "name", "role", "monitor_quota", "created_at"]
+        read_only_fields = ["slug", "created_at"]
+
+    def get_role(self, organization: Organization) -> str:
+        return self.context["roles"].get(organization.pk, "")
+
+    def get_monitor_quota(self, organization: Organization) -> int:
+        return monitor_quota(organization)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "role", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+        read_only_fields = ["created_at", "expires_at", "accepted_at", "revoked_at"]
+
+
+class OrganizationListView(generics.ListCreateAPIView):
+    """Your organizations with your role in each; POST makes a new one, with you its owner."""
+
+    serializer_class = OrganizationSerializer
+    organization_free = True
+    pagination_class = None
+
+    def get_queryset(self):
+        return Organization.objects.filter(memberships__user=self.request.user)
+
+    def get_serializer_context(self):
+        roles = {m.organization_id: m.role for m in memberships_of(self.request.user)}
+        return {**super().get_serializer_context(), "roles": roles}
+
+    def perform_create(self, serializer) -> None:
+        try:
+            organization = organizations.create_organization(self.request.user, serializer.validated_data["name"])
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        serializer.instance = organization
+        serializer.context["roles"][organization.pk] = Role.OWNER
+
+
+class OrganizationDetailView(generics.RetrieveUpdateAPIView):
+    """One organization; an admin renames it (PATCH name). Its monitor quota is the
+    operator's to set, in the admin."""
+
+    serializer_class = OrganizationSerializer
+    write_role = Role.ADMIN
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self):
+        return self.request.actor.organization
+
+    def get_serializer_context(self):
+        actor = self.request.actor
+        return {**super().get_serializer_context(), "roles": {actor.organization.pk: actor.role}}
+
+    def perform_update(self, serializer) -> None:
+        before = self.request.actor.organization.name
+        try:
+            organization = organizations.rename_organization(self.request.actor, serializer.validated_data["name"])
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        record(organization.pk, "changed", "organization", organization, {"name": [before, organization.name]})
+        serializer.instance = organization
+
+
+class MemberListView(generics.ListAPIView):
+    """The organization's members and their roles; any member may see them."""
+
+    serializer_class = MembershipSerializer
+
+    def get_queryset(self):
+        return Membership.objects.filter(organization=self.request.actor.organization).select_related("user")
+
+
+class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
+    """PATCH role: an admin up to admin, an owner any; the last owner stays. DELETE removes
+    the member (an admin; an owner only by an owner), or oneself: leaving."""
+
+    serializer_class = MembershipSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    write_role = Role.ADMIN
+
+    def get_queryset(self):
+        return Membership.objects.filter(organization=self.request.actor.organization).select_related("user")
+
+    def check_permissions(self, request) -> None:
+        # Leaving takes no role: a viewer may go.
+        if request.method == "DELETE" and request.user.is_authenticated:
+            self.write_role = Role.VIEWER
+        super().check_permissions(request)
+
+    def perform_update(self, serializer) -> None:
+        membership = serializer.instance
+        before = membership.role
+        try:
+            organizations.change_role(self.request.actor, membership, serializer.validated_data["role"])
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        changes = {"role": [before, membership.role]}
+        record(membership.organization_id, "role changed", "member", membership, changes, name=membership.user.email)
+
+    def perform_destroy(self, instance: Membership) -> None:
+        try:
+            organizations.remove_member(self.request.actor, instance)
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        action = "left" if instance.user_id == self.request.user.pk else "removed"
+        record(self.request.actor.organization.pk, action, "member", None, name=instance.user.email)
+
+
+class InvitationListView(generics.ListCreateAPIView):
+    """Invitations (admins): the list, and POST email and role to invite someone; the link
+    goes to that address only, valid for 7 days."""
+
+    serializer_class = InvitationSerializer
+    read_role = write_role = Role.ADMIN
+
+    def get_queryset(self):
+        return Invitation.objects.filter(organization=self.request.actor.organization).select_related("invited_by")
+
+    def perform_create(self, serializer) -> None:
+        data = serializer.validated_data
+        try:
+            invitation, _token = organizations.invite(self.request.actor, data["email"], data["role"])
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        serializer.instance = invitation
+        record(
+            invitation.organization_id,
+            "invited",
+            "member",
+            invitation,
+            {"role": invitation.role},
+            name=invitation.email,
+        )
+
+
+class InvitationDetailView(generics.RetrieveDestroyAPIView):
+    """DELETE revokes the invitation: its link stops working."""
+
+    serializer_class = InvitationSerializer
+    read_role = write_role = Role.ADMIN
+
+    def get_queryset(self):
+        return Invitation.objects.filter(organization=self.request.actor.organization)
+
+    def perform_destroy(self, instance: Invitation) -> None:
+        organizations.revoke_invitation(self.request.actor, instance)
+        record(instance.organization_id, "revoked", "invitation", instance, name=instance.email)
+
+    def destroy(self, request, *args, **kwargs):
+        self.perform_destroy(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AcceptInvitationView(APIView):
+    """Join an organization: the token from the invitation's link, sent by the person it was
+    addressed to, signed in."""
+
+    organization_free = True
+    people_only = True
+
+    @extend_schema(
+        request=inline_serializer("AcceptInvitation", {"token": serializers.CharField()}),
+        responses={
+            201: MembershipSerializer,
+            400: error("The invitation is unknown, used, revoked, expired or not yours."),
+        },
+    )
+    def post(self, request):
+        token = request.data.get("token") if isinstance(request.data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise serializers.ValidationError({"token": ["This field is required."]})
+        try:
+            membership = organizations.accept_invitation(request.user, token)
+        except DjangoValidationError as exc:
+            raise _invalid(exc) from None
+        record(
+            membership.organization_id,
+            "joined",
+            "member",
+            membership,
+            {"role": membership.role},
+            name=request.user.email,
+        )
+        body = {**MembershipSerializer(membership).data, "organization": membership.organization.slug}
+        return Response(body, status=status.HTTP_201_CREATED)

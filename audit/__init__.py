@@ -1,0 +1,1 @@
+"""The audit log: who created, changed, deleted, paused or applied what, when, and from where."""

@@ -1,0 +1,112 @@
+"""The organization from the web pages: choosing which one to work in, its members and
+invitations (admins invite, change roles and remove; anyone may leave), and accepting an
+invitation from its link. The rules are accounts/organizations.py's, as in the API."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts import organizations
+from accounts.actors import actor_for_user
+from accounts.middleware import SESSION_KEY
+from accounts.models import Invitation, Membership, Role
+from accounts.roles import ROLES, at_least
+from audit.recording import record
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return [message for messages_ in exc.message_dict.values() for message in messages_]
+
+
+@login_required
+@require_POST
+def switch(request: HttpRequest) -> HttpResponse:
+    """Work in another of one's organizations from now on (kept in the session)."""
+    chosen = request.POST.get("organization", "")
+    actor = actor_for_user(request.user, int(chosen)) if chosen.isdigit() else None
+    if actor is None:
+        raise PermissionDenied("You are not a member of that organization.")
+    request.session[SESSION_KEY] = actor.organization.pk
+    messages.success(request, f"Now working in “{actor.organization.name}”.")
+    return redirect("web:dashboard")
+
+
+@login_required
+def members(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    if request.method == "POST":
+        try:
+            said = _act(request, actor)
+        except ValidationError as exc:
+            for message in _errors(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, said)
+            if request.POST.get("action") == "leave":
+                request.session.pop(SESSION_KEY, None)
+                return redirect("web:dashboard")
+        return redirect("web:members")
+    now = timezone.now()
+    is_admin = at_least(actor.role, Role.ADMIN)
+    invitations = Invitation.objects.filter(organization=actor.organization) if is_admin else Invitation.objects.none()
+    context = {
+        "members": Membership.objects.filter(organization=actor.organization).select_related("user"),
+        "invitations": [i for i in invitations.select_related("invited_by")[:50] if i.is_open_at(now)],
+        "roles": ROLES,
+        "is_admin": is_admin,
+        "nav": "members",
+    }
+    return render(request, "web/members.html", context)
+
+
+def _act(request: HttpRequest, actor) -> str:
+    """One form's action; PermissionDenied (403) for what the role does not allow."""
+    action = request.POST.get("action")
+    if action == "invite":
+        invitation, _token = organizations.invite(actor, request.POST.get("email", ""), request.POST.get("role", ""))
+        record(actor.organization.pk, "invited", "member", invitation, {"role": invitation.role}, name=invitation.email)
+        return f"Invitation sent to {invitation.email}."
+    if action == "revoke":
+        invitation = get_object_or_404(Invitation, organization=actor.organization, pk=request.POST.get("id"))
+        organizations.revoke_invitation(actor, invitation)
+        record(actor.organization.pk, "revoked", "invitation", invitation, name=invitation.email)
+        return f"The invitation to {invitation.email} is revoked."
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), organization=actor.organization, pk=request.POST.get("id")
+    )
+    if action == "role":
+        before = membership.role
+        organizations.change_role(actor, membership, request.POST.get("role", ""))
+        changes = {"role": [before, membership.role]}
+        record(actor.organization.pk, "role changed", "member", membership, changes, name=membership.user.email)
+        return f"{membership.user.email} is now {membership.role}."
+    if action in ("remove", "leave"):
+        organizations.remove_member(actor, membership)
+        leaving = membership.user_id == actor.user.pk
+        record(actor.organization.pk, "left" if leaving else "removed", "member", None, name=membership.user.email)
+        return f"You left {actor.organization.name}." if leaving else f"{membership.user.email} is removed."
+    raise ValidationError({"action": ["Unknown action."]})
+
+
+@login_required
+def accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation's link: what it asks, and a button to join."""
+    invitation = organizations.invitation_for(token)
+    if request.method == "POST" and invitation is not None:
+        try:
+            membership = organizations.accept_invitation(request.user, token)
+        except ValidationError as exc:
+            for message in _errors(exc):
+                messages.error(request, message)
+        else:
+            changes = {"role": membership.role}
+            record(membership.organization_id, "joined", "member", membership, changes, name=request.user.email)
+            request.session[SESSION_KEY] = membership.organization_id
+            messages.success(request, f"You joined “{membership.organization.name}” as {membership.role}.")
+            return redirect("web:dashboard")
+    context = {"invitation": invitation, "for_someone_else": invitation and invitation.email != request.user.email}
+    return render(request, "web/invitation.html", context, status=200 if invitation else 404)
