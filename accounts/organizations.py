@@ -120,7 +120,7 @@ def invite(actor: Actor, email: str, role: str) -> tuple[Invitation, str]:
         lambda: send_mail(
             f"You are invited to {actor.organization.name} on Uptime",
             f"{actor.user.email} invites you to the organization “{actor.organization.name}” as {role}.\n\n"
-            f"Accept (sign in or create an account with this address first): {link}\n\n"
+            f"Join: {link}\n(Without an account for this address, you make one there.)\n\n"
             f"The link works once, for {INVITATION_DAYS} days.",
             None,
             [email],

@@ -3,19 +3,26 @@ invitations (admins invite, change roles and remove; anyone may leave), and acce
 invitation from its link. The rules are accounts/organizations.py's, as in the API."""
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import organizations
 from accounts.actors import actor_for_user
 from accounts.middleware import SESSION_KEY
-from accounts.models import Invitation, Membership, Role
+from accounts.models import Invitation, Membership, Role, User
 from accounts.roles import ROLES, at_least
+from accounts.services import register_user
 from audit.recording import record
+
+from .rate_limits import wait_seconds
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -92,21 +99,51 @@ def _act(request: HttpRequest, actor) -> str:
     raise ValidationError({"action": ["Unknown action."]})
 
 
-@login_required
+@sensitive_post_parameters("password")
 def accept(request: HttpRequest, token: str) -> HttpResponse:
-    """The invitation's link: what it asks, and a button to join."""
+    """The invitation's link: what it asks, and a button to join. Signed out, the invited
+    address may make its account here (the link in its mailbox proves the address is
+    theirs) or sign in and come back."""
     invitation = organizations.invitation_for(token)
+    errors: list[str] = []
     if request.method == "POST" and invitation is not None:
-        try:
-            membership = organizations.accept_invitation(request.user, token)
-        except ValidationError as exc:
-            for message in _errors(exc):
-                messages.error(request, message)
-        else:
-            changes = {"role": membership.role}
-            record(membership.organization_id, "joined", "member", membership, changes, name=request.user.email)
-            request.session[SESSION_KEY] = membership.organization_id
-            messages.success(request, f"You joined “{membership.organization.name}” as {membership.role}.")
-            return redirect("web:dashboard")
-    context = {"invitation": invitation, "for_someone_else": invitation and invitation.email != request.user.email}
-    return render(request, "web/invitation.html", context, status=200 if invitation else 404)
+        if not request.user.is_authenticated:
+            errors = _sign_up(request, invitation)
+        if request.user.is_authenticated and not errors:
+            try:
+                membership = organizations.accept_invitation(request.user, token)
+            except ValidationError as exc:
+                errors = _errors(exc)
+            else:
+                changes = {"role": membership.role}
+                record(membership.organization_id, "joined", "member", membership, changes, name=request.user.email)
+                request.session[SESSION_KEY] = membership.organization_id
+                messages.success(request, f"You joined “{membership.organization.name}” as {membership.role}.")
+                return redirect("web:dashboard")
+    signed_in = request.user.is_authenticated
+    context = {
+        "invitation": invitation,
+        "errors": errors,
+        "for_someone_else": bool(invitation and signed_in and invitation.email != request.user.email),
+        "has_account": bool(invitation and User.objects.filter(email__iexact=invitation.email).exists()),
+        "login_url": f"{reverse('web:login')}?{urlencode({'next': request.path})}",
+    }
+    status = 404 if invitation is None else 400 if errors else 200
+    return render(request, "web/invitation.html", context, status=status)
+
+
+def _sign_up(request: HttpRequest, invitation: Invitation) -> list[str]:
+    """Make the invited address's account with the password posted, and sign it in."""
+    if wait_seconds(request, "auth") is not None:
+        return ["Too many attempts from here: wait a minute and try again."]
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        return [f"{invitation.email} has an account already: sign in to accept."]
+    password = request.POST.get("password", "")
+    if password != request.POST.get("password_again", ""):
+        return ["The two passwords differ."]
+    try:
+        user = register_user(invitation.email, password)
+    except ValidationError as exc:
+        return list(exc.messages)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return []
