@@ -32,12 +32,20 @@ def seed(monitors: int, rng: random.Random) -> dict:
     from accounts.models import User
     from monitors.models import Monitor, Region
 
+    from .organizations import personal_organization
+
     started = time.perf_counter()
     now = datetime.now(UTC)
     regions = list(Region.objects.order_by("slug"))
     owner = User.objects.create_user(email="badges@example.com", password=secrets.token_urlsafe())
+    organization = personal_organization(owner)
     made = Monitor.objects.bulk_create(
-        Monitor(owner=owner, name=f"Site {n}", url=f"https://site{n}.example.com/", status=rng.choice(STATUSES))
+        Monitor(
+            organization=organization,
+            name=f"Site {n}",
+            url=f"https://site{n}.example.com/",
+            status=rng.choice(STATUSES),
+        )
         for n in range(monitors)
     )
     Monitor.regions.through.objects.bulk_create(

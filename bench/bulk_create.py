@@ -63,6 +63,13 @@ def new_user(email: str):
     return User.objects.create_user(email=email, password="bench-password-not-secret")
 
 
+def new_organization(email: str):
+    """A new user's personal organization."""
+    from .organizations import personal_organization
+
+    return personal_organization(new_user(email))
+
+
 def api_client(user):
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
@@ -134,12 +141,12 @@ def direct_run(count: int, hosts: int, run: int) -> dict:
     from monitors.bulk import create_monitors
     from monitors.models import Monitor
 
-    owner = new_user(f"bulk-direct-{run}@example.com")
+    organization = new_organization(f"bulk-direct-{run}@example.com")
     specs = direct_specs(count, f"direct{run}", hosts)
     started = time.perf_counter()
-    create_monitors(owner, specs)
+    create_monitors(organization, specs)
     seconds = time.perf_counter() - started
-    assert Monitor.objects.filter(owner=owner).count() == count
+    assert Monitor.objects.filter(organization=organization).count() == count
     return {"seconds": seconds, "per_second": count / seconds}
 
 
@@ -152,7 +159,7 @@ def single_creates(account: int, singles: int) -> dict:
     from monitors.models import Region
     from monitors.services import create_monitor
 
-    small, large = new_user("small@example.com"), new_user("large@example.com")
+    small, large = new_organization("small@example.com"), new_organization("large@example.com")
     create_monitors(small, direct_specs(10, "small"))
     for start in range(0, account, 10_000):
         create_monitors(large, direct_specs(min(10_000, account - start), f"large{start}"))
@@ -167,9 +174,11 @@ def single_creates(account: int, singles: int) -> dict:
             # In turn, each first every other time: what the machine does meanwhile falls
             # on both alike.
             pair = (("small", small), ("large", large))
-            for name, owner in pair if n % 2 else pair[::-1]:
+            for name, organization in pair if n % 2 else pair[::-1]:
                 started = time.perf_counter()
-                create_monitor(owner, region, name=f"one {n}", url=f"https://one-{name}-{quota}-{n}.example.com/")
+                create_monitor(
+                    organization, region, name=f"one {n}", url=f"https://one-{name}-{quota}-{n}.example.com/"
+                )
                 times[name].append(time.perf_counter() - started)
         small_ms, large_ms = (statistics.median(times[name]) * 1000 for name in ("small", "large"))
         found["quota_on" if quota else "quota_off"] = {

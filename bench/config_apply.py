@@ -6,9 +6,9 @@ apply of the same file (a plan with no changes).
     .venv/bin/python -m bench.config_apply [--monitors 10000] [--runs 3]
 
 Starts its own throwaway PostgreSQL and Valkey (uptime.embedded); each run applies the
-file to a new user. ALLOW_PRIVATE_TARGETS is on, so no URL is resolved when it is judged
-(with the address guard on, each new URL costs a DNS lookup, as through the API). Prints
-the medians and writes bench/results/config_apply-<time>.json.
+file to a new user's (personal) organization. ALLOW_PRIVATE_TARGETS is on, so no URL is
+resolved when it is judged (with the address guard on, each new URL costs a DNS lookup, as
+through the API). Prints the medians and writes bench/results/config_apply-<time>.json.
 """
 
 import argparse
@@ -56,19 +56,23 @@ def one_run(text: str, n: int) -> dict[str, float]:
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
+    from accounts.models import Organization
     from configfile.account import read_account
     from configfile.apply import _Writer, apply_document
     from configfile.document import check_types, load
     from configfile.plan import _diff, make_plan
     from configfile.rules import judge
 
-    owner = get_user_model().objects.create_user(email=f"config-{n}@example.com", password=secrets.token_urlsafe())
+    from .organizations import personal_organization
+
+    user = get_user_model().objects.create_user(email=f"config-{n}@example.com", password=secrets.token_urlsafe())
+    organization = personal_organization(user)
     times: dict[str, float] = {}
 
     # The plan, as `uptime plan` makes it, timed as a whole.
     started = time.perf_counter()
     document, lines = load(text)
-    make_plan(owner, document, lines)
+    make_plan(organization, document, lines)
     times["plan_total"] = time.perf_counter() - started
 
     # The apply, as apply_document does it, timed part by part.
@@ -76,18 +80,18 @@ def one_run(text: str, n: int) -> dict[str, float]:
     document, lines = load(text)
     times["parse"] = time.perf_counter() - started
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
         mark = time.perf_counter()
         errors, bad = check_types(document, lines)
-        account = read_account(owner)
-        judged = judge(document, lines, bad, account, owner, prune=False)
+        account = read_account(organization)
+        judged = judge(document, lines, bad, account, organization, prune=False)
         assert not errors and not judged.errors, (errors + judged.errors)[:3]
         times["validate"] = time.perf_counter() - mark
         mark = time.perf_counter()
         plan = _diff(judged, account, prune=False)
         times["diff"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        _Writer(owner, plan).run()
+        _Writer(organization, plan).run()
         times["write"] = time.perf_counter() - mark
         mark = time.perf_counter()
     # Leaving the block commits; the new monitors' first checks are sent on commit.
@@ -96,7 +100,7 @@ def one_run(text: str, n: int) -> dict[str, float]:
 
     started = time.perf_counter()
     document, lines = load(text)
-    again = apply_document(owner, document, lines)
+    again = apply_document(organization, document, lines)
     times["second_apply"] = time.perf_counter() - started
     assert not again.has_changes
     return times
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.monitors < 1 or args.runs < 1:
         parser.error("--monitors and --runs must be at least 1")
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    # No quota (the default allows 500 per user) and no DNS lookups when URLs are judged.
+    # No quota (the default allows 500 per organization) and no DNS lookups when URLs are judged.
     with served_process("config_apply", MONITOR_QUOTA_PER_ORGANIZATION="0", ALLOW_PRIVATE_TARGETS="true") as machine:
         report = run(args)
     report = {

@@ -62,18 +62,21 @@ def seed(args) -> dict:
     from checks.outcomes.rollup_counts import BUCKETS, bucket_of, hour_of
     from monitors.models import Monitor, Region
 
+    from .organizations import personal_organization
+
     started = time.perf_counter()
     rng = random.Random(1)
     now = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     regions = list(Region.objects.order_by("slug"))[:3]
     owner = User.objects.create_user(email="metrics@example.com", password=secrets.token_urlsafe())
+    organization = personal_organization(owner)
     monitors = []
     for n in range(args.monitors):
         draw = rng.random()
         status = next((s for bound, s in STATUS_MIX if draw < bound), "up")
         monitors.append(
             Monitor(
-                owner=owner,
+                organization=organization,
                 # Some names need escaping in the exposition format, as real ones may.
                 name=f'Shop "{n}"' if n % 50 == 0 else f"Shop {n}",
                 url=f"https://shop{n}.example.com/health?token=not-a-label",

@@ -16,6 +16,8 @@ from monitors.models import Monitor, Region, new_badge_key
 from monitors.scheduling import task_name
 from monitors.services import create_monitor
 
+from .organizations import personal_organization
+
 OWNER_EMAIL = "bench@example.com"
 BATCH = 5000
 
@@ -37,18 +39,19 @@ def url_for(index: int, target_port: int, refused_port: int) -> str:
 
 
 def ensure_monitors(total: int, target_port: int, refused_port: int, interval_seconds: int, check: dict) -> None:
-    """Make the benchmark owner have at least `total` monitors (kept between runs)."""
-    owner, _ = User.objects.get_or_create(email=OWNER_EMAIL)
+    """Make the benchmark's organization have at least `total` monitors (kept between runs)."""
+    user, _ = User.objects.get_or_create(email=OWNER_EMAIL)
+    organization = personal_organization(user)
     regions = list(Region.objects.order_by("slug"))
-    have = Monitor.objects.filter(owner=owner).count()
+    have = Monitor.objects.filter(organization=organization).count()
     if have >= total:
         return
     templates = {}
     for region in regions:
-        monitor = Monitor.objects.filter(owner=owner, regions=region).order_by("pk").first()
+        monitor = Monitor.objects.filter(organization=organization, regions=region).order_by("pk").first()
         if monitor is None:
             monitor = create_monitor(
-                owner,
+                organization,
                 [region],
                 name="bench 0",
                 url=url_for(0, target_port, refused_port),
@@ -103,8 +106,8 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool, pend
     `pending`: the monitors start undecided, as if just imported or paused and resumed (their
     open incidents resolved as a pause resolves them), so the first check of every one moves
     its status, all within the first interval."""
-    owner = User.objects.get(email=OWNER_EMAIL)
-    ids = Monitor.objects.filter(owner=owner).order_by("pk").values_list("pk", flat=True)
+    organization = personal_organization(User.objects.get(email=OWNER_EMAIL))
+    ids = Monitor.objects.filter(organization=organization).order_by("pk").values_list("pk", flat=True)
     prefixes = [f"check monitor {pk} in " for pk in ids[:total]]
     table = PeriodicTask._meta.db_table
     monitors = Monitor._meta.db_table
@@ -116,7 +119,10 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool, pend
         # the watchdog expects no check before it. Joined with the ids, not `id = ANY(...)`
         # per row: with 100,000 monitors that comparison took most of a minute, and the
         # slots set below were that late before beat even started.
-        cursor.execute(f"UPDATE {monitors} SET is_active = false WHERE owner_id = %s AND is_active", [owner.pk])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {monitors} SET is_active = false WHERE organization_id = %s AND is_active",  # noqa: S608
+            [organization.pk],
+        )
         cursor.execute(
             f"""
             UPDATE {monitors} AS monitor SET is_active = true, checking_since = to_timestamp(%s)
@@ -127,10 +133,10 @@ def arrange(total: int, start: float, interval_seconds: int, all_due: bool, pend
         if pending:
             cursor.execute(
                 f"""UPDATE {Incident._meta.db_table} SET resolved_at = now(), resolution = 'paused'
-                WHERE resolved_at IS NULL AND monitor_id IN (SELECT id FROM {monitors} WHERE owner_id = %s)""",  # noqa: S608
-                [owner.pk],
+                WHERE resolved_at IS NULL AND monitor_id IN (SELECT id FROM {monitors} WHERE organization_id = %s)""",  # noqa: S608
+                [organization.pk],
             )
-            cursor.execute(f"UPDATE {monitors} SET status = 'pending' WHERE owner_id = %s", [owner.pk])  # noqa: S608
+            cursor.execute(f"UPDATE {monitors} SET status = 'pending' WHERE organization_id = %s", [organization.pk])  # noqa: S608
         cursor.execute(f"UPDATE {table} SET enabled = false WHERE name LIKE 'check monitor %%' AND enabled")  # noqa: S608
         # Numbered by monitor, then spread: entry i of n falls due i/n of an interval after start
         # (in floating point: integer division would bunch them on whole seconds).

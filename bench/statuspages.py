@@ -5,8 +5,8 @@ second gunicorn serves it at from the short cache.
 
 Starts its own throwaway PostgreSQL and Valkey (uptime.embedded) and seeds, in bulk SQL where
 it can, one user's 50 monitors (3 regions each) on one page in 5 sections, 90 days of daily
-rollups and day totals and 24 hours of hourly rollups, the checks' incidents, the owner's
-incidents with updates and two maintenance windows. Then:
+rollups and day totals and 24 hours of hourly rollups, the checks' incidents, the
+organization's incidents with updates and two maintenance windows. Then:
 
 - uncached: with STATUS_PAGE_CACHE_SECONDS = 0, each of the page's addresses in turn through
   Django's test client in this process (no session, every middleware, as uptime/wsgi.py sets
@@ -75,14 +75,19 @@ def seed(rng: random.Random) -> dict:
     from statuspages.models import Component
     from statuspages.services import open_incident, post_update, save_page
 
+    from .organizations import personal_organization
+
     started = time.perf_counter()
     now = datetime.now(UTC)
     regions = list(Region.objects.order_by("slug"))[:3]
     owner = User.objects.create_user(email="status@example.com", password=secrets.token_urlsafe())
+    organization = personal_organization(owner)
     # Two down (an open outage each), one degraded, two in maintenance (the window in force).
     statuses = ["down", "down", "degraded", "maintenance", "maintenance"] + ["up"] * (COMPONENTS - 5)
     monitors = Monitor.objects.bulk_create(
-        Monitor(owner=owner, name=f"Private name {n}", url=f"https://internal{n}.example.com/", status=status)
+        Monitor(
+            organization=organization, name=f"Private name {n}", url=f"https://internal{n}.example.com/", status=status
+        )
         for n, status in enumerate(statuses)
     )
     Monitor.regions.through.objects.bulk_create(
@@ -123,10 +128,13 @@ def seed(rng: random.Random) -> dict:
         for s in range(SECTIONS)
     ]
     page = save_page(
-        owner, None, {"slug": SLUG, "title": "Bench status", "description": "Everything the bench runs."}, sections
+        organization,
+        None,
+        {"slug": SLUG, "title": "Bench status", "description": "Everything the bench runs."},
+        sections,
     )
     components = {c.monitor_id: c for c in Component.objects.filter(section__page=page)}
-    # The owner's incidents: one open with two updates, one resolved yesterday, one a week ago.
+    # The organization's incidents: one open with two updates, one resolved yesterday, one a week ago.
     for title, began, steps in (
         ("Card payments failing", now - timedelta(hours=1), ("investigating", "identified")),
         ("Slow API responses", now - timedelta(days=1), ("investigating", "monitoring", "resolved")),
@@ -137,14 +145,14 @@ def seed(rng: random.Random) -> dict:
         for n, status in enumerate(steps[1:], start=1):
             post_update(incident, status, f"{title}: {status}, step {n}.", now=began + timedelta(minutes=15 * n))
     create_window(
-        owner,
+        organization,
         monitors[3:5],
         name="Database upgrade",
         starts_at=now - timedelta(hours=1),
         ends_at=now + timedelta(hours=1),
     )
     create_window(
-        owner,
+        organization,
         monitors[10:20],
         name="Weekly deploys",
         starts_at=now + timedelta(days=2),

@@ -151,16 +151,19 @@ def writer_rate(monitor_ids: list[int], region_id: int, first_slot: datetime, ba
 
 
 def add_monitors(count: int):
-    """`count` monitors of one owner, checked every 60 s from india: the owner, the
-    region and the monitors' ids in order."""
+    """`count` monitors of one user's organization, checked every 60 s from india: the
+    user, the region and the monitors' ids in order."""
     from accounts.models import User
     from monitors.models import Monitor, Region
 
+    from .organizations import personal_organization
+
     india = Region.objects.get(slug="india")
     owner = User.objects.create_user(email="ticks@example.com", password=secrets.token_urlsafe())
+    organization = personal_organization(owner)
     made = Monitor.objects.bulk_create(
         (
-            Monitor(owner=owner, name=f"site {n}", url=f"https://site{n}.example/", interval_seconds=60)
+            Monitor(organization=organization, name=f"site {n}", url=f"https://site{n}.example/", interval_seconds=60)
             for n in range(count)
         ),
         batch_size=5000,

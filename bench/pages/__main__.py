@@ -112,7 +112,7 @@ def long_history(monitor, regions, now, days, incidents, rng) -> tuple[list, lis
     # Sundays 03:00-04:00 UTC, from the Sunday on or before the start.
     sunday = (start - timedelta(days=(start.weekday() + 1) % 7)).replace(hour=3, minute=0, second=0)
     window = MaintenanceWindow.objects.create(
-        owner=monitor.owner,
+        organization_id=monitor.organization_id,
         name="Weekly deploys",
         starts_at=sunday,
         ends_at=sunday + timedelta(hours=1),
@@ -192,10 +192,13 @@ def seed(args, rng: random.Random) -> dict:
     from checks.models import Gap, Incident, StatusChange
     from monitors.models import Monitor, Region
 
+    from ..organizations import personal_organization
+
     started = time.perf_counter()
     now = datetime.now(UTC).replace(microsecond=0)
     regions = list(Region.objects.order_by("slug"))
     owner = User.objects.create_user(email="pages@example.com", password=secrets.token_urlsafe())
+    organization = personal_organization(owner)
     specs = []  # (monitor, its regions, base ms)
     for n in range(args.monitors):
         draw = rng.random()
@@ -211,7 +214,7 @@ def seed(args, rng: random.Random) -> dict:
         late = [mine[-1].slug] if status == "up" and len(mine) > 1 and rng.random() < 0.03 else []
         word = NAMES[n % len(NAMES)] if n else "Shop"
         monitor = Monitor(
-            owner=owner,
+            organization=organization,
             name=f"{word} {n}" if n else "Shop (90 days)",
             url=f"https://{word.lower()}{n}.example.com/health" if n else "https://shop.example.com/",
             interval_seconds=60 if n == 0 else rng.choice((60,) * 6 + (120,) * 2 + (300,) * 2),

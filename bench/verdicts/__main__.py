@@ -103,11 +103,14 @@ from accounts.models import User
 from monitors.models import Monitor, Region
 from monitors.services import create_monitor
 from notifications.models import Channel
+from bench.organizations import personal_organization
 owner = User.objects.create_user(email="verdicts@example.com", password="unused-password-123")
-channel = Channel.objects.create(owner=owner, name="bench", kind="webhook", url={receiver.url()!r}, is_default=True)
+organization = personal_organization(owner)
+channel = Channel.objects.create(organization=organization, name="bench", kind="webhook", url={receiver.url()!r},
+    is_default=True)
 ids = {{}}
 for name, url, regions, parent, failures_before_down in {monitors!r}:
-    monitor = create_monitor(owner, Region.objects.filter(slug__in=regions), name=name, url=url,
+    monitor = create_monitor(organization, Region.objects.filter(slug__in=regions), name=name, url=url,
         interval_seconds={s.interval_seconds}, timeout_seconds={s.timeout_seconds}, retries={s.retries},
         retry_interval_seconds={s.retry_interval_seconds}, failures_before_down=failures_before_down,
         parents=Monitor.objects.filter(pk=ids[parent]) if parent else None)

@@ -109,8 +109,10 @@ def run(max_attempts: int = 3, retry_base_seconds: int = 1, json_path: Path | No
 import json
 from accounts.models import User
 from notifications.models import Channel
+from bench.organizations import personal_organization
 owner = User.objects.create_user(email="dead-letter@example.com", password={PASSWORD!r})
-channel = Channel.objects.create(owner=owner, name="bench", kind="webhook", url={receiver.url()!r})
+channel = Channel.objects.create(organization=personal_organization(owner), name="bench", kind="webhook",
+    url={receiver.url()!r})
 print(json.dumps({{"channel": channel.pk, "secret": channel.secret}}))
 """,
         )
