@@ -4,6 +4,7 @@ and every write is allowed by `actor.role` (the API's permission class, the web 
 decorator); the audit log names the actor."""
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Q
 
@@ -20,6 +21,12 @@ class Actor:
 
     def __str__(self) -> str:
         return f"key “{self.key.name}” of {self.user}" if self.key else str(self.user)
+
+
+def acting(request) -> Actor:
+    """Who acts on this request: set by the API's permission class (MemberRole) and, for the
+    web pages, by ActorMiddleware; a view that reaches here has a signed-in person."""
+    return cast(Actor, request.actor)
 
 
 def memberships_of(user: User):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -30,8 +31,8 @@ _whole: ContextVar[bool] = ContextVar("audit_whole", default=False)
 
 @dataclass(frozen=True)
 class Who:
-    user: object | None
-    key: object | None
+    user: Any  # accounts' User and ApiKey: the audit app imports no other app
+    key: Any
     source: str
 
 

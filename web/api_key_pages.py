@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from accounts.actors import acting
 from accounts.api.serializers import ApiKeySerializer
 from accounts.keys import keys_seen_by, revoke_key
 from accounts.models import ApiKey
@@ -36,7 +37,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
         made, errors = save(ApiKeySerializer(data=data, context={"request": request}))
         if made is not None:
             values = {"name": "", "role": ApiKey.Role.VIEWER, "expires_at": ""}
-    keys = keys_seen_by(request.actor)
+    keys = keys_seen_by(acting(request))
     context = {
         **form_context(fields, values, errors),
         "keys": keys,
@@ -51,7 +52,7 @@ def key_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    key = get_object_or_404(keys_seen_by(request.actor).filter(revoked_at__isnull=True), pk=pk)
+    key = get_object_or_404(keys_seen_by(acting(request)).filter(revoked_at__isnull=True), pk=pk)
     return confirm_delete(
         request,
         key,

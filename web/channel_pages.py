@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.actors import acting
 from notifications import dead_letter, services
 from notifications.api.serializers import ChannelSerializer
 from notifications.models import Channel, Delivery
@@ -45,12 +46,12 @@ def form_fields() -> list[FormField]:
 
 
 def _owned(request: HttpRequest, pk: int) -> Channel:
-    return get_object_or_404(Channel.objects.owned_by(request.actor.organization), pk=pk)
+    return get_object_or_404(Channel.objects.owned_by(acting(request).organization), pk=pk)
 
 
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
-    channels = list(Channel.objects.owned_by(request.actor.organization).annotate(monitor_count=Count("monitors")))
+    channels = list(Channel.objects.owned_by(acting(request).organization).annotate(monitor_count=Count("monitors")))
     deliveries = Delivery.objects.filter(channel__in=channels).select_related("monitor").order_by("-created_at", "-id")
     latest: dict[int, list[Delivery]] = {}
     for delivery in deliveries[: LATEST_DELIVERIES * max(len(channels), 1)]:

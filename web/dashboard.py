@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import SafeString
 
+from accounts.actors import acting
 from checks.figures.recent import RecentTick, latest_ticks
 from checks.figures.stats import uptime_24h_annotation, uptime_24h_percent
 from monitors.api.serializers import MonitorFilterSerializer
@@ -73,9 +74,9 @@ def rows(organization, filters: dict, page_number: str | None) -> tuple[list[Row
 
 def _context(request: HttpRequest) -> dict:
     filters, errors = _filters(request)
-    shown, page = rows(request.actor.organization, filters, request.GET.get("page"))
+    shown, page = rows(acting(request).organization, filters, request.GET.get("page"))
     counts = dict(
-        Monitor.objects.owned_by(request.actor.organization)
+        Monitor.objects.owned_by(acting(request).organization)
         .order_by()
         .values("status")
         .annotate(count=Count("id"))

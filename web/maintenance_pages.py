@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.actors import acting
 from monitors.api.serializers import MaintenanceWindowSerializer
 from monitors.models import MaintenanceWindow, Monitor
 
@@ -33,14 +34,14 @@ def form_fields(organization) -> list[FormField]:
 
 
 def _owned(request: HttpRequest, pk: int) -> MaintenanceWindow:
-    return get_object_or_404(MaintenanceWindow.objects.owned_by(request.actor.organization), pk=pk)
+    return get_object_or_404(MaintenanceWindow.objects.owned_by(acting(request).organization), pk=pk)
 
 
 @login_required
 def window_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = []
-    for window in MaintenanceWindow.objects.owned_by(request.actor.organization).prefetch_related("monitors"):
+    for window in MaintenanceWindow.objects.owned_by(acting(request).organization).prefetch_related("monitors"):
         occurrence = window.occurrence(now)
         rows.append(
             {
@@ -65,7 +66,7 @@ def _shown(window: MaintenanceWindow | None) -> dict:
 
 
 def _form(request: HttpRequest, window: MaintenanceWindow | None) -> HttpResponse:
-    fields = form_fields(request.actor.organization)
+    fields = form_fields(acting(request).organization)
     if request.method == "POST":
         values = posted_values(request.POST, fields)
         data = {name: (value or None) if name in ("starts_at", "ends_at") else value for name, value in values.items()}

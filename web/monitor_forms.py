@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.actors import acting
 from monitors import services
 from monitors.api.serializers import MonitorSerializer
 from monitors.models import Monitor, Region
@@ -115,7 +116,7 @@ def _api_data(request: HttpRequest, fields: list[FormField], editing: bool) -> t
 
 
 def _form(request: HttpRequest, monitor: Monitor | None) -> HttpResponse:
-    fields = form_fields(request.actor.organization, monitor)
+    fields = form_fields(acting(request).organization, monitor)
     if request.method != "POST":
         return _render_form(request, monitor, fields, _shown(monitor), {})
     data, shown, errors = _api_data(request, fields, editing=monitor is not None)
@@ -146,7 +147,7 @@ def _render_form(request, monitor, fields, values, errors) -> HttpResponse:
 
 def _owned(request: HttpRequest, pk: int) -> Monitor:
     # Another user's monitor does not exist here, as in the API.
-    return get_object_or_404(Monitor.objects.owned_by(request.actor.organization), pk=pk)
+    return get_object_or_404(Monitor.objects.owned_by(acting(request).organization), pk=pk)
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from accounts.actors import acting
 from checks.figures.rollups import WINDOWS
 from checks.figures.series import window_series
 from checks.figures.stats import uptime_summary
@@ -48,7 +49,9 @@ def _incidents_with_timelines(monitor: Monitor, now) -> list[dict]:
 @login_required
 def monitor_page(request: HttpRequest, pk: int) -> HttpResponse:
     # Another user's monitor does not exist here, as in the API.
-    monitor = get_object_or_404(Monitor.objects.owned_by(request.actor.organization).prefetch_related("regions"), pk=pk)
+    monitor = get_object_or_404(
+        Monitor.objects.owned_by(acting(request).organization).prefetch_related("regions"), pk=pk
+    )
     window = request.GET.get("window", "24h")
     if window not in WINDOWS:
         window = "24h"

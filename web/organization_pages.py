@@ -2,6 +2,8 @@
 invitations (admins invite, change roles and remove; anyone may leave), and accepting an
 invitation from its link. The rules are accounts/organizations.py's, as in the API."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -15,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import organizations
-from accounts.actors import actor_for_user
+from accounts.actors import acting, actor_for_user
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Role, User
 from accounts.roles import ROLES, at_least
@@ -34,7 +36,7 @@ def _errors(exc: ValidationError) -> list[str]:
 def switch(request: HttpRequest) -> HttpResponse:
     """Work in another of one's organizations from now on (kept in the session)."""
     chosen = request.POST.get("organization", "")
-    actor = actor_for_user(request.user, int(chosen)) if chosen.isdigit() else None
+    actor = actor_for_user(cast(User, request.user), int(chosen)) if chosen.isdigit() else None
     if actor is None:
         raise PermissionDenied("You are not a member of that organization.")
     request.session[SESSION_KEY] = actor.organization.pk
@@ -44,7 +46,7 @@ def switch(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
-    actor = request.actor
+    actor = acting(request)
     if request.method == "POST":
         try:
             said = _act(request, actor)
@@ -120,11 +122,11 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 request.session[SESSION_KEY] = membership.organization_id
                 messages.success(request, f"You joined “{membership.organization.name}” as {membership.role}.")
                 return redirect("web:dashboard")
-    signed_in = request.user.is_authenticated
+    email = getattr(request.user, "email", None)  # None: signed out
     context = {
         "invitation": invitation,
         "errors": errors,
-        "for_someone_else": bool(invitation and signed_in and invitation.email != request.user.email),
+        "for_someone_else": bool(invitation and email and invitation.email != email),
         "has_account": bool(invitation and User.objects.filter(email__iexact=invitation.email).exists()),
         "login_url": f"{reverse('web:login')}?{urlencode({'next': request.path})}",
     }

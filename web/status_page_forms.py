@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from accounts.actors import acting
 from accounts.models import Role
 from monitors.models import Monitor
 from statuspages import services
@@ -31,12 +32,12 @@ def page_fields() -> list[FormField]:
 
 
 def _owned(request: HttpRequest, pk: int) -> StatusPage:
-    return get_object_or_404(StatusPage.objects.owned_by(request.actor.organization), pk=pk)
+    return get_object_or_404(StatusPage.objects.owned_by(acting(request).organization), pk=pk)
 
 
 @login_required
 def page_list(request: HttpRequest) -> HttpResponse:
-    pages = StatusPage.objects.owned_by(request.actor.organization).prefetch_related(
+    pages = StatusPage.objects.owned_by(acting(request).organization).prefetch_related(
         "sections__components", "incidents"
     )
     rows = [
@@ -58,7 +59,7 @@ def _component_rows(request: HttpRequest, page: StatusPage | None, posted: bool)
         for component in Component.objects.filter(section__page=page).select_related("section"):
             shown[component.monitor_id] = (component.section.name, component.name)
     monitors = sorted(
-        Monitor.objects.owned_by(request.actor.organization).only("id", "name"),
+        Monitor.objects.owned_by(acting(request).organization).only("id", "name"),
         key=lambda m: (m.pk not in shown, list(shown).index(m.pk) if m.pk in shown else 0, m.name.lower()),
     )
     rows = []

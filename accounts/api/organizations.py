@@ -3,6 +3,8 @@ invitations by email and accepting one. The organization is in the path here
 (/api/organizations/<slug>/...); elsewhere the `X-Organization` header names it. The rules
 are accounts/organizations.py's; every change is written to the audit log."""
 
+from typing import cast
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -10,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import organizations
-from accounts.actors import memberships_of
-from accounts.models import Invitation, Membership, Organization, Role
+from accounts.actors import acting, memberships_of
+from accounts.models import Invitation, Membership, Organization, Role, User
 from accounts.organizations import monitor_quota
 from audit.recording import record
 from uptime.openapi import error
@@ -65,15 +67,17 @@ class OrganizationListView(generics.ListCreateAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return Organization.objects.filter(memberships__user=self.request.user)
+        return Organization.objects.filter(memberships__user=cast(User, self.request.user))
 
     def get_serializer_context(self):
-        roles = {m.organization_id: m.role for m in memberships_of(self.request.user)}
+        roles = {m.organization_id: m.role for m in memberships_of(cast(User, self.request.user))}
         return {**super().get_serializer_context(), "roles": roles}
 
     def perform_create(self, serializer) -> None:
         try:
-            organization = organizations.create_organization(self.request.user, serializer.validated_data["name"])
+            organization = organizations.create_organization(
+                cast(User, self.request.user), serializer.validated_data["name"]
+            )
         except DjangoValidationError as exc:
             raise _invalid(exc) from None
         serializer.instance = organization
@@ -89,16 +93,16 @@ class OrganizationDetailView(generics.RetrieveUpdateAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_object(self):
-        return self.request.actor.organization
+        return acting(self.request).organization
 
     def get_serializer_context(self):
-        actor = self.request.actor
+        actor = acting(self.request)
         return {**super().get_serializer_context(), "roles": {actor.organization.pk: actor.role}}
 
     def perform_update(self, serializer) -> None:
-        before = self.request.actor.organization.name
+        before = acting(self.request).organization.name
         try:
-            organization = organizations.rename_organization(self.request.actor, serializer.validated_data["name"])
+            organization = organizations.rename_organization(acting(self.request), serializer.validated_data["name"])
         except DjangoValidationError as exc:
             raise _invalid(exc) from None
         record(organization.pk, "changed", "organization", organization, {"name": [before, organization.name]})
@@ -111,7 +115,7 @@ class MemberListView(generics.ListAPIView):
     serializer_class = MembershipSerializer
 
     def get_queryset(self):
-        return Membership.objects.filter(organization=self.request.actor.organization).select_related("user")
+        return Membership.objects.filter(organization=acting(self.request).organization).select_related("user")
 
 
 class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
@@ -123,7 +127,7 @@ class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
     write_role = Role.ADMIN
 
     def get_queryset(self):
-        return Membership.objects.filter(organization=self.request.actor.organization).select_related("user")
+        return Membership.objects.filter(organization=acting(self.request).organization).select_related("user")
 
     def check_permissions(self, request) -> None:
         # Leaving takes no role: a viewer may go.
@@ -135,7 +139,7 @@ class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
         membership = serializer.instance
         before = membership.role
         try:
-            organizations.change_role(self.request.actor, membership, serializer.validated_data["role"])
+            organizations.change_role(acting(self.request), membership, serializer.validated_data["role"])
         except DjangoValidationError as exc:
             raise _invalid(exc) from None
         changes = {"role": [before, membership.role]}
@@ -143,11 +147,11 @@ class MemberDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, instance: Membership) -> None:
         try:
-            organizations.remove_member(self.request.actor, instance)
+            organizations.remove_member(acting(self.request), instance)
         except DjangoValidationError as exc:
             raise _invalid(exc) from None
         action = "left" if instance.user_id == self.request.user.pk else "removed"
-        record(self.request.actor.organization.pk, action, "member", None, name=instance.user.email)
+        record(acting(self.request).organization.pk, action, "member", None, name=instance.user.email)
 
 
 class InvitationListView(generics.ListCreateAPIView):
@@ -158,12 +162,12 @@ class InvitationListView(generics.ListCreateAPIView):
     read_role = write_role = Role.ADMIN
 
     def get_queryset(self):
-        return Invitation.objects.filter(organization=self.request.actor.organization).select_related("invited_by")
+        return Invitation.objects.filter(organization=acting(self.request).organization).select_related("invited_by")
 
     def perform_create(self, serializer) -> None:
         data = serializer.validated_data
         try:
-            invitation, _token = organizations.invite(self.request.actor, data["email"], data["role"])
+            invitation, _token = organizations.invite(acting(self.request), data["email"], data["role"])
         except DjangoValidationError as exc:
             raise _invalid(exc) from None
         serializer.instance = invitation
@@ -184,10 +188,10 @@ class InvitationDetailView(generics.RetrieveDestroyAPIView):
     read_role = write_role = Role.ADMIN
 
     def get_queryset(self):
-        return Invitation.objects.filter(organization=self.request.actor.organization)
+        return Invitation.objects.filter(organization=acting(self.request).organization)
 
     def perform_destroy(self, instance: Invitation) -> None:
-        organizations.revoke_invitation(self.request.actor, instance)
+        organizations.revoke_invitation(acting(self.request), instance)
         record(instance.organization_id, "revoked", "invitation", instance, name=instance.email)
 
     def destroy(self, request, *args, **kwargs):

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.actors import acting
 from accounts.keys import create_key
 from accounts.models import ApiKey, User
 from accounts.services import register_user
@@ -80,7 +81,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
     def create(self, validated_data) -> ApiKey:
         request = self.context["request"]
         try:
-            key, token = create_key(request.actor, **validated_data)
+            key, token = create_key(acting(request), **validated_data)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         key.token = token  # type: ignore[attr-defined]  # for this one answer

@@ -10,6 +10,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.actors import acting
 from accounts.keys import keys_seen_by, revoke_key
 from accounts.models import ApiKey, Role, User
 from accounts.roles import at_least
@@ -112,11 +113,11 @@ class ApiKeyViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
-        if isinstance(request.auth, ApiKey) and not at_least(request.actor.role, Role.ADMIN):
+        if isinstance(request.auth, ApiKey) and not at_least(acting(request).role, Role.ADMIN):
             self.permission_denied(request, message="Only an admin or owner key makes, lists or revokes keys.")
 
     def get_queryset(self):
-        return keys_seen_by(self.request.actor)
+        return keys_seen_by(acting(self.request))
 
     def perform_destroy(self, instance: ApiKey) -> None:
         revoke_key(instance)

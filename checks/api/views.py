@@ -9,6 +9,7 @@ from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.actors import acting
 from checks.api.serializers import (
     GapSerializer,
     HealthReportSerializer,
@@ -29,7 +30,7 @@ from monitors.models import Monitor
 
 
 def owned_monitor(request, pk) -> Monitor:
-    return get_object_or_404(Monitor.objects.owned_by(request.actor.organization), pk=pk)
+    return get_object_or_404(Monitor.objects.owned_by(acting(request).organization), pk=pk)
 
 
 def in_time_range(queryset, field: str, filters: dict):
@@ -72,7 +73,7 @@ class IncidentViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Incident.objects.none()
 
     def get_queryset(self):
-        organization = self.request.actor.organization
+        organization = acting(self.request).organization
         incidents = Incident.objects.filter(monitor__organization=organization).select_related("monitor")
         if "monitor_pk" in self.kwargs:
             incidents = incidents.filter(monitor=owned_monitor(self.request, self.kwargs["monitor_pk"]))

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.actors import acting
 from accounts.models import Role
 from configfile.apply import apply_document
 from configfile.document import load
@@ -110,7 +111,7 @@ class _Planning(APIView):
             document, lines = load(
                 request.data if isinstance(request.data, str) else "", as_json=media == "application/json"
             )
-            plan = action(request.actor.organization, document, lines, prune=self.prune(), over_api=True)
+            plan = action(acting(request).organization, document, lines, prune=self.prune(), over_api=True)
         except ConfigInvalid as exc:
             body = {
                 "detail": f"{len(exc.errors)} error(s); nothing was changed.",
@@ -159,7 +160,7 @@ class ConfigExportView(APIView):
     )
     def get(self, request):
         try:
-            text = export_text(request.actor.organization)
+            text = export_text(acting(request).organization)
         except ConfigInvalid as exc:
             body = {"detail": "The account cannot be written as a file.", "errors": [e.as_dict() for e in exc.errors]}
             return Response(body, status=status.HTTP_400_BAD_REQUEST)

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.serializers import as_serializer_error
 
+from accounts.actors import acting
 from audit.recording import record
 from monitors import bulk, services
 from monitors.models import Monitor, Region
@@ -195,7 +196,7 @@ class BulkMonitorsSerializer(serializers.Serializer):
             spec = dict(attrs)
             spec.setdefault("channels", None)
             specs.append(spec)
-        organization = self.context["request"].actor.organization
+        organization = acting(self.context["request"]).organization
         try:
             monitors = bulk.create_monitors(organization, specs)
         except services.MonitorQuotaExceeded as exc:

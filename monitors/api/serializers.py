@@ -12,6 +12,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.settings import api_settings
 
+from accounts.actors import acting
 from checks.figures.stats import uptime_24h_percent
 from checks.state.certificates import tls_expiry_warning
 from monitors import maintenance, services
@@ -106,7 +107,7 @@ class OwnedChannelField(BulkPrimaryKeyField):
     """A channel id of the requesting user's; anyone else's is "does not exist" (400)."""
 
     def get_queryset(self):
-        return Channel.objects.owned_by(self.context["request"].actor.organization)
+        return Channel.objects.owned_by(acting(self.context["request"]).organization)
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -151,7 +152,7 @@ class OwnedMonitorField(BulkPrimaryKeyField):
     """A monitor id of the requesting user's; any other id is "invalid", whoever owns it."""
 
     def get_queryset(self):
-        return Monitor.objects.owned_by(self.context["request"].actor.organization)
+        return Monitor.objects.owned_by(acting(self.context["request"]).organization)
 
 
 # The numeric settings: each has one rule, with one message, in monitors.validation.
@@ -257,7 +258,7 @@ class MonitorSerializer(serializers.ModelSerializer):
         stored = {name: getattr(current, name) for name in RULE_FIELDS} if current else None
         errors = self.rule_errors(values, stored)
         if "parents" in attrs:
-            organization_id = current.organization_id if current else self.context["request"].actor.organization.pk
+            organization_id = current.organization_id if current else acting(self.context["request"]).organization.pk
             errors.update(self.parent_errors(current.pk if current else None, organization_id, attrs["parents"]))
         if errors:
             raise serializers.ValidationError(errors)
@@ -277,7 +278,7 @@ class MonitorSerializer(serializers.ModelSerializer):
         parents = validated_data.pop("parents", None)
         try:
             return services.create_monitor(
-                self.context["request"].actor.organization, regions, channels, parents, **validated_data
+                acting(self.context["request"]).organization, regions, channels, parents, **validated_data
             )
         except services.MonitorQuotaExceeded as exc:
             raise PermissionDenied(str(exc)) from None
@@ -363,7 +364,7 @@ class MaintenanceWindowSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         monitors = validated_data.pop("monitors")
-        return maintenance.create_window(self.context["request"].actor.organization, monitors, **validated_data)
+        return maintenance.create_window(acting(self.context["request"]).organization, monitors, **validated_data)
 
     def update(self, instance, validated_data):
         monitors = validated_data.pop("monitors", None)

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from accounts.actors import acting
 from checks.figures.stats import uptime_24h_annotation
 from monitors import services
 from monitors.models import MaintenanceWindow, Monitor, Region
@@ -45,12 +46,14 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = MonitorSerializer
     pagination_class = MonitorPagination
+    # For the OpenAPI document: the type of {id} (get_queryset needs the request's actor).
+    queryset = Monitor.objects.none()
     # Only "check now" is rate limited (it makes requests to someone's site on demand).
     throttle_scope = None
 
     def get_queryset(self):
         windows = MaintenanceWindow.objects.not_over(timezone.now())
-        monitors = Monitor.objects.owned_by(self.request.actor.organization)
+        monitors = Monitor.objects.owned_by(acting(self.request).organization)
         if self.action == "list":
             query = MonitorFilterSerializer(data=self.request.query_params)
             query.is_valid(raise_exception=True)
@@ -125,6 +128,8 @@ class MonitorViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
 
 class MaintenanceWindowViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = MaintenanceWindowSerializer
+    # For the OpenAPI document: the type of {id} (get_queryset needs the request's actor).
+    queryset = MaintenanceWindow.objects.none()
 
     def get_queryset(self):
-        return MaintenanceWindow.objects.owned_by(self.request.actor.organization).prefetch_related("monitors")
+        return MaintenanceWindow.objects.owned_by(acting(self.request).organization).prefetch_related("monitors")

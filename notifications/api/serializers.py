@@ -4,6 +4,7 @@ from django.db.models import Field
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
+from accounts.actors import acting
 from monitors.models import Monitor
 from notifications.models import Channel, Delivery, DeliveryAttempt
 from notifications.validation import MAX_REMINDER_MINUTES, POSTING_KINDS, REMINDER_MINUTES_MESSAGE, channel_errors
@@ -74,7 +75,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        return Channel.objects.create(organization=self.context["request"].actor.organization, **validated_data)
+        return Channel.objects.create(organization=acting(self.context["request"]).organization, **validated_data)
 
 
 class ChannelSchema(OpenApiSerializerExtension):

@@ -4,6 +4,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.actors import acting
 from notifications import dead_letter, services
 from notifications.dead_letter import NOT_DEAD
 from notifications.models import Channel, Delivery
@@ -15,11 +16,13 @@ from .serializers import ChannelSerializer, DeliverySerializer, ReplaySerializer
 
 class ChannelViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = ChannelSerializer
+    # For the OpenAPI document: the type of {id} (get_queryset needs the request's actor).
+    queryset = Channel.objects.none()
     # Only the test message is rate limited: it makes us post or mail on demand.
     throttle_scope = None
 
     def get_queryset(self):
-        return Channel.objects.owned_by(self.request.actor.organization).prefetch_related("monitors")
+        return Channel.objects.owned_by(acting(self.request).organization).prefetch_related("monitors")
 
     @action(detail=True, methods=["post"], throttle_scope="channel_test")
     def test(self, request, pk=None):

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.actors import acting
 from monitors.models import Monitor
 from statuspages import services
 from statuspages.messages import page_link
@@ -21,7 +22,7 @@ class OwnedMonitorField(serializers.PrimaryKeyRelatedField):
     """One of the requesting user's monitors: another user's id is "does not exist"."""
 
     def get_queryset(self):
-        return Monitor.objects.owned_by(self.context["request"].actor.organization).only(
+        return Monitor.objects.owned_by(acting(self.context["request"]).organization).only(
             "id", "name", "organization_id"
         )
 
@@ -137,7 +138,7 @@ class StatusPageSerializer(AsDocumented, serializers.ModelSerializer):
 
     def create(self, validated_data):
         sections = validated_data.pop("sections", [])
-        return services.save_page(self.context["request"].actor.organization, None, validated_data, sections)
+        return services.save_page(acting(self.context["request"]).organization, None, validated_data, sections)
 
     def update(self, page, validated_data):
         sections = validated_data.pop("sections", None)

@@ -3,6 +3,7 @@ from django.urls import reverse
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.response import Response
 
+from accounts.actors import acting
 from statuspages import services
 from statuspages.models import PageIncident, StatusPage, Subscriber
 from uptime.api_views import CreatedLocationMixin
@@ -14,7 +15,7 @@ class StatusPageViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = StatusPageSerializer
 
     def get_queryset(self):
-        return StatusPage.objects.owned_by(self.request.actor.organization).prefetch_related("sections__components")
+        return StatusPage.objects.owned_by(acting(self.request).organization).prefetch_related("sections__components")
 
     def perform_destroy(self, page):
         services.delete_page(page)
@@ -26,7 +27,7 @@ class _OnOwnedPage(generics.GenericAPIView):
     def page(self) -> StatusPage:
         if not hasattr(self, "_page"):
             self._page = get_object_or_404(
-                StatusPage.objects.owned_by(self.request.actor.organization), pk=self.kwargs["page_pk"]
+                StatusPage.objects.owned_by(acting(self.request).organization), pk=self.kwargs["page_pk"]
             )
         return self._page
 
