@@ -16,11 +16,10 @@ from django.db.models.signals import post_delete, post_save, pre_save
 
 from .models import AuditEvent
 
-# Each audited model (registered by its own app, `audit_saves`): its name in the log, and
-# fields whose values are never written into it. The audit app imports none of them.
-AUDITED: dict[type[Model], tuple[str, frozenset[str]]] = {}
-# What the checks write about a monitor, not what anyone chose.
-NOT_CHOSEN = frozenset({"id", "status", "paused_with_owner", "checking_since"})
+# Each audited model (registered by its own app, `audit_saves`): its name in the log, fields
+# whose values are never written into it, and fields no one chooses (what the checks write)
+# left out of it. The audit app imports none of them.
+AUDITED: dict[type[Model], tuple[str, frozenset[str], frozenset[str]]] = {}
 HIDDEN = "(changed)"
 
 _request = ContextVar("audit_request", default=None)
@@ -112,10 +111,14 @@ def record(
 
 
 def _values(instance: Model) -> dict:
+    not_chosen = AUDITED[type(instance)][2]
     return {
         field.attname: getattr(instance, field.attname)
         for field in instance._meta.concrete_fields
-        if field.editable and field.attname not in NOT_CHOSEN and not getattr(field, "auto_now", False)
+        if field.editable
+        and not field.primary_key
+        and field.attname not in not_chosen
+        and not getattr(field, "auto_now", False)
     }
 
 
@@ -134,7 +137,7 @@ def _remember(sender, instance, raw=False, **kwargs) -> None:
 def _saved(sender, instance, created, raw=False, **kwargs) -> None:
     if raw or _whole.get() or who() is None:
         return
-    kind, secret = AUDITED[sender]
+    kind, secret, _not_chosen = AUDITED[sender]
     if created:
         record(instance.organization_id, "created", kind, instance)
         return
@@ -163,9 +166,11 @@ def _deleted(sender, instance, origin=None, **kwargs) -> None:
     record(instance.organization_id, "deleted", AUDITED[sender][0], instance)
 
 
-def audit_saves(model: type[Model], kind: str, secret: frozenset[str] = frozenset()) -> None:
+def audit_saves(
+    model: type[Model], kind: str, secret: frozenset[str] = frozenset(), not_chosen: frozenset[str] = frozenset()
+) -> None:
     """Record every save and delete of `model` made by someone (called from its app's ready)."""
-    AUDITED[model] = (kind, secret)
+    AUDITED[model] = (kind, secret, not_chosen)
     uid = f"audit-{model._meta.label_lower}"
     pre_save.connect(_remember, sender=model, dispatch_uid=f"{uid}-before")
     post_save.connect(_saved, sender=model, dispatch_uid=f"{uid}-saved")

@@ -20,6 +20,14 @@ class MonitorsConfig(AppConfig):
 
         from audit.recording import audit_saves
 
-        # Never in the log: a password, headers that may carry a token, the badge's key.
-        audit_saves(self.get_model("Monitor"), "monitor", frozenset({"auth_password", "request_headers", "badge_key"}))
+        from .services import STATUS_FIELDS
+
+        # Never in the log: a password, headers that may carry a token, the badge's key; nor
+        # what the checks write of a monitor's state.
+        audit_saves(
+            self.get_model("Monitor"),
+            "monitor",
+            secret=frozenset({"auth_password", "request_headers", "badge_key"}),
+            not_chosen=frozenset({*STATUS_FIELDS, "paused_with_owner"}),
+        )
         audit_saves(self.get_model("MaintenanceWindow"), "maintenance window")

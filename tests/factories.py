@@ -1,7 +1,10 @@
-"""Small factories: a monitor made through the same domain function the API uses, and a
-user's personal organization (every user gets one with the account)."""
+"""Small factories: a monitor made through the same domain function the API uses, a user's
+personal organization (every user gets one with the account), a signed-in web client and the
+monitor form of the web pages filled in validly."""
 
 from datetime import datetime, timedelta
+
+from django.test import Client
 
 from accounts.actors import actor_for_user
 from accounts.models import Organization, User
@@ -43,3 +46,36 @@ def make_tick(
     )
     count_ticks([tick])
     return tick
+
+
+def signed_in(user: User) -> Client:
+    """A browser-less client with `user`'s session."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def monitor_form(**changes) -> dict:
+    return {
+        "name": "Shop",
+        "kind": "http",
+        "url": "https://shop.example/",
+        "interval_seconds": "60",
+        "regions": ["india"],
+        "quorum": "",
+        "timeout_seconds": "10",
+        "retries": "2",
+        "retry_interval_seconds": "10",
+        "expected_status": "200-399",
+        "keyword": "",
+        "keyword_mode": "present",
+        "tls_expiry_warning_days": "14",
+        "method": "GET",
+        "follow_redirects": "on",
+        "request_headers": "",
+        "request_body": "",
+        "request_content_type": "",
+        "auth_username": "",
+        "auth_password": "",
+        **changes,
+    }

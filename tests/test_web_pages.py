@@ -11,42 +11,10 @@ from django.test import Client
 from checks.models import Tick
 from monitors.models import Monitor
 from tests.conftest import PASSWORD
-from tests.factories import make_monitor
+from tests.factories import make_monitor, monitor_form, personal, signed_in
 
 # The same monitor as monitor_form(), as the API takes it.
 API_MONITOR = {"name": "Shop", "url": "https://shop.example/", "regions": ["india"], "interval_seconds": 60}
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def monitor_form(**changes) -> dict:
-    return {
-        "name": "Shop",
-        "kind": "http",
-        "url": "https://shop.example/",
-        "interval_seconds": "60",
-        "regions": ["india"],
-        "quorum": "",
-        "timeout_seconds": "10",
-        "retries": "2",
-        "retry_interval_seconds": "10",
-        "expected_status": "200-399",
-        "keyword": "",
-        "keyword_mode": "present",
-        "tls_expiry_warning_days": "14",
-        "method": "GET",
-        "follow_redirects": "on",
-        "request_headers": "",
-        "request_body": "",
-        "request_content_type": "",
-        "auth_username": "",
-        "auth_password": "",
-        **changes,
-    }
 
 
 def test_signed_out_every_page_sends_to_sign_in(db, alice):
@@ -133,7 +101,7 @@ def test_another_users_monitor_is_404_on_every_page_and_action(db, alice, bob):
 def test_creating_a_monitor_from_the_form_schedules_it_and_opens_its_page(db, alice):
     client = signed_in(alice)
     response = client.post("/monitors/new/", monitor_form(request_headers='{"X-Token": "abc"}'))
-    monitor = Monitor.objects.get(owner=alice)
+    monitor = Monitor.objects.get(organization=personal(alice))
     assert response.status_code == 302 and response["Location"] == f"/monitors/{monitor.pk}/"
     assert monitor.request_headers == {"X-Token": "abc"}
     assert [region.slug for region in monitor.regions.all()] == ["india"]

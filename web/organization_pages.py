@@ -20,7 +20,7 @@ from accounts import organizations
 from accounts.actors import acting, actor_for_user
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Role, User
-from accounts.roles import ROLES, at_least
+from accounts.roles import ROLES, at_least, rank
 from accounts.services import register_user
 from audit.recording import record
 
@@ -62,10 +62,14 @@ def members(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     is_admin = at_least(actor.role, Role.ADMIN)
     invitations = Invitation.objects.filter(organization=actor.organization) if is_admin else Invitation.objects.none()
+    memberships = list(Membership.objects.filter(organization=actor.organization).select_related("user"))
+    for membership in memberships:
+        # Controls only where they would work: an admin does not manage an owner.
+        membership.manageable = is_admin and rank(membership.role) <= rank(actor.role)  # type: ignore[attr-defined]
     context = {
-        "members": Membership.objects.filter(organization=actor.organization).select_related("user"),
+        "members": memberships,
         "invitations": [i for i in invitations.select_related("invited_by")[:50] if i.is_open_at(now)],
-        "roles": ROLES,
+        "roles": ROLES[: rank(actor.role) + 1],
         "is_admin": is_admin,
         "nav": "members",
     }
