@@ -50,7 +50,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "expires_at",
         "revoked_at",
     )
-    list_filter = ("role",)
+    list_filter = (("organization", admin.RelatedOnlyFieldListFilter), "role")
     search_fields = ("name", "prefix", "made_by__email", "organization__name")
     list_select_related = ("made_by", "organization")
     readonly_fields = (

@@ -105,7 +105,15 @@ class MonitorAdmin(admin.ModelAdmin):
         "uptime_24h",
         "organization",
     )
-    list_filter = ("status", LateFilter, "is_active", "kind", "regions", "method")
+    list_filter = (
+        ("organization", admin.RelatedOnlyFieldListFilter),
+        "status",
+        LateFilter,
+        "is_active",
+        "kind",
+        "regions",
+        "method",
+    )
     search_fields = ("name", "url", "organization__name")
     list_select_related = ("organization",)
     readonly_fields = (
@@ -254,7 +262,7 @@ class MaintenanceWindowForm(forms.ModelForm):
 class MaintenanceWindowAdmin(admin.ModelAdmin):
     form = MaintenanceWindowForm
     list_display = ("name", "organization", "starts_at", "ends_at", "recurrence", "monitor_list", "active_now")
-    list_filter = (MaintenanceStateFilter, "recurrence")
+    list_filter = (("organization", admin.RelatedOnlyFieldListFilter), MaintenanceStateFilter, "recurrence")
     search_fields = ("name", "organization__name", "monitors__name")
     list_select_related = ("organization",)
     autocomplete_fields = ("organization",)

@@ -30,7 +30,7 @@ class ChannelForm(forms.ModelForm):
 class ChannelAdmin(admin.ModelAdmin):
     form = ChannelForm
     list_display = ("name", "kind", "target", "organization", "audience", "is_default", "reminder_minutes")
-    list_filter = ("kind", "audience", "is_default")
+    list_filter = (("organization", admin.RelatedOnlyFieldListFilter), "kind", "audience", "is_default")
     # Not the Apprise URL: a search would tell its secrets one guess at a time.
     search_fields = ("name", "url", "email", "organization__name")
     list_select_related = ("organization",)

@@ -23,6 +23,7 @@ class SectionInline(admin.TabularInline):
 class StatusPageAdmin(DeletedThroughServices):
     list_display = ("title", "slug", "domain", "organization", "show_regions", "created_at")
     search_fields = ("title", "slug", "domain", "organization__name")
+    list_filter = (("organization", admin.RelatedOnlyFieldListFilter),)
     list_select_related = ("organization",)
     autocomplete_fields = ("organization",)
     inlines = (SectionInline,)
