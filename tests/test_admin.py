@@ -11,7 +11,7 @@ from checks.outcomes.rollup_counts import count_ticks
 from monitors.models import Monitor, Region
 from monitors.validation import number_messages
 from tests.conftest import PASSWORD
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_monitor_list_shows_status_regions_and_24h_uptime(admin_client, some_dat
 def add_form(owner, **changes) -> dict:
     """The admin's add-monitor form, filled in validly unless told otherwise."""
     return {
-        "owner": owner.pk,
+        "organization": personal(owner).pk,
         "name": "From admin",
         "kind": "http",
         "url": "https://admin.example/",

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from monitors.models import Monitor
 from notifications.models import Channel
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 from tests.test_admin import add_form, admin_client  # noqa: F401  (fixture)
 
 PRIVATE_URL = "http://127.0.0.1:9/health"  # entered while private targets were allowed
@@ -73,7 +73,9 @@ def test_a_stored_interval_under_a_raised_minimum_does_not_block_pausing(alice_c
 
 
 def test_a_channel_whose_url_is_refused_now_can_still_be_edited(alice_client, alice, settings):
-    channel = Channel.objects.create(owner=alice, name="intranet hook", kind="webhook", url="http://127.0.0.1:9/hook")
+    channel = Channel.objects.create(
+        organization=personal(alice), name="intranet hook", kind="webhook", url="http://127.0.0.1:9/hook"
+    )
     settings.ALLOW_PRIVATE_TARGETS = False
     url = f"/api/channels/{channel.pk}/"
     response = alice_client.patch(url, {"name": "old hook", "reminder_minutes": 60}, format="json")
@@ -169,10 +171,12 @@ def test_the_document_gives_the_rules_ranges_not_the_columns(alice_client):
 
 
 def test_the_admin_can_rename_a_channel_whose_url_is_refused_now(admin_client, alice, settings):  # noqa: F811
-    channel = Channel.objects.create(owner=alice, name="intranet hook", kind="webhook", url="http://127.0.0.1:9/hook")
+    channel = Channel.objects.create(
+        organization=personal(alice), name="intranet hook", kind="webhook", url="http://127.0.0.1:9/hook"
+    )
     settings.ALLOW_PRIVATE_TARGETS = False
     change = reverse("admin:notifications_channel_change", args=[channel.pk])
-    form = {"owner": alice.pk, "name": "old hook", "kind": "webhook", "url": channel.url, "email": ""}
+    form = {"organization": personal(alice).pk, "name": "old hook", "kind": "webhook", "url": channel.url, "email": ""}
     form |= {"reminder_minutes": 0, "monitors": []}
     response = admin_client.post(change, form)
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -5,7 +5,7 @@ import json
 from accounts.models import User
 from monitors.models import Monitor
 from tests.conftest import PASSWORD, client_for
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 VALID = {"name": "Example", "url": "https://example.com/", "interval_seconds": 60, "regions": ["india"]}
 
@@ -51,7 +51,7 @@ def test_monitor_quota_is_a_clear_403(settings, alice_client, alice):
     response = alice_client.post("/api/monitors/", VALID, format="json")
     assert response.status_code == 403
     assert response.json() == {"detail": "You have reached the limit of 2 monitors."}
-    assert Monitor.objects.filter(owner=alice).count() == 2
+    assert Monitor.objects.filter(organization=personal(alice)).count() == 2
 
 
 def test_oversized_request_bodies_are_refused(alice_client):

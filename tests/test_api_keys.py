@@ -12,7 +12,8 @@ from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey
-from tests.factories import make_monitor
+from monitors.models import Monitor
+from tests.factories import make_monitor, personal
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,7 @@ def test_a_viewer_key_reads_but_may_not_write(alice, alice_client, india):
     created = viewer.post("/api/monitors/", {"name": "x", "url": "https://x.example.com/", "regions": ["india"]})
     assert created.status_code == 403 and "role" in created.data["detail"]
     assert viewer.delete(f"/api/monitors/{monitor.pk}/").status_code == 403
-    assert alice.monitors.count() == 1
+    assert Monitor.objects.filter(organization=personal(alice)).count() == 1
 
 
 def test_an_editor_key_writes_but_may_not_make_or_list_keys(alice, alice_client, india):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from monitors.models import MaintenanceWindow, Monitor
 from notifications.models import Channel
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 WINDOWS = "/api/maintenance-windows/"
 
@@ -27,8 +27,9 @@ def window_body(monitor_ids) -> dict:
 
 def many_monitors(owner, count: int) -> list[int]:
     # Rows only: a maintenance window needs monitors to name, not their schedules.
+    organization = personal(owner)
     monitors = Monitor.objects.bulk_create(
-        Monitor(owner=owner, name=f"site {i}", url=f"https://{i}.example/") for i in range(count)
+        Monitor(organization=organization, name=f"site {i}", url=f"https://{i}.example/") for i in range(count)
     )
     return [monitor.pk for monitor in monitors]
 
@@ -49,8 +50,10 @@ def test_a_windows_monitor_list_costs_the_same_queries_at_any_length(alice, alic
 
 
 def test_a_monitors_channel_list_costs_the_same_queries_at_any_length(alice, alice_client):
+    organization = personal(alice)
     channels = Channel.objects.bulk_create(
-        Channel(owner=alice, name=f"hook {i}", kind="webhook", url=f"https://{i}.example/hook") for i in range(400)
+        Channel(organization=organization, name=f"hook {i}", kind="webhook", url=f"https://{i}.example/hook")
+        for i in range(400)
     )
     ids = [channel.pk for channel in channels]
     monitor = make_monitor(alice, "https://a.example/")
@@ -108,7 +111,9 @@ def test_another_users_id_does_not_exist(alice, bob, alice_client):
     response = alice_client.post(WINDOWS, window_body([mine.pk, bobs.pk]), format="json")
     assert response.status_code == 400
     assert response.json() == {"monitors": [f'Invalid pk "{bobs.pk}" - object does not exist.']}
-    bobs_channel = Channel.objects.create(owner=bob, name="bob's", kind="email", email="bob@example.com")
+    bobs_channel = Channel.objects.create(
+        organization=personal(bob), name="bob's", kind="email", email="bob@example.com"
+    )
     response = alice_client.patch(f"/api/monitors/{mine.pk}/", {"channels": [bobs_channel.pk]}, format="json")
     assert response.status_code == 400
     assert response.json() == {"channels": [f'Invalid pk "{bobs_channel.pk}" - object does not exist.']}

@@ -5,7 +5,7 @@ from django_celery_beat.models import PeriodicTask
 
 from monitors.models import Monitor
 from tests.conftest import queued_checks
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 VALID = {"name": "Example", "url": "https://example.com/health", "interval_seconds": 60, "regions": ["india", "usa"]}
 
@@ -23,13 +23,14 @@ def test_create_returns_the_monitor_with_defaults(alice_client, alice):
     assert body["is_active"] is True
     assert body["last_checked_at"] is None
     monitor = Monitor.objects.get(pk=body["id"])
-    assert monitor.owner == alice
+    assert monitor.organization == personal(alice)
     assert PeriodicTask.objects.filter(name__startswith=f"check monitor {monitor.pk} in ").count() == 2
 
 
 def test_owner_cannot_be_set_through_the_api(alice_client, alice, bob):
-    response = alice_client.post("/api/monitors/", {**VALID, "owner": bob.pk}, format="json")
-    assert Monitor.objects.get(pk=response.json()["id"]).owner == alice
+    body = {**VALID, "owner": bob.pk, "organization": personal(bob).pk}
+    response = alice_client.post("/api/monitors/", body, format="json")
+    assert Monitor.objects.get(pk=response.json()["id"]).organization == personal(alice)
 
 
 def test_list_shows_only_my_monitors(alice_client, alice, bob):

@@ -19,6 +19,7 @@ from notifications.apprise_urls import UNGUARDED_SCHEMES
 from notifications.models import Channel, Delivery
 from notifications.tasks import deliver
 from tests.conftest import PASSWORD
+from tests.factories import personal
 
 # Pieces of the URL that only its owner may know.
 USER, SECRET, TOKEN = "ops", "pa55-word-9", "tok3n-abcdef"
@@ -29,7 +30,7 @@ def apprise_url(receiver, scheme: str, path: str) -> str:
 
 
 def make_apprise_channel(owner, url: str) -> Channel:
-    return Channel.objects.create(owner=owner, name="phone", kind="apprise", apprise_url=url)
+    return Channel.objects.create(organization=personal(owner), name="phone", kind="apprise", apprise_url=url)
 
 
 def deliver_now(delivery: Delivery) -> str:
@@ -120,7 +121,7 @@ def test_the_guard_leaves_other_connections_of_the_worker_alone(settings, alice,
     blocked = services.send_test(make_apprise_channel(alice, apprise_url(receiver, "json", "/hook")))
     assert deliver_now(blocked) == "retry"
     settings.ALLOW_PRIVATE_TARGETS = True
-    hook = Channel.objects.create(owner=alice, name="hook", kind="webhook", url=receiver.url("/plain"))
+    hook = Channel.objects.create(organization=personal(alice), name="hook", kind="webhook", url=receiver.url("/plain"))
     assert deliver_now(services.send_test(hook)) == "sent"
     assert deliver_now(blocked) == "sent"
     assert receiver.hits == {"/plain": 1, "/hook": 1}
@@ -244,7 +245,13 @@ def test_the_admin_keeps_the_stored_url_when_its_field_is_left_empty(alice, rece
     User.objects.create_superuser(email="root@example.com", password=PASSWORD)
     admin = Client()
     admin.login(email="root@example.com", password=PASSWORD)
-    form = {"owner": alice.pk, "name": "renamed", "kind": "apprise", "apprise_url": "", "reminder_minutes": 0}
+    form = {
+        "organization": personal(alice).pk,
+        "name": "renamed",
+        "kind": "apprise",
+        "apprise_url": "",
+        "reminder_minutes": 0,
+    }
     response = admin.post(reverse("admin:notifications_channel_change", args=[channel.pk]), form)
     assert response.status_code == 302
     channel.refresh_from_db()

@@ -17,7 +17,7 @@ from monitors.models import Monitor, Region
 from monitors.services import MonitorQuotaExceeded
 from notifications.models import Channel
 from tests.conftest import queued_checks
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 from tests.test_api_keys import key_client, make_key
 from tests.test_scheduling import beat_until
 from uptime.celery import app
@@ -48,7 +48,7 @@ def test_a_batch_gets_one_schedule_entry_per_monitor_and_region(alice, alice_cli
     )
     assert status == 201, body
     assert body["created"] == 6 and len(body["ids"]) == 6
-    monitors = {monitor.pk: monitor for monitor in Monitor.objects.filter(owner=alice)}
+    monitors = {monitor.pk: monitor for monitor in Monitor.objects.filter(organization=personal(alice))}
     assert list(monitors) == body["ids"]  # in the order sent
     tasks = schedule_rows()
     assert len(tasks) == 5 * 2 + 1
@@ -126,11 +126,13 @@ def test_the_quota_counts_the_whole_batch(alice, alice_client, settings):
     assert post(alice_client, [item(n) for n in range(2)])[0] == 201
     assert Monitor.objects.count() == 5
     with pytest.raises(MonitorQuotaExceeded):
-        create_monitors(alice, [{**item(9), "regions": Region.objects.filter(slug="india")}])
+        create_monitors(personal(alice), [{**item(9), "regions": Region.objects.filter(slug="india")}])
 
 
 def test_another_users_channel_or_parent_is_refused_like_an_unknown_one(alice_client, bob):
-    bobs_channel = Channel.objects.create(owner=bob, name="bob's", kind="email", email="bob@example.com")
+    bobs_channel = Channel.objects.create(
+        organization=personal(bob), name="bob's", kind="email", email="bob@example.com"
+    )
     bobs_monitor = make_monitor(bob, "https://bob.example.com/")
     unknown = 10**9
     status, body = post(
@@ -150,12 +152,14 @@ def test_another_users_channel_or_parent_is_refused_like_an_unknown_one(alice_cl
 
     assert without_id(errors[0]["channels"][0], bobs_channel.pk) == without_id(errors[1]["channels"][0], unknown)
     assert without_id(errors[2]["parents"][0], bobs_monitor.pk) == without_id(errors[3]["parents"][0], unknown)
-    assert Monitor.objects.filter(owner__email="alice@example.com").count() == 0
+    assert Monitor.objects.filter(organization__memberships__user__email="alice@example.com").count() == 0
 
 
 def test_default_channels_go_on_monitors_given_none(alice, alice_client):
-    default = Channel.objects.create(owner=alice, name="on call", kind="email", email="a@example.com", is_default=True)
-    other = Channel.objects.create(owner=alice, name="team", kind="email", email="t@example.com")
+    default = Channel.objects.create(
+        organization=personal(alice), name="on call", kind="email", email="a@example.com", is_default=True
+    )
+    other = Channel.objects.create(organization=personal(alice), name="team", kind="email", email="t@example.com")
     status, body = post(alice_client, [item(0), item(1, channels=[]), item(2, channels=[other.pk, other.pk])])
     assert status == 201, body
     channels = [set(Monitor.objects.get(pk=pk).channels.all()) for pk in body["ids"]]
@@ -172,9 +176,9 @@ def test_parents_may_be_existing_monitors_under_the_dependency_rules(alice, alic
     india = Region.objects.filter(slug="india")
     spec = {"regions": india, "name": "x", "url": "https://x.example.com/"}
     with pytest.raises(InvalidSpecs) as refused:
-        create_monitors(alice, [spec, {**spec, "parents": [bobs]}])
+        create_monitors(personal(alice), [spec, {**spec, "parents": [bobs]}])
     assert list(refused.value.by_index) == [1]
-    assert Monitor.objects.filter(owner=alice).count() == 3
+    assert Monitor.objects.filter(organization=personal(alice)).count() == 3
 
 
 def test_a_viewer_key_may_not_create_in_bulk_and_an_editor_key_may(alice_client):
@@ -198,7 +202,7 @@ def test_a_private_address_is_refused_as_in_a_single_create(alice_client, settin
 
 def test_validation_queries_do_not_grow_with_the_batch(alice, alice_client, settings):
     lb = make_monitor(alice, "https://lb.example.com/")
-    channel = Channel.objects.create(owner=alice, name="team", kind="email", email="t@example.com")
+    channel = Channel.objects.create(organization=personal(alice), name="team", kind="email", email="t@example.com")
 
     def queries_for(count: int) -> int:
         # A rule broken by the last item: everything is judged, nothing written.
@@ -221,7 +225,7 @@ def test_first_checks_are_spread_over_one_interval_and_none_is_sent_at_once(
     ]
     before = datetime.now(UTC)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        monitors = create_monitors(alice, specs)
+        monitors = create_monitors(personal(alice), specs)
     assert callbacks == []  # no check sent at once
     assert queued_checks(broker, "india") == []
     due = {}
@@ -252,7 +256,7 @@ def test_a_running_beat_checks_every_new_monitor_within_one_interval_spread_over
         for n in range(30)
     ]
     created_at = datetime.now(UTC)
-    monitors = create_monitors(alice, specs)
+    monitors = create_monitors(personal(alice), specs)
     sent_at: dict[int, float] = {}
 
     def all_sent() -> bool:

@@ -14,7 +14,7 @@ from checks.models import Incident, RegionImpairment, StatusChange, Tick
 from checks.worker import canaries
 from checks.worker.canaries import ROUNDS_KEY, run_round, watch_canaries
 from notifications.models import Channel, Delivery
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 from tests.test_incidents import check, point_at
 from uptime.redis_clients import shared_client
 
@@ -42,7 +42,9 @@ def canary_server(target):
 
 @pytest.fixture
 def operator_channel(alice, settings, receiver):
-    channel = Channel.objects.create(owner=alice, name="operator", kind="webhook", url=receiver.url("/operator"))
+    channel = Channel.objects.create(
+        organization=personal(alice), name="operator", kind="webhook", url=receiver.url("/operator")
+    )
     settings.OPERATOR_CHANNEL_ID = channel.pk
     return channel
 

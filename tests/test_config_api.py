@@ -10,9 +10,11 @@ import jsonschema  # type: ignore[import-untyped]
 import yaml
 from rest_framework.test import APIClient
 
+from accounts.actors import actor_for_user
 from accounts.keys import create_key
 from configfile.schema import config_schema, schema_text
 from monitors.models import Monitor
+from tests.factories import personal
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = """\
@@ -27,7 +29,7 @@ monitors:
 
 
 def key_client(owner, role: str) -> APIClient:
-    _, token = create_key(owner, f"{role} key", role)
+    _, token = create_key(actor_for_user(owner), f"{role} key", role)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
@@ -45,7 +47,7 @@ def test_plan_then_apply_a_yaml_body(alice, alice_client):
 
     applied = post(alice_client, "apply", BODY)
     assert applied.status_code == 200 and applied.json()["changes"] is True
-    assert Monitor.objects.get(owner=alice, name="Shop").auth_password == "hunter2-literal"
+    assert Monitor.objects.get(organization=personal(alice), name="Shop").auth_password == "hunter2-literal"
 
     again = post(alice_client, "apply", BODY)
     assert again.json()["changes"] is False and again.json()["summary"].startswith("No changes")
@@ -66,7 +68,7 @@ def test_a_json_body_is_read_too(alice, alice_client):
     document = yaml.safe_load(BODY)
     response = post(alice_client, "apply", json.dumps(document), "application/json")
     assert response.status_code == 200, response.content
-    assert Monitor.objects.filter(owner=alice, name="Shop").exists()
+    assert Monitor.objects.filter(organization=personal(alice), name="Shop").exists()
 
 
 def test_errors_are_400_by_item_field_and_line(alice, alice_client):
@@ -127,9 +129,9 @@ def test_prune_is_a_query_parameter(alice, alice_client):
     post(alice_client, "apply", BODY)
     empty = "version: 1\n"
     assert post(alice_client, "apply", empty).json()["unmanaged"]["monitors"] == 1
-    assert Monitor.objects.filter(owner=alice).count() == 1
+    assert Monitor.objects.filter(organization=personal(alice)).count() == 1
     pruned = post(alice_client, "apply", empty, prune=True).json()
-    assert pruned["delete"][0]["name"] == "Shop" and not Monitor.objects.filter(owner=alice).exists()
+    assert pruned["delete"][0]["name"] == "Shop" and not Monitor.objects.filter(organization=personal(alice)).exists()
 
 
 def test_the_schema_is_served_and_committed(anon_client):

@@ -12,7 +12,7 @@ from monitors.models import MaintenanceWindow, Monitor
 from monitors.scheduling import task_name
 from notifications.models import Channel
 from statuspages.models import StatusPage
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 FILE = """\
 version: 1
@@ -91,7 +91,7 @@ def test_apply_creates_what_the_file_says(alice, config):
     out, _ = run("apply", "-f", config(), "--owner", "alice@example.com")
 
     assert '+ create monitor "Shop"' in out and "7 to create, 0 to change, 0 to delete." in out
-    shop = Monitor.objects.get(owner=alice, name="Shop")
+    shop = Monitor.objects.get(organization=personal(alice), name="Shop")
     assert (shop.interval_seconds, shop.timeout_seconds, shop.expected_status) == (60, 5, "200-299")
     assert shop.request_headers == {"X-Check": "1"} and shop.auth_password == "s3cret-shop"
     assert [r.slug for r in shop.regions.all()] == ["india"]
@@ -99,22 +99,22 @@ def test_apply_creates_what_the_file_says(alice, config):
     assert [p.name for p in shop.parents.all()] == ["Load balancer"]
     # No channels given: the default channels, the file's new one among them.
     assert [c.name for c in shop.channels.all()] == ["Ops hook"]
-    balancer = Monitor.objects.get(owner=alice, name="Load balancer")
+    balancer = Monitor.objects.get(organization=personal(alice), name="Load balancer")
     assert sorted(r.slug for r in balancer.regions.all()) == ["india", "usa"]
     assert [c.name for c in balancer.channels.all()] == ["Ops mail"]
-    database = Monitor.objects.get(owner=alice, name="Database")
+    database = Monitor.objects.get(organization=personal(alice), name="Database")
     assert (database.kind, database.is_active, database.status) == ("tcp", False, "paused")
     # Schedules are written as by the API: one task per active monitor and region.
     assert sorted(PeriodicTask.objects.filter(enabled=True).values_list("name", flat=True)) == sorted(
         [task_name(shop.pk, "india"), task_name(balancer.pk, "india"), task_name(balancer.pk, "usa")]
     )
-    window = MaintenanceWindow.objects.get(owner=alice)
+    window = MaintenanceWindow.objects.get(organization=personal(alice))
     assert (window.name, window.recurrence, [m.name for m in window.monitors.all()]) == (
         "Tuesday deploys",
         "weekly",
         ["Shop"],
     )
-    page = StatusPage.objects.get(owner=alice)
+    page = StatusPage.objects.get(organization=personal(alice))
     components = [(c.monitor.name, c.name) for s in page.sections.all() for c in s.components.all()]
     assert components == [("Shop", "Online shop"), ("Load balancer", "Load balancer")]
 
@@ -173,9 +173,12 @@ def test_objects_not_in_the_file_are_left_unless_pruned(alice, config, broker):
     out, _ = run("apply", "-f", path, "--owner", "alice@example.com", "--prune")
     assert '- delete monitor "Old"' in out and '- delete monitor "Database"' in out
     assert '- delete status page "acme-config"' in out
-    assert sorted(Monitor.objects.filter(owner=alice).values_list("name", flat=True)) == ["Load balancer", "Shop"]
-    assert not MaintenanceWindow.objects.filter(owner=alice).exists()
-    assert not StatusPage.objects.filter(owner=alice).exists()
+    assert sorted(Monitor.objects.filter(organization=personal(alice)).values_list("name", flat=True)) == [
+        "Load balancer",
+        "Shop",
+    ]
+    assert not MaintenanceWindow.objects.filter(organization=personal(alice)).exists()
+    assert not StatusPage.objects.filter(organization=personal(alice)).exists()
 
 
 def test_export_then_apply_on_a_fresh_account_reproduces_it(alice, bob, config, tmp_path):
@@ -183,7 +186,8 @@ def test_export_then_apply_on_a_fresh_account_reproduces_it(alice, bob, config, 
     exported = tmp_path / "export.yaml"
     run("export", "--owner", "alice@example.com", "-o", str(exported), "--with-secrets")
     alices = snapshot(alice)
-    # A status page's slug is unique among all users: alice's account goes first.
+    # A status page's slug is unique among all organizations: alice's goes first, with her account.
+    personal(alice).delete()
     alice.delete()
 
     out, _ = run("apply", "-f", str(exported), "--owner", "bob@example.com")
@@ -199,7 +203,9 @@ def snapshot(owner) -> dict:
     from monitors.services import EDITABLE_FIELDS
 
     monitors = {}
-    for monitor in Monitor.objects.filter(owner=owner).prefetch_related("regions", "channels", "parents"):
+    for monitor in Monitor.objects.filter(organization=personal(owner)).prefetch_related(
+        "regions", "channels", "parents"
+    ):
         monitors[monitor.name] = {
             **{name: getattr(monitor, name) for name in EDITABLE_FIELDS},
             "regions": sorted(r.slug for r in monitor.regions.all()),
@@ -208,13 +214,13 @@ def snapshot(owner) -> dict:
         }
     channels = {
         c["name"]: c
-        for c in Channel.objects.filter(owner=owner).values(
+        for c in Channel.objects.filter(organization=personal(owner)).values(
             "name", "kind", "url", "email", "apprise_url", "is_default", "reminder_minutes"
         )
     }
     windows = {
         w.name: (w.starts_at, w.ends_at, w.recurrence, sorted(m.name for m in w.monitors.all()))
-        for w in MaintenanceWindow.objects.filter(owner=owner)
+        for w in MaintenanceWindow.objects.filter(organization=personal(owner))
     }
     pages = {
         p.title: (
@@ -223,7 +229,7 @@ def snapshot(owner) -> dict:
             p.domain,
             [(s.name, [(c.monitor.name, c.name) for c in s.components.all()]) for s in p.sections.all()],
         )
-        for p in StatusPage.objects.filter(owner=owner)
+        for p in StatusPage.objects.filter(organization=personal(owner))
     }
     return {"monitors": monitors, "channels": channels, "windows": windows, "pages": pages}
 
@@ -320,8 +326,8 @@ def test_apply_is_all_or_nothing_when_the_500th_item_fails(alice, config, settin
     with pytest.raises(DatabaseError, match="refused by the test"):
         run("apply", "-f", config(text), "--owner", "alice@example.com")
 
-    assert not Monitor.objects.filter(owner=alice).exists()
-    assert not Channel.objects.filter(owner=alice).exists()
+    assert not Monitor.objects.filter(organization=personal(alice)).exists()
+    assert not Channel.objects.filter(organization=personal(alice)).exists()
     assert schedules() == tasks
 
 

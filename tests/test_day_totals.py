@@ -21,7 +21,7 @@ from checks.tasks import prune_ticks
 from monitors.maintenance import create_window
 from monitors.services import delete_monitor
 from probe.target import CheckOutcome, ProbeResult
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 
 def outcome(slot: datetime, up: bool, ms: int) -> CheckOutcome:
@@ -60,7 +60,9 @@ def test_the_day_totals_are_the_daily_rollups_added_over_regions(alice, spooled)
     api = make_monitor(alice, "https://api.example/", regions=("usa",), name="api")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     window_start = now - timedelta(days=2, hours=3)
-    create_window(alice, [shop], name="upgrade", starts_at=window_start, ends_at=window_start + timedelta(hours=2))
+    create_window(
+        personal(alice), [shop], name="upgrade", starts_at=window_start, ends_at=window_start + timedelta(hours=2)
+    )
     rng = random.Random(5)
     sent = [
         (monitor, region, now - timedelta(minutes=17 * n), rng.random() > 0.2)

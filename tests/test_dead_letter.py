@@ -15,11 +15,12 @@ from notifications import dead_letter, services
 from notifications.models import Channel, Delivery
 from notifications.tasks import deliver
 from tests.conftest import PASSWORD
+from tests.factories import personal
 from tests.receivers import verified_json
 
 
 def make_channel(owner, url: str, **fields) -> Channel:
-    return Channel.objects.create(owner=owner, name="ops hook", kind="webhook", url=url, **fields)
+    return Channel.objects.create(organization=personal(owner), name="ops hook", kind="webhook", url=url, **fields)
 
 
 def attempt(delivery: Delivery) -> str:

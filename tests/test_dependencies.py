@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from checks.models import Incident, StatusChange
 from monitors.models import Monitor
@@ -13,7 +14,7 @@ from monitors.services import pause_monitor, update_monitor
 from monitors.validation import MAX_DEPENDENCY_DEPTH, MAX_PARENTS
 from notifications.models import Channel, Delivery
 from tests.conftest import PASSWORD, queued_checks
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 from tests.test_incidents import check, point_at
 
 VALID = {"name": "Example", "url": "https://example.com/health", "interval_seconds": 60, "regions": ["india"]}
@@ -22,7 +23,9 @@ VALID = {"name": "Example", "url": "https://example.com/health", "interval_secon
 @pytest.fixture
 def family(alice, target):
     """A load balancer and the two sites behind it, all up, each alerting one webhook."""
-    Channel.objects.create(owner=alice, name="hook", kind="webhook", url="http://127.0.0.1:9/hook", is_default=True)
+    Channel.objects.create(
+        organization=personal(alice), name="hook", kind="webhook", url="http://127.0.0.1:9/hook", is_default=True
+    )
     balancer = make_monitor(alice, target.url("/ok"), name="balancer")
     shop = make_monitor(alice, target.url("/ok"), name="shop", parents=[balancer])
     blog = make_monitor(alice, target.url("/ok"), name="blog", parents=[balancer])
@@ -261,7 +264,7 @@ def test_the_admin_refuses_a_cycle_and_another_owners_parent(client, alice, bob)
     second = make_monitor(alice, "https://b.example/", name="second", parents=[first])
     bobs = make_monitor(bob, "https://bob.example/", name="bobs")
     form = {
-        "owner": alice.pk,
+        "organization": personal(alice).pk,
         "name": "first",
         "kind": "http",
         "url": "https://a.example/",
@@ -285,7 +288,7 @@ def test_the_admin_refuses_a_cycle_and_another_owners_parent(client, alice, bob)
     assert page.status_code == 200
     assert "That would make a cycle" in page.content.decode()
     page = client.post(url, {**form, "parents": [bobs.pk]})
-    assert "Parent monitors must be the same owner" in page.content.decode()
+    assert escape("Parent monitors must be the same organization's: not bobs") in page.content.decode()
     assert not first.parents.exists()
 
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from configfile.kuma import KumaImportError, document_from_kuma
 from monitors.models import MaintenanceWindow, Monitor
 from notifications.models import Channel
+from tests.factories import personal
 from tests.kuma_schema import create_kuma_database, insert
 
 pytestmark = pytest.mark.django_db
@@ -677,7 +678,7 @@ def test_import_applies_and_a_second_import_changes_nothing(tmp_path, alice, cap
 
     call_command("uptime", "import-kuma", str(path), "--owner", alice.email, "--apply")
 
-    shop = Monitor.objects.get(owner=alice, name="Shop")
+    shop = Monitor.objects.get(organization=personal(alice), name="Shop")
     assert (shop.url, shop.method, shop.request_body, shop.request_content_type) == (
         "https://shop.example.com/",
         "POST",
@@ -697,20 +698,20 @@ def test_import_applies_and_a_second_import_changes_nothing(tmp_path, alice, cap
     )
     assert sorted(shop.channels.values_list("name", flat=True)) == ["Ops hook", "Slack alerts"]
     assert sorted(shop.regions.values_list("slug", flat=True)) == REGIONS
-    blog = Monitor.objects.get(owner=alice, name="Blog")
+    blog = Monitor.objects.get(organization=personal(alice), name="Blog")
     assert (blog.keyword, blog.keyword_mode, blog.is_active, blog.tls_expiry_warning_days) == (
         "Welcome",
         "absent",
         False,
         0,
     )
-    database = Monitor.objects.get(owner=alice, name="Database")
+    database = Monitor.objects.get(organization=personal(alice), name="Database")
     assert (database.kind, database.url, database.interval_seconds) == ("tcp", "tcp://db.example.com:5432", 120)
-    assert Monitor.objects.filter(owner=alice).count() == 4
-    team_chat = Channel.objects.get(owner=alice, name="Team chat")
+    assert Monitor.objects.filter(organization=personal(alice)).count() == 4
+    team_chat = Channel.objects.get(organization=personal(alice), name="Team chat")
     assert (team_chat.kind, team_chat.apprise_url) == ("apprise", f"tgram://{TELEGRAM_TOKEN}/-1001234567890")
-    assert Channel.objects.get(owner=alice, name="Ops mail (ops@example.com)").is_default
-    windows = MaintenanceWindow.objects.filter(owner=alice).order_by("name")
+    assert Channel.objects.get(organization=personal(alice), name="Ops mail (ops@example.com)").is_default
+    windows = MaintenanceWindow.objects.filter(organization=personal(alice)).order_by("name")
     assert [(w.name, w.recurrence, sorted(w.monitors.values_list("name", flat=True))) for w in windows] == [
         ("Database upgrade", "none", ["Blog", "Shop"]),
         ("Nightly backup (Mon)", "weekly", ["Database"]),
@@ -738,7 +739,7 @@ def test_the_file_written_from_kuma_holds_placeholders_not_its_secrets(tmp_path,
     monkeypatch.setenv("UPTIME_MONITOR_SHOP_AUTH_PASSWORD", "s3cret")
     monkeypatch.setenv("UPTIME_CHANNEL_TEAM_CHAT_APPRISE_URL", f"tgram://{TELEGRAM_TOKEN}/-1001234567890")
     call_command("uptime", "apply", "-f", str(written), "--owner", alice.email)
-    assert Monitor.objects.get(owner=alice, name="Shop").auth_password == "s3cret"
+    assert Monitor.objects.get(organization=personal(alice), name="Shop").auth_password == "s3cret"
 
     call_command("uptime", "import-kuma", str(path), "--owner", alice.email, "-o", str(written), "--with-secrets")
     assert "auth_password: s3cret" in written.read_text()

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from monitors.models import Monitor
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 pytestmark = pytest.mark.django_db
 
@@ -24,5 +24,6 @@ def test_any_matches_what_in_matches_with_one_array_parameter(alice):
 def test_any_follows_relations(alice):
     monitor = make_monitor(alice, "https://example.com/")
     other = make_monitor(alice, "https://example.org/")
-    assert list(Monitor.objects.filter(owner__id__any=[alice.pk], pk__any=[other.pk])) == [other]
-    assert not Monitor.objects.filter(owner__id__any=[alice.pk + 1000]).filter(pk=monitor.pk).exists()
+    organization = personal(alice)
+    assert list(Monitor.objects.filter(organization__id__any=[organization.pk], pk__any=[other.pk])) == [other]
+    assert not Monitor.objects.filter(organization__id__any=[organization.pk + 1000]).filter(pk=monitor.pk).exists()

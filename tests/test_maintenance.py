@@ -14,7 +14,7 @@ from checks.tasks import run_check
 from monitors.maintenance import create_window, in_maintenance
 from monitors.models import MaintenanceWindow, Monitor, Region
 from tests.conftest import PASSWORD
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 MINUTE = timedelta(minutes=1)
 WEEK = timedelta(days=7)
@@ -32,7 +32,9 @@ def tick_at(monitor, slot) -> Tick:
 
 
 def window(owner, monitors, starts_at, ends_at, recurrence="none", name="deploy") -> MaintenanceWindow:
-    return create_window(owner, monitors, name=name, starts_at=starts_at, ends_at=ends_at, recurrence=recurrence)
+    return create_window(
+        personal(owner), monitors, name=name, starts_at=starts_at, ends_at=ends_at, recurrence=recurrence
+    )
 
 
 def flips(monitor) -> list[tuple[str, str]]:
@@ -273,7 +275,7 @@ def test_create_read_update_and_delete_a_window(alice, alice_client, monitor, va
     assert body["recurrence"] == "none"
     assert body["active"] is False
     assert body["occurrence"] == {"starts_at": valid["starts_at"], "ends_at": valid["ends_at"]}
-    assert MaintenanceWindow.objects.get(pk=body["id"]).owner == alice
+    assert MaintenanceWindow.objects.get(pk=body["id"]).organization == personal(alice)
 
     assert alice_client.get(LIST).json()["results"][0]["id"] == body["id"]
     assert alice_client.get(detail(body["id"])).json()["name"] == "Upgrade"
@@ -453,7 +455,7 @@ def test_admin_filters_windows_by_state(alice, admin_client, monitor):
 
 def admin_form(owner, monitors, **changes) -> dict:
     return {
-        "owner": owner.pk,
+        "organization": personal(owner).pk,
         "name": "From admin",
         "monitors": [m.pk for m in monitors],
         "starts_at_0": "2026-03-02",
@@ -469,7 +471,7 @@ def test_admin_adds_a_window(alice, admin_client, monitor):
     response = admin_client.post(reverse("admin:monitors_maintenancewindow_add"), admin_form(alice, [monitor]))
     assert response.status_code == 302, response.content.decode()[:3000]
     added = MaintenanceWindow.objects.get(name="From admin")
-    assert (added.owner, list(added.monitors.all())) == (alice, [monitor])
+    assert (added.organization, list(added.monitors.all())) == (personal(alice), [monitor])
     assert added.starts_at == START
 
 
@@ -477,7 +479,7 @@ def test_admin_refuses_other_owners_monitors_and_bad_times(alice, bob, admin_cli
     bobs = make_monitor(bob, "https://bob.example/", name="bobs-site")
     add = reverse("admin:monitors_maintenancewindow_add")
     page = admin_client.post(add, admin_form(alice, [monitor, bobs])).content.decode()
-    assert "Not monitors of alice@example.com: bobs-site." in page
+    assert f"Not monitors of {personal(alice)}: bobs-site." in page
     page = admin_client.post(add, admin_form(alice, [monitor], ends_at_0="2026-03-10")).content.decode()
     assert "A weekly window must last less than 7 days." in page
     page = admin_client.post(add, admin_form(alice, [monitor], ends_at_0="2026-03-01")).content.decode()

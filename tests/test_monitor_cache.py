@@ -10,7 +10,7 @@ from checks.worker import monitor_cache as monitor_cache_module
 from checks.worker.monitor_cache import monitor_cache
 from monitors.models import Monitor, Region
 from monitors.services import resume_monitor, update_monitor
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_the_reconciliation_catches_changes_without_a_fresh_stamp(alice, monkeyp
     resumed = make_monitor(alice, "https://resumed.example/", is_active=False)
     # Stamped well before the reads below, so only the reconciliation reads them again.
     long_ago = timezone.now() - timedelta(days=1)
-    Monitor.objects.filter(owner=alice).update(updated_at=long_ago)
+    Monitor.objects.filter(organization=personal(alice)).update(updated_at=long_ago)
     assert [url_held(m) for m in (kept, paused, deleted, edited, resumed)] == [
         "https://kept.example/",
         "https://paused.example/",

@@ -23,7 +23,7 @@ from notifications import services
 from notifications.models import Channel, Delivery
 from notifications.tasks import deliver
 from tests.conftest import PASSWORD
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 from tests.receivers import verified_json
 
 # --- A real receiver ---------------------------------------------------------------------
@@ -34,7 +34,7 @@ from tests.receivers import verified_json
 
 def make_channel(owner, kind="webhook", target="", **fields) -> Channel:
     address = {"email": target} if kind == "email" else {"url": target}
-    return Channel.objects.create(owner=owner, name=f"{kind} channel", kind=kind, **address, **fields)
+    return Channel.objects.create(organization=personal(owner), name=f"{kind} channel", kind=kind, **address, **fields)
 
 
 def check(monitor, slot, seconds=0):
@@ -569,7 +569,13 @@ def test_admin_shows_deliveries_with_their_attempts(admin_client, alice, receive
 
 def test_admin_refuses_a_private_webhook_url(settings, admin_client, alice):
     settings.ALLOW_PRIVATE_TARGETS = False
-    form = {"owner": alice.pk, "name": "x", "kind": "webhook", "url": "http://10.0.0.1/", "reminder_minutes": 0}
+    form = {
+        "organization": personal(alice).pk,
+        "name": "x",
+        "kind": "webhook",
+        "url": "http://10.0.0.1/",
+        "reminder_minutes": 0,
+    }
     response = admin_client.post(reverse("admin:notifications_channel_add"), form)
     assert response.status_code == 200
     assert "private or reserved address" in response.content.decode()

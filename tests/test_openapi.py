@@ -53,7 +53,8 @@ def test_schema_documents_the_custom_actions_and_errors(client):
         "bearerFormat": "JWT",
     }
     check = paths["/api/monitors/{id}/check/"]["post"]
-    assert set(check["responses"]) == {"202", "401", "404", "409", "429"}
+    # 403: a viewer's role; 404: a monitor or an organization (X-Organization) not of yours.
+    assert set(check["responses"]) == {"202", "401", "403", "404", "409", "429"}
     assert "requestBody" not in check
 
     uptime = paths["/api/monitors/{id}/uptime/"]["get"]
@@ -72,6 +73,7 @@ def test_schema_documents_the_custom_actions_and_errors(client):
         "in_maintenance",
         "since",
         "until",
+        "X-Organization",
     }
     assert ticks["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/PaginatedTickList")
 
@@ -83,6 +85,14 @@ def test_schema_documents_the_custom_actions_and_errors(client):
     assert {"201", "400", "401", "403", "413", "415"} <= set(create["responses"])
     assert set(paths["/api/auth/token/"]["post"]["responses"]) == {"200", "400", "401", "413", "415", "429"}
     assert set(paths["/api/auth/logout/"]["post"]["responses"]) == {"205", "400", "401", "413", "415"}
+    # Every operation that acts in an organization takes the header; the organizations'
+    # own (named in the path) and those that need none do not.
+    listing = {p["name"]: p for p in paths["/api/monitors/"]["get"]["parameters"]}
+    assert listing["X-Organization"]["in"] == "header"
+    assert not listing["X-Organization"]["required"]
+    assert "X-Organization" not in {p["name"] for p in paths["/api/auth/me/"]["get"].get("parameters", [])}
+    members = paths["/api/organizations/{organization_slug}/members/"]["get"]["parameters"]
+    assert "X-Organization" not in {p["name"] for p in members}
 
     monitor = document["components"]["schemas"]["MonitorRequest"]["properties"]
     assert (monitor["timeout_seconds"]["minimum"], monitor["timeout_seconds"]["maximum"]) == (1, 60)

@@ -25,7 +25,7 @@ from notifications.models import Channel, Delivery
 from probe.check import probe
 from probe.target import ProbeTarget
 from tests.conftest import TargetHandler
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 # --- real servers ------------------------------------------------------------------------
 
@@ -363,7 +363,9 @@ def test_certificate_expiry_is_recorded_and_warned_about_once(settings, alice, a
     settings.PROBE_CA_BUNDLE = ca.bundle_path
     expires_at = in_days(5)
     server = tls_site(expires_at)
-    channel = Channel.objects.create(owner=alice, name="ops", kind="email", email="ops@example.com", is_default=True)
+    channel = Channel.objects.create(
+        organization=personal(alice), name="ops", kind="email", email="ops@example.com", is_default=True
+    )
     monitor = make_monitor(alice, server.url("/ok", host="localhost"), tls_expiry_warning_days=14)
 
     assert run(monitor, slot) == "up"  # expiring soon is a warning, not an outage

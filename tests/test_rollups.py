@@ -26,7 +26,7 @@ from monitors.maintenance import create_window
 from monitors.models import Region
 from probe.target import CheckOutcome, ProbeResult
 from tests.conftest import PASSWORD, client_for
-from tests.factories import make_monitor, make_tick
+from tests.factories import make_monitor, make_tick, personal
 
 
 def record(monitor, region: str, slot: datetime, up=True, response_time_ms=100) -> Tick | None:
@@ -81,7 +81,9 @@ def test_figures_agree_with_the_ticks_in_every_window_and_region(alice, alice_cl
     # Two maintenance windows: one inside the 24h window, one only inside 30d and 90d.
     for days_ago in (0.25, 20):
         starts_at = now - timedelta(days=days_ago)
-        create_window(alice, [shop], name="upgrade", starts_at=starts_at, ends_at=starts_at + timedelta(hours=2))
+        create_window(
+            personal(alice), [shop], name="upgrade", starts_at=starts_at, ends_at=starts_at + timedelta(hours=2)
+        )
     rng = random.Random(7)
     slots = sorted({now - timedelta(minutes=rng.randrange(0, 100 * 24 * 60)) for _ in range(500)})
     slots += [now - timedelta(minutes=m) for m in range(0, 600, 10)]  # a dense recent stretch
@@ -153,7 +155,7 @@ def test_figures_outlive_the_ticks_and_rollups_have_their_own_retention(alice_cl
     assert Tick.objects.count() == 1
 
     def figures(window):
-        body = client_for(shop.owner).get(f"/api/monitors/{shop.pk}/uptime/", {"window": window}).json()
+        body = alice_client.get(f"/api/monitors/{shop.pk}/uptime/", {"window": window}).json()
         return body["checks"], body["uptime_percent"]
 
     assert figures("7d") == (2, 100.0)  # from hourly rollups, their ticks gone
@@ -181,7 +183,7 @@ def rollup_rows() -> dict:
 def test_a_rebuild_gives_the_rollups_the_writes_gave(alice, shop):
     other = make_monitor(alice, "https://other.example/", regions=("usa",))
     starts_at = datetime.now(UTC) - timedelta(days=2)
-    create_window(alice, [shop], name="upgrade", starts_at=starts_at, ends_at=starts_at + timedelta(hours=3))
+    create_window(personal(alice), [shop], name="upgrade", starts_at=starts_at, ends_at=starts_at + timedelta(hours=3))
     rng = random.Random(3)
     now = datetime.now(UTC).replace(microsecond=0)
     for n in range(200):
@@ -205,7 +207,7 @@ def test_a_rebuild_gives_the_rollups_the_writes_gave(alice, shop):
     assert rollup_rows() == written
 
 
-def test_a_rebuild_from_a_day_leaves_older_rollups_alone(shop, settings):
+def test_a_rebuild_from_a_day_leaves_older_rollups_alone(alice, shop, settings):
     settings.TICK_RETENTION_DAYS = 2
     now = datetime.now(UTC)
     record(shop, "india", now - timedelta(days=30))
@@ -213,7 +215,7 @@ def test_a_rebuild_from_a_day_leaves_older_rollups_alone(shop, settings):
     Tick.objects.filter(scheduled_at__lt=now - timedelta(days=1)).delete()  # pruned
     call_command("rebuild_rollups", stdout=SimpleNamespace(write=lambda text: None))
     assert DailyRollup.objects.count() == 2
-    body = client_for(shop.owner).get(f"/api/monitors/{shop.pk}/uptime/", {"window": "90d"}).json()
+    body = client_for(alice).get(f"/api/monitors/{shop.pk}/uptime/", {"window": "90d"}).json()
     assert body["checks"] == 2
 
 

@@ -8,7 +8,7 @@ from django.test import Client
 from notifications.models import Delivery
 from statuspages.models import PageIncident, StatusPage, Subscriber
 from statuspages.services import confirm, save_page, subscribe
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 from tests.test_web_pages import signed_in
 
 
@@ -70,7 +70,10 @@ def test_a_refused_page_shows_the_apis_messages_and_saves_nothing(alice, bob, mo
 
 def test_the_owner_opens_an_incident_and_posts_updates_that_subscribers_get(alice, monitors):
     page = save_page(
-        alice, None, {"slug": "acme", "title": "Acme"}, [{"name": "", "components": [{"monitor": monitors[0]}]}]
+        personal(alice),
+        None,
+        {"slug": "acme", "title": "Acme"},
+        [{"name": "", "components": [{"monitor": monitors[0]}]}],
     )
     subscriber = subscribe(page, "email", "fan@example.com")
     confirm(subscriber.token)
@@ -99,7 +102,7 @@ def test_the_owner_opens_an_incident_and_posts_updates_that_subscribers_get(alic
 
 
 def test_another_users_page_is_404_on_every_owner_page(alice, bob, monitors):
-    page = save_page(alice, None, {"slug": "acme", "title": "Acme"}, [])
+    page = save_page(personal(alice), None, {"slug": "acme", "title": "Acme"}, [])
     client = signed_in(bob)
     for path in (
         f"/status-pages/{page.pk}/edit/",
@@ -114,7 +117,7 @@ def test_another_users_page_is_404_on_every_owner_page(alice, bob, monitors):
 
 
 def test_deleting_a_page_from_its_page(alice, monitors):
-    page = save_page(alice, None, {"slug": "acme", "title": "Acme"}, [])
+    page = save_page(personal(alice), None, {"slug": "acme", "title": "Acme"}, [])
     subscribe(page, "email", "fan@example.com")
     response = signed_in(alice).post(f"/status-pages/{page.pk}/delete/")
     assert response.status_code == 302

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from checks.figures.series import days_of
 from statuspages.services import open_incident, post_update, save_page
-from tests.factories import make_monitor, make_tick
+from tests.factories import make_monitor, make_tick, personal
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ def test_the_page_shows_open_incidents_first_with_components_in_page_order_and_u
         {"name": "Website", "components": [{"monitor": shop, "name": "Shop <b>"}]},
         {"name": "Developers", "components": [{"monitor": api, "name": "API"}]},
     ]
-    page = save_page(alice, None, {"slug": "acme", "title": "Acme", "description": ""}, sections)
+    page = save_page(personal(alice), None, {"slug": "acme", "title": "Acme", "description": ""}, sections)
     shop_c, api_c = (page.sections.get(name=name).components.get() for name in ("Website", "Developers"))
     now = timezone.now()
     old = open_incident(

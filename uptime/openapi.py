@@ -58,7 +58,18 @@ def error(description: str, serializer=ErrorDetail) -> OpenApiResponse:
 
 BAD_REQUEST = error("Invalid input: a message per field.", ValidationErrors)
 UNAUTHORIZED = error("No token, or a bad, expired or blacklisted one, or one of a deactivated user.")
-NOT_FOUND = error("No such object among yours (another user's is not found either), or no such page.")
+NOT_FOUND = error(
+    "No such object in the organization (another organization's is not found either), no such page, or no "
+    "organization of yours by that name."
+)
+FORBIDDEN = error("Your role in the organization (or the API key's) does not allow it.")
+ORGANIZATION_HEADER = {
+    "name": "X-Organization",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The slug of the organization to act in; without it, your personal one (an API key: its own).",
+}
 TOO_LARGE = error("The request body is over REQUEST_MAX_BYTES.")
 UNSUPPORTED_MEDIA_TYPE = error("The body's Content-Type is none of those listed for the request body.")
 THROTTLED = error("Rate limited: retry after the number of seconds in the Retry-After header.")
@@ -69,6 +80,8 @@ class AutoSchema(SpectacularAutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:
             return None
+        if self._acts_in_organization() and "{organization_slug}" not in path:
+            operation.setdefault("parameters", []).append(ORGANIZATION_HEADER)
         for parameter in operation.get("parameters", []):
             # DRF reads query parameters as form fields: an empty value (`?region=`) of an
             # optional one counts as not given.
@@ -94,8 +107,11 @@ class AutoSchema(SpectacularAutoSchema):
         if self._needs_token():
             errors["401"] = UNAUTHORIZED
         paged = self._is_list_view() and self._get_paginator() is not None and self.method == "GET"
-        if "{" in self.path or paged:
+        in_organization = self._acts_in_organization()
+        if "{" in self.path or paged or in_organization:
             errors["404"] = NOT_FOUND
+        if in_organization:
+            errors["403"] = FORBIDDEN
         if reads_body:
             errors["413"] = TOO_LARGE
             errors["415"] = UNSUPPORTED_MEDIA_TYPE
@@ -103,6 +119,10 @@ class AutoSchema(SpectacularAutoSchema):
         if scope and settings.API_THROTTLE_RATES.get(scope):
             errors["429"] = THROTTLED
         return errors
+
+    def _acts_in_organization(self) -> bool:
+        # accounts.api.authentication.MemberRole: every request with a token acts in one.
+        return self._needs_token() and not getattr(self.view, "organization_free", False)
 
     def _needs_token(self) -> bool:
         return bool(self.view.get_authenticators()) and not any(

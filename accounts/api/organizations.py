@@ -6,7 +6,7 @@ are accounts/organizations.py's; every change is written to the audit log."""
 from typing import cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +16,7 @@ from accounts.actors import acting, memberships_of
 from accounts.models import Invitation, Membership, Organization, Role, User
 from accounts.organizations import monitor_quota
 from audit.recording import record
-from uptime.openapi import error
+from uptime.openapi import ValidationErrors, error
 
 
 def _invalid(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -31,6 +31,12 @@ class OrganizationSerializer(serializers.ModelSerializer):
         model = Organization
         fields = ["slug", "name", "role", "monitor_quota", "created_at"]
         read_only_fields = ["slug", "created_at"]
+
+    def to_internal_value(self, data):
+        # DRF's CharField takes a number as its digits; the document says a string.
+        if isinstance(data, dict) and "name" in data and not isinstance(data["name"], str):
+            raise serializers.ValidationError({"name": ["Give the name as a string."]})
+        return super().to_internal_value(data)
 
     def get_role(self, organization: Organization) -> str:
         return self.context["roles"].get(organization.pk, "")
@@ -199,6 +205,10 @@ class InvitationDetailView(generics.RetrieveDestroyAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class AcceptInvitationSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=100, help_text="From the invitation's link.")
+
+
 class AcceptInvitationView(APIView):
     """Join an organization: the token from the invitation's link, sent by the person it was
     addressed to, signed in."""
@@ -207,16 +217,16 @@ class AcceptInvitationView(APIView):
     people_only = True
 
     @extend_schema(
-        request=inline_serializer("AcceptInvitation", {"token": serializers.CharField()}),
+        request=AcceptInvitationSerializer,
         responses={
             201: MembershipSerializer,
-            400: error("The invitation is unknown, used, revoked, expired or not yours."),
+            400: error("The invitation is unknown, used, revoked, expired or not yours.", ValidationErrors),
         },
     )
     def post(self, request):
-        token = request.data.get("token") if isinstance(request.data, dict) else None
-        if not isinstance(token, str) or not token:
-            raise serializers.ValidationError({"token": ["This field is required."]})
+        query = AcceptInvitationSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        token = query.validated_data["token"]
         try:
             membership = organizations.accept_invitation(request.user, token)
         except DjangoValidationError as exc:

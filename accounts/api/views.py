@@ -108,6 +108,8 @@ class ApiKeyViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     the POST that makes it."""
 
     serializer_class = ApiKeySerializer
+    # For the OpenAPI document: the type of {id} (get_queryset needs the request's actor).
+    queryset = ApiKey.objects.none()
     http_method_names = ["get", "post", "delete", "head", "options"]
     write_role = Role.VIEWER
 

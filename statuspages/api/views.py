@@ -13,6 +13,8 @@ from .serializers import IncidentUpdateSerializer, PageIncidentSerializer, Statu
 
 class StatusPageViewSet(CreatedLocationMixin, viewsets.ModelViewSet):
     serializer_class = StatusPageSerializer
+    # For the OpenAPI document: the type of {id} (get_queryset needs the request's actor).
+    queryset = StatusPage.objects.none()
 
     def get_queryset(self):
         return StatusPage.objects.owned_by(acting(self.request).organization).prefetch_related("sections__components")

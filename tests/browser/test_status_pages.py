@@ -16,7 +16,7 @@ from checks.models import DailyRollup, DayTotal, Incident
 from monitors.models import Monitor, Region
 from statuspages import services
 from statuspages.models import Subscriber
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 from tests.test_notifications import deliver_due
 
 SECRET = "s3cret-token"
@@ -34,7 +34,7 @@ def make_page(owner, monitors: dict[str, list[tuple[Monitor, str]]], slug="acme"
         for name, components in monitors.items()
     ]
     fields = {"slug": slug, "title": "Acme status", "description": "Everything Acme runs.", **fields}
-    return services.save_page(owner, None, fields, sections)
+    return services.save_page(personal(owner), None, fields, sections)
 
 
 def component(page, name: str):

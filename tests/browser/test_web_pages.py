@@ -15,7 +15,7 @@ from checks.outcomes.rollup_counts import count_ticks
 from checks.state.transitions import change_status
 from monitors.models import Monitor, Region
 from notifications.models import Channel
-from tests.factories import make_monitor
+from tests.factories import make_monitor, personal
 
 # The live part of the dashboard refreshes this often (data-live-seconds).
 REFRESH_SECONDS = 5
@@ -52,7 +52,7 @@ def test_a_person_adds_a_monitor_sees_it_up_then_down_edits_and_pauses_it(
     page.get_by_role("button", name="Create monitor").click()
     expect(page.get_by_role("heading", name=re.compile("Local shop"))).to_be_visible()
     expect(page.get_by_text("its first check is on its way")).to_be_visible()
-    monitor = Monitor.objects.get(owner=alice)
+    monitor = Monitor.objects.get(organization=personal(alice))
 
     # Up: the first check goes at once; the dashboard shows it without being reloaded.
     page.get_by_role("link", name="Dashboard").click()
@@ -117,7 +117,7 @@ def test_channels_and_maintenance_windows_from_their_pages(page, site, sign_in, 
     page.get_by_role("button", name="Send test").click()
     expect(page.get_by_text("Test message queued")).to_be_visible()
     expect(page.locator("[data-channel] table")).to_contain_text("channel.test")
-    assert Channel.objects.get(owner=alice).email == "oncall@example.com"
+    assert Channel.objects.get(organization=personal(alice)).email == "oncall@example.com"
 
     page.get_by_role("link", name="Maintenance").click()
     page.get_by_role("link", name="New window").click()
