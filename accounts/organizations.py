@@ -197,3 +197,22 @@ def remove_member(actor: Actor, membership: Membership) -> None:
         organization_id=membership.organization_id, made_by_id=membership.user_id, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
     membership.delete()
+
+
+@transaction.atomic
+def hand_over(user: User) -> None:
+    """Before `user`'s account is deleted: the organizations no one else is in go with it
+    (its personal one, with its monitors, as deleting a user always did); a team it was the
+    last owner of gets a new owner, its longest-standing admin, else its longest-standing
+    member, so an organization never lacks one."""
+    theirs = Membership.objects.filter(user=user).values("organization")
+    shared = Membership.objects.filter(organization__in=theirs).exclude(user=user).values("organization")
+    Organization.objects.filter(pk__in=theirs).exclude(pk__in=shared).delete()
+    for membership in Membership.objects.filter(user=user, role=Role.OWNER):
+        others = Membership.objects.filter(organization_id=membership.organization_id).exclude(user=user)
+        if others.filter(role=Role.OWNER).exists():
+            continue
+        heir = others.filter(role=Role.ADMIN).first() or others.first()
+        if heir is not None:
+            heir.role = Role.OWNER
+            heir.save(update_fields=["role"])

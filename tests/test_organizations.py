@@ -523,6 +523,32 @@ def test_a_team_s_monitors_run_while_one_member_is_active(alice, bob):
     assert (teams.is_active, teams.status, scheduled(teams)) == (True, "pending", True)
 
 
+def test_a_deleted_account_takes_its_own_organization_and_hands_a_team_over(alice, bob, carol):
+    team = team_of(alice, bob="editor", carol="admin")
+    teams = make_monitor(team, "https://team.example/", name="team's")
+    own = personal(alice)
+    make_monitor(own, "https://alice.example/", name="alice's")
+
+    alice.delete()
+
+    assert not Organization.objects.filter(pk=own.pk).exists()
+    assert not Monitor.objects.filter(name="alice's").exists()
+    assert Monitor.objects.filter(pk=teams.pk).exists()
+    # The team's longest-standing admin is its owner now: an organization always has one.
+    roles = dict(team.memberships.values_list("user__email", "role"))
+    assert roles == {"bob@example.com": "editor", "carol@example.com": "owner"}
+
+
+def test_an_api_key_neither_lists_its_maker_s_organizations_nor_makes_one(alice, bob):
+    team_of(alice, bob="editor")
+    _key, token = create_key(actor_for_user(alice), "ci", Role.OWNER)
+
+    assert key_api(token).get("/api/organizations/").status_code == 403
+    assert key_api(token).post("/api/organizations/", {"name": "Sneaky"}, format="json").status_code == 403
+    assert not Organization.objects.filter(name="Sneaky").exists()
+    assert len(api(alice).get("/api/organizations/").json()) == 2
+
+
 # --- the web pages --------------------------------------------------------------------------------
 
 

@@ -70,6 +70,8 @@ class OrganizationListView(generics.ListCreateAPIView):
 
     serializer_class = OrganizationSerializer
     organization_free = True
+    # A key acts in one organization: it neither lists its maker's others nor makes one.
+    people_only = True
     pagination_class = None
 
     def get_queryset(self):
