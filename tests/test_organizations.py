@@ -480,6 +480,13 @@ def test_every_new_user_owns_exactly_one_organization_however_they_are_made(admi
     assert personal(plain).slug == "plain"
 
 
+def test_personal_organizations_of_alike_addresses_are_numbered(db):
+    users = [make_user(f"info@{domain}.example") for domain in ("a", "b", "c")]
+    assert [personal(user).slug for user in users] == ["info", "info-2", "info-3"]
+    assert create_organization(users[0], "Info").slug == "info-4"
+    assert create_organization(users[0], "Info 2").slug == "info-2-2"
+
+
 def test_the_migration_gives_every_existing_user_one_organization_of_their_own(db):
     executor = MigrationExecutor(connection)
     executor.migrate([("accounts", "0002_api_keys")])
