@@ -107,7 +107,17 @@ def test_the_parameters_do_not_touch_one_monitor(alice_client, fleet):
 def test_the_document_lists_the_parameters(alice_client):
     schema = alice_client.get("/api/schema/?format=json").json()
     parameters = {p["name"]: p for p in schema["paths"]["/api/monitors/"]["get"]["parameters"]}
-    assert set(parameters) == {"status", "region", "kind", "is_active", "search", "ordering", "page_size", "page"}
+    assert set(parameters) == {
+        "status",
+        "region",
+        "kind",
+        "is_active",
+        "search",
+        "ordering",
+        "page_size",
+        "page",
+        "X-Organization",
+    }
     assert parameters["page_size"]["schema"]["maximum"] == 200
     assert "-created_at" in parameters["ordering"]["schema"]["enum"]
     assert "down" in parameters["status"]["schema"]["enum"]
