@@ -15,6 +15,7 @@ from accounts.models import Membership, Role, User
 from accounts.organizations import create_organization
 from tests.browser.conftest import TIMEOUT_MS, VIEWPORT, _console_error, fail_on_js_errors
 from tests.browser.test_accessibility import violations
+from tests.browser.test_web_pages import scrolls_sideways_by
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_monitor
 
@@ -80,6 +81,7 @@ def test_an_admin_invites_and_the_invitee_joins_from_the_email(page, second_page
         page.goto(f"{site}/members/")
         expect(page.get_by_role("heading", name="Members of Night shift")).to_be_visible()
         assert violations(page) == [], width
+        assert scrolls_sideways_by(page) == 0, width
         shoot(page, name)
 
     # The email: to Bob only, with the link.

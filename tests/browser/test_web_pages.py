@@ -213,6 +213,11 @@ def seed_showcase(owner) -> Monitor:
     return shown
 
 
+def scrolls_sideways_by(page) -> int:
+    """How many pixels the page is wider than the window (0: it fits)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
 def test_screenshots_of_the_dashboard_and_a_monitor_page(page, site, sign_in, alice, shoot):
     shop = seed_showcase(alice)
     sign_in(page, alice)
@@ -220,9 +225,12 @@ def test_screenshots_of_the_dashboard_and_a_monitor_page(page, site, sign_in, al
         page.set_viewport_size({"width": width, "height": 900 if width > 400 else 812})
         page.goto(site + "/")
         expect(page.locator("tr[data-monitor]")).to_have_count(6)
+        assert scrolls_sideways_by(page) == 0, "the dashboard is wider than the screen"
         shoot(page, f"dashboard{suffix}")
         page.goto(f"{site}/monitors/{shop.pk}/")
         expect(page.locator(".chart svg").first).to_be_visible()
+        # Wide tables scroll inside their box; the page itself never scrolls sideways.
+        assert scrolls_sideways_by(page) == 0, "the monitor page is wider than the screen"
         shoot(page, f"monitor{suffix}")
 
 
