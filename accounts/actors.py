@@ -6,8 +6,6 @@ decorator); the audit log names the actor."""
 from dataclasses import dataclass
 from typing import cast
 
-from django.db.models import Q
-
 from .models import ApiKey, Membership, Organization, User
 from .roles import lower
 
@@ -18,9 +16,6 @@ class Actor:
     organization: Organization
     role: str
     key: ApiKey | None = None
-
-    def __str__(self) -> str:
-        return f"key “{self.key.name}” of {self.user}" if self.key else str(self.user)
 
 
 def acting(request) -> Actor:
@@ -52,7 +47,7 @@ def actor_for_key(key: ApiKey) -> Actor | None:
     """The key acting in its organization with its role, never above its maker's role there
     now; None when the maker is no longer a member."""
     membership = (
-        Membership.objects.filter(Q(user_id=key.made_by_id) & Q(organization_id=key.organization_id))
+        Membership.objects.filter(user_id=key.made_by_id, organization_id=key.organization_id)
         .select_related("organization")
         .first()
     )

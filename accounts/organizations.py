@@ -1,7 +1,8 @@
 """Organizations and their people: the personal one every user gets, new ones, invitations
 by email, roles changed and members removed, under the rules of accounts/roles.py. Every
 function takes the acting member (accounts/actors.py) and raises PermissionDenied for what
-their role does not allow, ValidationError (per field) for bad input."""
+their role does not allow, ValidationError (per field) for bad input. Each change is written
+to the audit log here, so the API and the web pages cannot forget it."""
 
 import hashlib
 import re
@@ -14,6 +15,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+
+from audit.recording import record
 
 from .actors import Actor
 from .models import ApiKey, Invitation, Membership, Organization, Role, User
@@ -74,8 +77,9 @@ def rename_organization(actor: Actor, name: str) -> Organization:
     if not name:
         raise ValidationError({"name": ["Give the organization a name."]})
     organization = actor.organization
-    organization.name = name[:100]
+    before, organization.name = organization.name, name[:100]
     organization.save(update_fields=["name"])
+    record(organization.pk, "changed", "organization", organization, {"name": [before, organization.name]})
     return organization
 
 
@@ -120,6 +124,7 @@ def invite(actor: Actor, email: str, role: str) -> tuple[Invitation, str]:
         token_hash=_token_hash(token),
         expires_at=now + timedelta(days=INVITATION_DAYS),
     )
+    record(invitation.organization_id, "invited", "member", invitation, {"role": role}, name=email)
     link = f"{settings.PUBLIC_URL.rstrip('/')}/invitations/{token}/"
     transaction.on_commit(
         lambda: send_mail(
@@ -156,6 +161,7 @@ def accept_invitation(user: User, token: str) -> Membership:
     membership, _created = Membership.objects.get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}
     )
+    record(membership.organization_id, "joined", "member", membership, {"role": membership.role}, name=user.email)
     return membership
 
 
@@ -165,6 +171,7 @@ def revoke_invitation(actor: Actor, invitation: Invitation) -> None:
         revoked_at=timezone.now()
     )
     invitation.refresh_from_db(fields=["revoked_at"])
+    record(invitation.organization_id, "revoked", "invitation", invitation, name=invitation.email)
 
 
 def _owners_left(membership: Membership) -> int:
@@ -183,8 +190,10 @@ def change_role(actor: Actor, membership: Membership, role: str) -> Membership:
         raise PermissionDenied(f"Only an owner may make or unmake an owner; your role is {actor.role}.")
     if membership.role == Role.OWNER and role != Role.OWNER and not _owners_left(membership):
         raise ValidationError({"role": ["The organization's last owner stays owner: make another owner first."]})
-    membership.role = role
+    before, membership.role = membership.role, role
     membership.save(update_fields=["role"])
+    changes = {"role": [before, role]}
+    record(membership.organization_id, "role changed", "member", membership, changes, name=membership.user.email)
     return membership
 
 
@@ -202,6 +211,8 @@ def remove_member(actor: Actor, membership: Membership) -> None:
         organization_id=membership.organization_id, made_by_id=membership.user_id, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
     membership.delete()
+    action = "left" if membership.user_id == actor.user.pk else "removed"
+    record(membership.organization_id, action, "member", None, name=membership.user.email)
 
 
 @transaction.atomic

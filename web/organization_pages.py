@@ -22,7 +22,6 @@ from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, Membership, Role, User
 from accounts.roles import ROLES, at_least, rank
 from accounts.services import register_user
-from audit.recording import record
 
 from .rate_limits import wait_seconds
 
@@ -81,26 +80,20 @@ def _act(request: HttpRequest, actor) -> str:
     action = request.POST.get("action")
     if action == "invite":
         invitation, _token = organizations.invite(actor, request.POST.get("email", ""), request.POST.get("role", ""))
-        record(actor.organization.pk, "invited", "member", invitation, {"role": invitation.role}, name=invitation.email)
         return f"Invitation sent to {invitation.email}."
     if action == "revoke":
         invitation = get_object_or_404(Invitation, organization=actor.organization, pk=request.POST.get("id"))
         organizations.revoke_invitation(actor, invitation)
-        record(actor.organization.pk, "revoked", "invitation", invitation, name=invitation.email)
         return f"The invitation to {invitation.email} is revoked."
     membership = get_object_or_404(
         Membership.objects.select_related("user"), organization=actor.organization, pk=request.POST.get("id")
     )
     if action == "role":
-        before = membership.role
         organizations.change_role(actor, membership, request.POST.get("role", ""))
-        changes = {"role": [before, membership.role]}
-        record(actor.organization.pk, "role changed", "member", membership, changes, name=membership.user.email)
         return f"{membership.user.email} is now {membership.role}."
     if action in ("remove", "leave"):
         organizations.remove_member(actor, membership)
         leaving = membership.user_id == actor.user.pk
-        record(actor.organization.pk, "left" if leaving else "removed", "member", None, name=membership.user.email)
         return f"You left {actor.organization.name}." if leaving else f"{membership.user.email} is removed."
     raise ValidationError({"action": ["Unknown action."]})
 
@@ -121,8 +114,6 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as exc:
                 errors = _errors(exc)
             else:
-                changes = {"role": membership.role}
-                record(membership.organization_id, "joined", "member", membership, changes, name=request.user.email)
                 request.session[SESSION_KEY] = membership.organization_id
                 messages.success(request, f"You joined “{membership.organization.name}” as {membership.role}.")
                 return redirect("web:dashboard")
