@@ -21,6 +21,9 @@ from .models import AuditEvent
 # left out of it. The audit app imports none of them.
 AUDITED: dict[type[Model], tuple[str, frozenset[str], frozenset[str]]] = {}
 HIDDEN = "(changed)"
+# A batch (10,000 monitors in one file or request) is logged by its count and this many of
+# its names, not a list of all.
+LOGGED_NAMES = 200
 
 _request = ContextVar("audit_request", default=None)
 _command: ContextVar["Who | None"] = ContextVar("audit_command", default=None)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import Organization
 from audit.models import AuditEvent
-from audit.recording import as_one_whole, record
+from audit.recording import LOGGED_NAMES, as_one_whole, record
 from monitors import maintenance, services
 from monitors.bulk import create_monitors
 from monitors.models import MaintenanceWindow, Monitor
@@ -45,10 +45,6 @@ def apply_document(
                 _Writer(organization, plan).run()
             record(organization.pk, "applied", "config file", changes=_logged(plan), source=AuditEvent.Source.FILE)
     return plan
-
-
-# A file of 10,000 monitors is logged by its counts and its first names, not a list of all.
-LOGGED_NAMES = 200
 
 
 def _logged(plan: Plan) -> dict:

@@ -24,8 +24,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not token.startswith(TOKEN_PREFIX):
             return None  # a JWT
         key = key_for(token)
-        if key is None or actor_for_key(key) is None:
+        actor = actor_for_key(key) if key is not None else None
+        if actor is None:
             raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.", code="invalid_key")
+        request.actor = actor  # read once: MemberRole takes it from here
         return key.made_by, key
 
     def authenticate_header(self, request) -> str:
@@ -38,9 +40,7 @@ def actor_of(request, organization: str | None = None) -> Actor:
     nothing of it), PermissionDenied for a key sent to another organization."""
     wanted = organization or request.headers.get(ORGANIZATION_HEADER) or None
     if isinstance(request.auth, ApiKey):
-        actor = actor_for_key(request.auth)
-        if actor is None:
-            raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.", code="invalid_key")
+        actor = request.actor  # ApiKeyAuthentication's
         if wanted and wanted != actor.organization.slug:
             raise exceptions.PermissionDenied(f"This API key belongs to the organization “{actor.organization.slug}”.")
         return actor

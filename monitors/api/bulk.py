@@ -16,7 +16,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.serializers import as_serializer_error
 
 from accounts.actors import acting
-from audit.recording import record
+from audit.recording import LOGGED_NAMES, record
 from monitors import bulk, services
 from monitors.models import Monitor, Region
 from monitors.validation import RULE_FIELDS
@@ -31,8 +31,6 @@ from .serializers import MonitorSerializer, OwnedChannelField, OwnedMonitorField
 MAX_BULK_MONITORS = 10_000
 # DNS lookups of the address guard run side by side: each is mostly a wait.
 URL_CHECK_THREADS = 16
-# The audit log names this many of a batch's monitors, with the count of all.
-LOGGED_NAMES = 200
 
 
 _MESSAGES = {"type": "array", "items": {"type": "string"}}
