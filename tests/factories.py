@@ -79,3 +79,28 @@ def monitor_form(**changes) -> dict:
         "auth_password": "",
         **changes,
     }
+
+
+def admin_monitor_form(organization: Organization, **changes) -> dict:
+    """The admin's add-monitor form for `organization`, filled in validly."""
+    return {
+        "organization": organization.pk,
+        "name": "From admin",
+        "kind": "http",
+        "url": "https://admin.example/",
+        "method": "GET",
+        "interval_seconds": 60,
+        "timeout_seconds": 10,
+        "retries": 2,
+        "retry_interval_seconds": 10,
+        "expected_status": "200-399",
+        "follow_redirects": "on",
+        "request_headers": "{}",
+        "keyword_mode": "present",
+        "tls_expiry_warning_days": 14,
+        "failures_before_down": 1,
+        "successes_before_up": 1,
+        "regions": [Region.objects.get(slug="india").pk],
+        "is_active": "on",
+        **changes,
+    }

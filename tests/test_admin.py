@@ -11,7 +11,7 @@ from checks.outcomes.rollup_counts import count_ticks
 from monitors.models import Monitor, Region
 from monitors.validation import number_messages
 from tests.conftest import PASSWORD
-from tests.factories import make_monitor, personal
+from tests.factories import admin_monitor_form, make_monitor, personal
 
 
 @pytest.fixture
@@ -60,33 +60,8 @@ def test_monitor_list_shows_status_regions_and_24h_uptime(admin_client, some_dat
     assert "100.00%" in page
 
 
-def add_form(owner, **changes) -> dict:
-    """The admin's add-monitor form, filled in validly unless told otherwise."""
-    return {
-        "organization": personal(owner).pk,
-        "name": "From admin",
-        "kind": "http",
-        "url": "https://admin.example/",
-        "method": "GET",
-        "interval_seconds": 60,
-        "timeout_seconds": 10,
-        "retries": 2,
-        "retry_interval_seconds": 10,
-        "expected_status": "200-399",
-        "follow_redirects": "on",
-        "request_headers": "{}",
-        "keyword_mode": "present",
-        "tls_expiry_warning_days": 14,
-        "failures_before_down": 1,
-        "successes_before_up": 1,
-        "regions": [Region.objects.get(slug="india").pk],
-        "is_active": "on",
-        **changes,
-    }
-
-
 def test_adding_a_monitor_in_the_admin_schedules_it(admin_client, alice):
-    response = admin_client.post(reverse("admin:monitors_monitor_add"), add_form(alice))
+    response = admin_client.post(reverse("admin:monitors_monitor_add"), admin_monitor_form(personal(alice)))
     assert response.status_code == 302, response.content.decode()[:2000]
     monitor = Monitor.objects.get(name="From admin")
     assert list(
@@ -95,7 +70,7 @@ def test_adding_a_monitor_in_the_admin_schedules_it(admin_client, alice):
 
 
 def test_admin_refuses_a_timeout_longer_than_the_interval(admin_client, alice):
-    form = add_form(alice, name="Bad", timeout_seconds=60)
+    form = admin_monitor_form(personal(alice), name="Bad", timeout_seconds=60)
     response = admin_client.post(reverse("admin:monitors_monitor_add"), form)
     assert response.status_code == 200
     assert "Timeout must be shorter than the interval." in response.content.decode()
@@ -143,7 +118,9 @@ def test_ticks_are_read_only_in_the_admin(admin_client, some_data):
 def test_admin_range_errors_give_the_rule_not_the_column_limit(admin_client, alice, field, value):
     """One message per field, the documented rule's, as the API gives it: not the
     database column's 2147483647 or 0 beside it."""
-    response = admin_client.post(reverse("admin:monitors_monitor_add"), add_form(alice, name="Bad", **{field: value}))
+    response = admin_client.post(
+        reverse("admin:monitors_monitor_add"), admin_monitor_form(personal(alice), name="Bad", **{field: value})
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert errors[field] == [number_messages()[field]]

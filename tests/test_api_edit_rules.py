@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from monitors.models import Monitor
 from notifications.models import Channel
-from tests.factories import make_monitor, personal
-from tests.test_admin import add_form, admin_client  # noqa: F401  (fixture)
+from tests.factories import admin_monitor_form, make_monitor, personal
+from tests.test_admin import admin_client  # noqa: F401  (fixture)
 
 PRIVATE_URL = "http://127.0.0.1:9/health"  # entered while private targets were allowed
 
@@ -90,8 +90,11 @@ def test_a_channel_whose_url_is_refused_now_can_still_be_edited(alice_client, al
 
 
 def test_the_admin_can_pause_a_monitor_whose_url_is_refused_now(admin_client, alice, refused_monitor):  # noqa: F811
-    form = add_form(
-        alice, name="site", url=PRIVATE_URL, regions=list(refused_monitor.regions.values_list("pk", flat=True))
+    form = admin_monitor_form(
+        personal(alice),
+        name="site",
+        url=PRIVATE_URL,
+        regions=list(refused_monitor.regions.values_list("pk", flat=True)),
     )
     del form["is_active"]  # unticked
     change = reverse("admin:monitors_monitor_change", args=[refused_monitor.pk])

@@ -22,11 +22,11 @@ from accounts.organizations import create_organization
 from audit.models import AuditEvent
 from checks.outcomes.writer import write_spooled
 from checks.tasks import run_check
-from monitors.models import Monitor, Region
+from monitors.models import Monitor
 from monitors.services import pause_monitor, update_monitor
 from notifications.models import Channel
 from tests.conftest import PASSWORD, make_user
-from tests.factories import make_monitor, monitor_form, personal, signed_in
+from tests.factories import admin_monitor_form, make_monitor, monitor_form, personal, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -231,40 +231,15 @@ def admin_session(root) -> Client:
     return client
 
 
-def admin_form(organization: Organization, **changes) -> dict:
-    """The admin's monitor form, filled in validly."""
-    return {
-        "organization": organization.pk,
-        "name": "From admin",
-        "kind": "http",
-        "url": "https://admin.example/",
-        "method": "GET",
-        "interval_seconds": 60,
-        "timeout_seconds": 10,
-        "retries": 2,
-        "retry_interval_seconds": 10,
-        "expected_status": "200-399",
-        "follow_redirects": "on",
-        "request_headers": "{}",
-        "keyword_mode": "present",
-        "tls_expiry_warning_days": 14,
-        "failures_before_down": 1,
-        "successes_before_up": 1,
-        "regions": [Region.objects.get(slug="india").pk],
-        "is_active": "on",
-        **changes,
-    }
-
-
 def test_what_the_operator_does_in_the_admin_is_logged_as_admin(alice, reader, admin_session):
     organization = personal(alice)
     seen = log(reader)
-    added = admin_session.post(reverse("admin:monitors_monitor_add"), admin_form(organization))
+    added = admin_session.post(reverse("admin:monitors_monitor_add"), admin_monitor_form(organization))
     assert added.status_code == 302, added.content.decode()[:3000]
     monitor = Monitor.objects.get(name="From admin")
     steps = [one_new(reader, seen)]
     change = reverse("admin:monitors_monitor_change", args=[monitor.pk])
-    changed = admin_session.post(change, admin_form(organization, name="Renamed in admin", retries=3))
+    changed = admin_session.post(change, admin_monitor_form(organization, name="Renamed in admin", retries=3))
     assert changed.status_code == 302, changed.content.decode()[:3000]
     steps.append(one_new(reader, seen))
     changelist = reverse("admin:monitors_monitor_changelist")

@@ -554,14 +554,14 @@ def test_the_admin_keeps_the_password_when_its_field_is_left_empty(client, alice
 
     from accounts.models import User
     from tests.conftest import PASSWORD
-    from tests.test_admin import add_form
+    from tests.factories import admin_monitor_form, personal
 
     User.objects.create_superuser(email="root@example.com", password=PASSWORD)
     client.login(email="root@example.com", password=PASSWORD)
     monitor = make_monitor(alice, "https://a.example/", auth_username="probe", auth_password="s3cret")
     page = client.get(reverse("admin:monitors_monitor_change", args=[monitor.pk])).content.decode()
     assert "s3cret" not in page
-    form = add_form(alice, name="Changed", auth_username="probe", auth_password="")
+    form = admin_monitor_form(personal(alice), name="Changed", auth_username="probe", auth_password="")
     response = client.post(reverse("admin:monitors_monitor_change", args=[monitor.pk]), form)
     assert response.status_code == 302, response.content.decode()[:2000]
     monitor.refresh_from_db()
