@@ -25,7 +25,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None  # a JWT
         key = key_for(token)
         actor = actor_for_key(key) if key is not None else None
-        if actor is None:
+        if key is None or actor is None:
             raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.", code="invalid_key")
         request.actor = actor  # read once: MemberRole takes it from here
         return key.made_by, key
